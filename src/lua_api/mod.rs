@@ -5,6 +5,7 @@
 //! `shared/` and friends. Big tables (`json`, `crypto`, `std`, ...) are built
 //! lazily on first use (see [`lazy`]) so that an idle service stays small.
 
+pub mod args;
 pub mod base64;
 pub mod compress;
 pub mod crypto;

@@ -1,0 +1,182 @@
+//! Argument checking with the stock Lua message shape.
+//!
+//! mlua's automatic conversions report `error converting Lua nil to String`;
+//! our API promises the message a C library would give,
+//! `bad argument #1 to 'encode' (string expected, got nil)`. Bindings take a
+//! `MultiValue`, wrap it in [`Args`] and ask for each argument by position.
+
+use mlua::{Error, Function, Integer, LuaString, MultiValue, Number, Result, Table, Value};
+
+/// The arguments of one call of the Lua function `fname`.
+pub struct Args {
+    fname: &'static str,
+    values: Vec<Value>,
+}
+
+/// The Lua type name of `v`, `"no value"` for a missing argument.
+pub fn type_name(v: Option<&Value>) -> &'static str {
+    match v {
+        None => "no value",
+        Some(Value::Integer(_)) | Some(Value::Number(_)) => "number",
+        Some(Value::LightUserData(_)) | Some(Value::UserData(_)) => "userdata",
+        Some(v) => v.type_name(),
+    }
+}
+
+/// A `bad argument` error in the stock shape.
+pub fn bad_argument(n: usize, fname: &str, msg: impl std::fmt::Display) -> Error {
+    Error::runtime(format!("bad argument #{n} to '{fname}' ({msg})"))
+}
+
+impl Args {
+    pub fn new(fname: &'static str, values: MultiValue) -> Self {
+        Args { fname, values: values.into_vec() }
+    }
+
+    /// Number of arguments passed (trailing nils included).
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    /// Argument `n` (1-based) as passed; `Nil` when absent.
+    pub fn value(&self, n: usize) -> Value {
+        self.values.get(n - 1).cloned().unwrap_or(Value::Nil)
+    }
+
+    /// All arguments from position `n` on.
+    pub fn rest(&self, n: usize) -> MultiValue {
+        self.values.iter().skip(n - 1).cloned().collect()
+    }
+
+    /// Whether argument `n` is absent or nil.
+    pub fn is_none(&self, n: usize) -> bool {
+        matches!(self.values.get(n - 1), None | Some(Value::Nil))
+    }
+
+    fn wrong(&self, n: usize, expected: &str) -> Error {
+        let got = type_name(self.values.get(n - 1));
+        bad_argument(n, self.fname, format!("{expected} expected, got {got}"))
+    }
+
+    /// A string argument; numbers are accepted and converted, as `luaL_checkstring` does.
+    pub fn string(&self, n: usize) -> Result<LuaString> {
+        match self.values.get(n - 1) {
+            Some(Value::String(s)) => Ok(s.clone()),
+            Some(v @ (Value::Integer(_) | Value::Number(_))) => match v.to_string() {
+                Ok(s) => Ok(self.strings_from(s)?),
+                Err(e) => Err(e),
+            },
+            _ => Err(self.wrong(n, "string")),
+        }
+    }
+
+    fn strings_from(&self, s: String) -> Result<LuaString> {
+        // A number argument: convert through the state that owns the other values.
+        for v in &self.values {
+            if let Some(lua) = v.weak_lua().and_then(|w| w.try_upgrade()) {
+                return lua.create_string(s);
+            }
+        }
+        Err(Error::runtime("cannot convert number to string"))
+    }
+
+    /// A string argument as bytes.
+    pub fn bytes(&self, n: usize) -> Result<Vec<u8>> {
+        Ok(self.string(n)?.as_bytes().to_vec())
+    }
+
+    /// An optional string argument (`None` when absent or nil).
+    pub fn opt_string(&self, n: usize) -> Result<Option<LuaString>> {
+        if self.is_none(n) { Ok(None) } else { self.string(n).map(Some) }
+    }
+
+    /// An integer argument; floats with an exact integer value are accepted.
+    pub fn integer(&self, n: usize) -> Result<Integer> {
+        match self.values.get(n - 1) {
+            Some(Value::Integer(i)) => Ok(*i),
+            Some(Value::Number(f)) if f.fract() == 0.0 && f.is_finite() => Ok(*f as Integer),
+            Some(Value::Number(_)) => Err(bad_argument(n, self.fname, "number has no integer representation")),
+            _ => Err(self.wrong(n, "number")),
+        }
+    }
+
+    pub fn opt_integer(&self, n: usize) -> Result<Option<Integer>> {
+        if self.is_none(n) { Ok(None) } else { self.integer(n).map(Some) }
+    }
+
+    /// A number argument (integer or float).
+    pub fn number(&self, n: usize) -> Result<Number> {
+        match self.values.get(n - 1) {
+            Some(Value::Integer(i)) => Ok(*i as Number),
+            Some(Value::Number(f)) => Ok(*f),
+            _ => Err(self.wrong(n, "number")),
+        }
+    }
+
+    pub fn opt_number(&self, n: usize) -> Result<Option<Number>> {
+        if self.is_none(n) { Ok(None) } else { self.number(n).map(Some) }
+    }
+
+    pub fn table(&self, n: usize) -> Result<Table> {
+        match self.values.get(n - 1) {
+            Some(Value::Table(t)) => Ok(t.clone()),
+            _ => Err(self.wrong(n, "table")),
+        }
+    }
+
+    pub fn opt_table(&self, n: usize) -> Result<Option<Table>> {
+        if self.is_none(n) { Ok(None) } else { self.table(n).map(Some) }
+    }
+
+    pub fn function(&self, n: usize) -> Result<Function> {
+        match self.values.get(n - 1) {
+            Some(Value::Function(f)) => Ok(f.clone()),
+            _ => Err(self.wrong(n, "function")),
+        }
+    }
+
+    pub fn opt_function(&self, n: usize) -> Result<Option<Function>> {
+        if self.is_none(n) { Ok(None) } else { self.function(n).map(Some) }
+    }
+
+    /// A boolean flag: absent/nil is `false`, any other value counts by Lua truthiness.
+    pub fn flag(&self, n: usize) -> bool {
+        !matches!(self.values.get(n - 1), None | Some(Value::Nil) | Some(Value::Boolean(false)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mlua::{IntoLuaMulti, Lua};
+
+    fn args(lua: &Lua, v: impl IntoLuaMulti) -> Args {
+        Args::new("f", v.into_lua_multi(lua).unwrap())
+    }
+
+    #[test]
+    fn messages_have_the_stock_shape() {
+        let lua = Lua::new();
+        let a = args(&lua, (1, true));
+        let e = a.table(2).unwrap_err().to_string();
+        assert!(e.contains("bad argument #2 to 'f' (table expected, got boolean)"), "{e}");
+        let e = a.string(3).unwrap_err().to_string();
+        assert!(e.contains("(string expected, got no value)"), "{e}");
+    }
+
+    #[test]
+    fn numbers_convert_to_strings_and_exact_floats_to_integers() {
+        let lua = Lua::new();
+        let a = args(&lua, (12, 3.0, 2.5, "x"));
+        assert_eq!(a.string(1).unwrap().to_str().unwrap(), "12");
+        assert_eq!(a.integer(2).unwrap(), 3);
+        assert!(a.integer(3).is_err());
+        assert!(a.integer(4).is_err());
+        assert!(!a.flag(5));
+        assert!(a.flag(1));
+    }
+}
