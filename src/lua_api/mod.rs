@@ -1,22 +1,47 @@
 //! The Lua face of skynet: one binding file per Lua table.
 //!
 //! Each file converts arguments, calls the Rust core and converts the result;
-//! logic that can be tested without a Lua state lives in `runtime/`, `codec/`,
-//! `shared/` and friends. Big tables (`json`, `crypto`, `std`, ...) are built
-//! lazily on first use (see [`lazy`]) so that an idle service stays small.
+//! logic that can be tested without a Lua state lives in `runtime/`,
+//! `service/`, `codec/` and friends. Big tables (`json`, `crypto`, `std`,
+//! ...) are built lazily on first use (see [`lazy`]) so that an idle service
+//! stays small. `prelude.lua` holds the Lua half of the blocking functions.
 
 pub mod args;
 pub mod base64;
 pub mod compress;
+pub mod coroutine;
 pub mod crypto;
+pub mod globals;
 pub mod json;
 pub mod lazy;
+pub mod main_state;
+pub mod os;
+pub mod rpc;
 pub mod std_lib;
 pub mod storage;
 pub mod string_ext;
 pub mod table_ext;
+pub mod timer;
 
-use mlua::{Lua, Result};
+use mlua::{Lua, Result, Table};
+
+/// Installs the whole API into the state of a service (already registered
+/// as the state's app data) and returns the `skynet` module table.
+pub fn install(lua: &Lua) -> Result<Table> {
+    install_data_helpers(lua)?;
+    let core = lua.create_table()?;
+    os::install(lua, &core)?;
+    rpc::install(lua, &core)?;
+    globals::install(lua)?;
+    let prelude: Table = lua.load(include_str!("prelude.lua")).set_name("=skynet.prelude").call(core)?;
+    let key = lua.create_registry_value(prelude)?;
+    crate::service::of(lua)?.prelude.replace(Some(key));
+    let module = lua.create_table()?;
+    module.set("version", env!("CARGO_PKG_VERSION"))?;
+    let loaded: Table = lua.globals().get::<Table>("package")?.get("loaded")?;
+    loaded.set("skynet", &module)?;
+    Ok(module)
+}
 
 /// Installs the data helpers (pure functions and data structures) into `lua`:
 /// `string`/`table` extras and `compress` at once, the rest on first use.

@@ -1,0 +1,279 @@
+//! `os` additions (API.md §4, §2.3-2.4, §8): services, waiting, clocks,
+//! files. `os.wait` and `os.pload` have a Lua half in `prelude.lua`; here
+//! are their Rust halves (`core.wait`, `core.pload`), which return a session
+//! to yield on or `nil, results...`.
+
+use crate::codec::wrap;
+use crate::lua_api::args::Args;
+use crate::runtime::message::{Kind, Message};
+use crate::runtime::registry::Life;
+use crate::runtime::worker::TimerEvent;
+use crate::lua_api::main_state;
+use crate::runtime;
+use crate::service::{self, Service, WaitKind, spawn};
+use mlua::{Function, IntoLuaMulti, Lua, MultiValue, Result, Table, UserData, UserDataMethods, Value};
+use std::cell::RefCell;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+pub fn install(lua: &Lua, core: &Table) -> Result<()> {
+    let os: Table = lua.globals().get("os")?;
+    let f = |func: fn(&Lua, Args) -> Result<MultiValue>, name: &'static str| {
+        lua.create_function(move |lua, args: MultiValue| func(lua, Args::new(name, args)))
+    };
+    core.set("wait", f(wait, "wait")?)?;
+    core.set("pload", f(pload, "pload")?)?;
+    core.set("job_state", f(job_state, "state")?)?;
+    core.set("job_close", f(job_close, "close")?)?;
+    os.set("version", lua.create_function(|_, ()| Ok(env!("CARGO_PKG_VERSION")))?)?;
+    os.set("id", lua.create_function(|lua, ()| Ok(service::of(lua)?.id))?)?;
+    os.set("name", lua.create_function(|lua, ()| Ok(service::of(lua)?.info.name.clone()))?)?;
+    os.set("stop", lua.create_function(|lua, ()| Ok(service::of(lua)?.stop()))?)?;
+    os.set("stopped", lua.create_function(|lua, ()| Ok(service::of(lua)?.stopped()))?)?;
+    os.set("debugging", lua.create_function(|_, ()| Ok(debugging()))?)?;
+    os.set("dirsep", lua.create_function(|_, ()| Ok(std::path::MAIN_SEPARATOR_STR))?)?;
+    os.set("processors", lua.create_function(|_, ()| Ok(processors()))?)?;
+    os.set("post", f(post, "post")?)?;
+    os.set("exit", f(exit, "exit")?)?;
+    os.set("getcwd", f(getcwd, "getcwd")?)?;
+    os.set("mkdir", f(mkdir, "mkdir")?)?;
+    os.set("opendir", f(opendir, "opendir")?)?;
+    os.set("compile", f(compile, "compile")?)?;
+    os.set("system_clock", f(system_clock, "system_clock")?)?;
+    os.set("steady_clock", f(steady_clock, "steady_clock")?)?;
+    os.set("timer", lua.create_function(|lua, ()| crate::lua_api::timer::new(lua))?)?;
+    os.set("coroutine", lua.create_function(|lua, ()| crate::lua_api::coroutine::new(lua))?)?;
+    // The stock exit, for `os.exit` in the main service once the runtime is down.
+    lua.set_named_registry_value("skynet.stock_exit", os.get::<Function>("exit")?)?;
+    Ok(())
+}
+
+pub fn debugging() -> bool {
+    cfg!(debug_assertions) || std::env::var("SKYNET_DEBUG").is_ok_and(|v| v != "0")
+}
+
+pub fn processors() -> usize {
+    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+}
+
+fn nil_then(lua: &Lua, values: impl IntoLuaMulti) -> Result<MultiValue> {
+    let mut out = values.into_lua_multi(lua)?;
+    out.push_front(Value::Nil);
+    Ok(out)
+}
+
+/// `core.wait(ms)`: nil/negative = until stopped, 0 = after queued events, > 0 = sleep.
+fn wait(lua: &Lua, a: Args) -> Result<MultiValue> {
+    let svc = service::of(lua)?;
+    let ms = a.opt_number(1)?;
+    if svc.stopped() && svc.is_main {
+        return nil_then(lua, 0);
+    }
+    let session = svc.new_session();
+    let kind = WaitKind::Sleep { events_before: svc.events() };
+    match ms {
+        // A stopped service's wait returns at once, but through the loop, so
+        // that `while true do os.wait(10) end` cannot hold the worker forever.
+        _ if svc.stopped() => svc.worker.push_local(Message::signal(svc.id, session, Kind::Wake)),
+        Some(ms) if ms == 0.0 => svc.worker.push_local(Message::signal(svc.id, session, Kind::Wake)),
+        Some(ms) if ms > 0.0 => {
+            let deadline = Instant::now() + Duration::from_secs_f64(ms / 1000.0);
+            svc.worker.add_timer(deadline, TimerEvent::Wake(svc.id, session));
+        }
+        _ => {}
+    }
+    svc.suspend(session, kind, None)
+}
+
+/// `core.pload(name, ...)`.
+fn pload(lua: &Lua, a: Args) -> Result<MultiValue> {
+    let svc = service::of(lua)?;
+    let name = match a.value(1) {
+        Value::String(s) if !s.as_bytes().is_empty() => s.to_str()?.to_string(),
+        _ => return Err(mlua::Error::runtime("no name")),
+    };
+    let name = spawn::module_name(&name);
+    let package: Table = lua.globals().get("package")?;
+    let searchpath: Function = package.get("searchpath")?;
+    let (path, err): (Option<String>, Option<String>) =
+        searchpath.call((name.as_str(), package.get::<String>("path")?))?;
+    let Some(path) = path else {
+        return nil_then(lua, (false, format!("module '{name}' not found:{}", err.unwrap_or_default())));
+    };
+    let payload = wrap::encode(a.rest(2).iter())?;
+    match spawn::request(&svc, &name, path, payload) {
+        Ok((session, info)) => svc.suspend(session, WaitKind::Spawn(info), None),
+        Err(msg) => nil_then(lua, (false, msg)),
+    }
+}
+
+/// A job object for child `id` (built by the prelude).
+pub fn new_job(svc: &Service, id: u32) -> Result<Value> {
+    let new_job: Function = svc.prelude_table()?.get("new_job")?;
+    new_job.call(id)
+}
+
+fn job_info(svc: &Service, a: &Args) -> Result<std::sync::Arc<runtime::registry::ServiceInfo>> {
+    let id = a.integer(1)? as u32;
+    svc.jobs.borrow().get(&id).cloned().ok_or_else(|| mlua::Error::runtime("not a job of this service"))
+}
+
+fn job_state(lua: &Lua, a: Args) -> Result<MultiValue> {
+    let svc = service::of(lua)?;
+    let state = match job_info(&svc, &a)?.life() {
+        Life::Running => "running",
+        Life::Dead => "dead",
+        Life::Error => "error",
+    };
+    state.into_lua_multi(lua)
+}
+
+/// `core.job_close(id)`: stop the child and wait until it has ended.
+fn job_close(lua: &Lua, a: Args) -> Result<MultiValue> {
+    let svc = service::of(lua)?;
+    let info = job_info(&svc, &a)?;
+    if info.life() != Life::Running {
+        return nil_then(lua, ());
+    }
+    let session = svc.new_session();
+    svc.send(Message { to: info.id, from: svc.id, session, kind: Kind::Stop, payload: Vec::new() });
+    svc.suspend(session, WaitKind::Close, None)
+}
+
+fn post(lua: &Lua, a: Args) -> Result<MultiValue> {
+    let func = a.function(1)?;
+    service::of(lua)?.post(func, a.rest(2));
+    Ok(MultiValue::new())
+}
+
+/// `os.exit([code])`: from a service, stop everything and let the main
+/// script end with `code`; from the main service, stop everything now and
+/// exit as stock `os.exit` does.
+fn exit(lua: &Lua, a: Args) -> Result<MultiValue> {
+    let code = match a.value(1) {
+        Value::Nil | Value::Boolean(true) => 0,
+        Value::Boolean(false) => 1,
+        _ => a.integer(1)? as i32,
+    };
+    let svc = service::of(lua)?;
+    if !svc.is_main || main_state::blocking() {
+        // The main script is not the one running here: it ends on its own
+        // once everything is stopped, then the process exits with `code`.
+        runtime::get().request_exit(code);
+        return Ok(MultiValue::new());
+    }
+    main_state::stop_runtime();
+    let stock: Function = lua.named_registry_value("skynet.stock_exit")?;
+    stock.call::<()>((code, a.value(2)))?;
+    Ok(MultiValue::new())
+}
+
+fn getcwd(lua: &Lua, _: Args) -> Result<MultiValue> {
+    match std::env::current_dir() {
+        Ok(p) => p.to_string_lossy().into_owned().into_lua_multi(lua),
+        Err(e) => (Value::Nil, e.to_string()).into_lua_multi(lua),
+    }
+}
+
+fn mkdir(lua: &Lua, a: Args) -> Result<MultiValue> {
+    let path = a.string(1)?.to_str()?.to_string();
+    match std::fs::create_dir(&path) {
+        Ok(()) => true.into_lua_multi(lua),
+        Err(e) => (false, format!("{path}: {e}")).into_lua_multi(lua),
+    }
+}
+
+/// A directory being listed by `os.opendir`.
+struct Dir(RefCell<Option<std::fs::ReadDir>>);
+
+impl Dir {
+    fn next_entry(&self) -> Option<(String, bool)> {
+        let mut dir = self.0.borrow_mut();
+        let entry = dir.as_mut()?.next();
+        match entry {
+            Some(Ok(e)) => Some((e.file_name().to_string_lossy().into_owned(), e.file_type().is_ok_and(|t| t.is_dir()))),
+            Some(Err(_)) | None => {
+                *dir = None;
+                None
+            }
+        }
+    }
+}
+
+impl UserData for Dir {
+    fn add_methods<M: UserDataMethods<Self>>(methods: &mut M) {
+        methods.add_method("close", |_, dir, ()| {
+            dir.0.borrow_mut().take();
+            Ok(())
+        });
+        methods.add_meta_function(mlua::MetaMethod::Pairs, |lua, ud: mlua::AnyUserData| {
+            let next = lua.create_function(|_, (ud, _): (mlua::AnyUserData, Value)| {
+                let dir = ud.borrow::<Dir>()?;
+                Ok(match dir.next_entry() {
+                    Some((name, is_dir)) => (Some(name), Some(is_dir)),
+                    None => (None, None),
+                })
+            })?;
+            Ok((next, ud, Value::Nil))
+        });
+    }
+}
+
+fn opendir(lua: &Lua, a: Args) -> Result<MultiValue> {
+    let path = match a.opt_string(1)? {
+        Some(s) => s.to_str()?.to_string(),
+        None => ".".to_owned(),
+    };
+    match std::fs::read_dir(&path) {
+        Ok(rd) => lua.create_userdata(Dir(RefCell::new(Some(rd))))?.into_lua_multi(lua),
+        Err(e) => (Value::Nil, format!("{path}: {e}")).into_lua_multi(lua),
+    }
+}
+
+/// `os.compile(fname [, oname])`: bytecode of a Lua file, returned or written.
+fn compile(lua: &Lua, a: Args) -> Result<MultiValue> {
+    let fname = a.string(1)?.to_str()?.to_string();
+    let oname = a.opt_string(2)?.map(|s| s.to_str().map(|s| s.to_string())).transpose()?;
+    let fail = |msg: String| match oname {
+        Some(_) => (false, msg).into_lua_multi(lua),
+        None => (Value::Nil, msg).into_lua_multi(lua),
+    };
+    let source = match std::fs::read(&fname) {
+        Ok(s) => s,
+        Err(e) => return fail(format!("{fname}: {e}")),
+    };
+    let func = match lua.load(source).set_name(format!("@{fname}")).into_function() {
+        Ok(f) => f,
+        Err(e) => return fail(e.to_string()),
+    };
+    let bytes = func.dump(false);
+    match &oname {
+        None => lua.create_string(bytes)?.into_lua_multi(lua),
+        Some(out) => match std::fs::write(out, bytes) {
+            Ok(()) => true.into_lua_multi(lua),
+            Err(e) => fail(format!("{out}: {e}")),
+        },
+    }
+}
+
+/// A clock reading in `unit` (`"s"` float, `"ms"`/`"us"` integers).
+fn clock_value(lua: &Lua, a: &Args, micros: u128) -> Result<MultiValue> {
+    let unit = match a.opt_string(1)? {
+        Some(s) => s.to_str()?.to_string(),
+        None => "s".to_owned(),
+    };
+    match unit.as_str() {
+        "s" => (micros as f64 / 1e6).into_lua_multi(lua),
+        "ms" => ((micros / 1000) as i64).into_lua_multi(lua),
+        "us" => (micros as i64).into_lua_multi(lua),
+        other => Err(crate::lua_api::args::bad_argument(1, "clock", format!("unknown unit '{other}'"))),
+    }
+}
+
+fn system_clock(lua: &Lua, a: Args) -> Result<MultiValue> {
+    let micros = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_micros()).unwrap_or(0);
+    clock_value(lua, &a, micros)
+}
+
+fn steady_clock(lua: &Lua, a: Args) -> Result<MultiValue> {
+    clock_value(lua, &a, runtime::get().epoch.elapsed().as_micros())
+}

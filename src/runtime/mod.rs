@@ -1,0 +1,203 @@
+//! The runtime: worker threads, their queues, and the process-wide tables.
+//!
+//! ```text
+//!  lua5.4 process
+//!  ├─ main thread ── the user's script = main service; runs its worker loop
+//!  │                 only inside blocking calls (`os.wait`, sync `pcall`, ...)
+//!  ├─ worker 0..N-1 ─ each a tokio current_thread loop that owns its
+//!  │                  services' lua_States, timers and sockets
+//!  ├─ watchdog ───── reports services that keep a worker busy
+//!  └─ signals ────── SIGINT/SIGTERM: stop the main service, then exit
+//! ```
+//!
+//! * [`message`]: what travels between services.
+//! * [`mailbox`]: a worker's inbox (lock-free queue + wake only when idle).
+//! * [`registry`]: service ids -> worker, names and life states.
+//! * [`names`]: rpc names -> handler ids, with per-service lookup caches.
+//! * [`timer`]: a worker's timer heap.
+//! * [`worker`]: the loop that drives one thread's services.
+//! * [`shutdown`]: stopping everything before `skynet.so` is unloaded.
+//!
+//! Mailbox index `N` (after the N workers) belongs to the main thread.
+
+pub mod mailbox;
+pub mod message;
+pub mod names;
+pub mod registry;
+pub mod shutdown;
+pub mod signals;
+pub mod timer;
+pub mod watchdog;
+pub mod worker;
+
+use mailbox::Mailbox;
+use message::{Kind, Message};
+use names::Names;
+use registry::Registry;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Instant;
+
+/// How long a sync `pcall` waits for its answer.
+pub const CALL_TIMEOUT_MS: u64 = 10_000;
+
+/// What the watchdog sees of one worker.
+#[derive(Default)]
+pub struct Heartbeat {
+    /// The service whose Lua code runs now (0: none).
+    pub service: AtomicU32,
+    /// Bumped for every message handled.
+    pub beats: AtomicU64,
+}
+
+/// The process-wide part of the runtime, shared by every thread.
+pub struct Runtime {
+    /// Worker inboxes, then the main thread's at index `workers`.
+    pub mailboxes: Vec<Arc<Mailbox>>,
+    pub workers: usize,
+    pub registry: Registry,
+    pub names: Names,
+    /// Live services per worker, for placement.
+    pub live: Vec<AtomicUsize>,
+    pub heartbeats: Vec<Heartbeat>,
+    /// Origin of `os.steady_clock`.
+    pub epoch: Instant,
+    /// The status `os.exit` asked for, if any.
+    pub exit_code: Mutex<Option<i32>>,
+    /// The id of the main service (the script that required us).
+    pub main_service: AtomicU32,
+    /// Set once shutdown has begun; never cleared.
+    pub stopping: AtomicBool,
+    pub threads: shutdown::Threads,
+}
+
+static RUNTIME: OnceLock<Runtime> = OnceLock::new();
+
+/// The runtime, once started.
+pub fn get() -> &'static Runtime {
+    RUNTIME.get().expect("skynet runtime not started")
+}
+
+/// Whether the runtime was started (and not yet fully stopped) in this process.
+pub fn try_get() -> Option<&'static Runtime> {
+    RUNTIME.get()
+}
+
+/// Worker count: `SKYNET_THREADS`, else one per logical CPU.
+fn worker_count() -> usize {
+    std::env::var("SKYNET_THREADS")
+        .ok()
+        .and_then(|s| s.trim().parse::<usize>().ok())
+        .filter(|&n| n >= 1 && n <= 256)
+        .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1))
+}
+
+/// Starts the runtime: its tables, then the worker, watchdog and signal threads.
+/// Returns `None` if it had been started before.
+pub fn start() -> Option<&'static Runtime> {
+    let workers = worker_count();
+    let mut fresh = false;
+    let rt = RUNTIME.get_or_init(|| {
+        fresh = true;
+        Runtime {
+            mailboxes: (0..=workers).map(|_| Arc::new(Mailbox::default())).collect(),
+            workers,
+            registry: Registry::default(),
+            names: Names::default(),
+            live: (0..=workers).map(|_| AtomicUsize::new(0)).collect(),
+            heartbeats: (0..=workers).map(|_| Heartbeat::default()).collect(),
+            epoch: Instant::now(),
+            exit_code: Mutex::new(None),
+            main_service: AtomicU32::new(0),
+            stopping: AtomicBool::new(false),
+            threads: shutdown::Threads::default(),
+        }
+    });
+    if !fresh {
+        return None;
+    }
+    for index in 0..rt.workers {
+        rt.threads.spawn(format!("skynet-worker-{index}"), move || worker::thread_main(index));
+    }
+    watchdog::start(rt);
+    signals::start(rt);
+    Some(rt)
+}
+
+impl Runtime {
+    /// The mailbox index of the main thread.
+    pub fn main_index(&self) -> usize {
+        self.workers
+    }
+
+    /// The worker with the fewest live services (main thread excluded).
+    pub fn least_loaded(&self) -> usize {
+        (0..self.workers).min_by_key(|&w| self.live[w].load(Ordering::Relaxed)).unwrap_or(0)
+    }
+
+    /// Milliseconds since the runtime started.
+    pub fn steady_ms(&self) -> f64 {
+        self.epoch.elapsed().as_secs_f64() * 1000.0
+    }
+
+    /// Routes `msg` to the worker of its receiver: the local queue when that
+    /// is the current thread's worker, else its mailbox.
+    pub fn send(&self, msg: Message) {
+        match self.registry.worker_of(msg.to) {
+            Some(w) => {
+                worker::push_local_if_current(w, msg, |msg| self.mailboxes[w].push(msg));
+            }
+            None => self.undeliverable(msg),
+        }
+    }
+
+    /// A message whose receiver is gone: callers waiting on it must not wait
+    /// for the timeout, so calls and close requests are answered at once.
+    pub fn undeliverable(&self, msg: Message) {
+        if msg.session == 0 || msg.from == 0 {
+            return;
+        }
+        match msg.kind {
+            Kind::Call(_) => self.send(Message::reply(msg.from, msg.to, msg.session, cancel_payload())),
+            Kind::Stop => self.send(Message::reply(msg.from, msg.to, msg.session, Vec::new())),
+            _ => {}
+        }
+    }
+
+    /// Asks every service to stop and records the exit status (`os.exit` from a service).
+    pub fn request_exit(&self, code: i32) {
+        *self.exit_code.lock().unwrap_or_else(|e| e.into_inner()) = Some(code);
+        for id in self.registry.ids() {
+            self.send(Message::signal(id, 0, Kind::Stop));
+        }
+    }
+
+    pub fn requested_exit(&self) -> Option<i32> {
+        *self.exit_code.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// The payload of `false, "cancel"`.
+pub fn cancel_payload() -> Vec<u8> {
+    failure_payload("cancel")
+}
+
+/// The payload of `false, msg`.
+pub fn failure_payload(msg: &str) -> Vec<u8> {
+    let mut buf = Vec::with_capacity(msg.len() + 3);
+    buf.push(0xc2);
+    // A str header then the bytes, as `codec::wrap` writes a string.
+    let _ = rmp::encode::write_str_len(&mut buf, msg.len() as u32);
+    buf.extend_from_slice(msg.as_bytes());
+    buf
+}
+
+/// Writes a log line to stderr in one piece (lines of different threads never mix).
+pub fn log(line: &str) {
+    use std::io::Write;
+    let mut err = std::io::stderr().lock();
+    let _ = err.write_all(line.as_bytes());
+    if !line.ends_with('\n') {
+        let _ = err.write_all(b"\n");
+    }
+}

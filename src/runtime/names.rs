@@ -1,0 +1,140 @@
+//! The rpc name registry: name -> the services that handle it.
+//!
+//! Lookups (every `pcall(name)`) vastly outnumber registrations, so each
+//! service keeps its own cache of lookups ([`NameCache`]) validated by a
+//! process-wide generation counter that every change bumps: a cache hit costs
+//! one atomic load and a hash lookup in the caller's own memory.
+//! Handlers of one name are kept sorted by id (local ids < remote ids, since
+//! remote ids are > 0xFFFF), which fixes the order `rpc.deliver` shards over.
+
+use crate::runtime::message::ServiceId;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+
+/// The handlers of one name, sorted by id.
+#[derive(Debug)]
+pub struct Group {
+    pub name: Arc<str>,
+    pub ids: Vec<ServiceId>,
+}
+
+#[derive(Default)]
+pub struct Names {
+    groups: RwLock<HashMap<Arc<str>, Arc<Group>>>,
+    generation: AtomicU64,
+}
+
+impl Names {
+    /// Adds `id` to `name`'s group; `false` if it was already there.
+    pub fn add(&self, name: &str, id: ServiceId) -> bool {
+        let mut groups = self.groups.write().unwrap_or_else(|e| e.into_inner());
+        let (key, mut ids) = match groups.get(name) {
+            Some(g) => (g.name.clone(), g.ids.clone()),
+            None => (Arc::<str>::from(name), Vec::new()),
+        };
+        let Err(at) = ids.binary_search(&id) else { return false };
+        ids.insert(at, id);
+        groups.insert(key.clone(), Arc::new(Group { name: key, ids }));
+        self.generation.fetch_add(1, Ordering::Release);
+        true
+    }
+
+    /// Removes `id` from `name`'s group; `false` if it was not there.
+    pub fn remove(&self, name: &str, id: ServiceId) -> bool {
+        let mut groups = self.groups.write().unwrap_or_else(|e| e.into_inner());
+        let Some(g) = groups.get(name) else { return false };
+        let Ok(at) = g.ids.binary_search(&id) else { return false };
+        let mut ids = g.ids.clone();
+        ids.remove(at);
+        if ids.is_empty() {
+            groups.remove(name);
+        } else {
+            let key = g.name.clone();
+            groups.insert(key.clone(), Arc::new(Group { name: key, ids }));
+        }
+        self.generation.fetch_add(1, Ordering::Release);
+        true
+    }
+
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    pub fn lookup(&self, name: &str) -> Option<Arc<Group>> {
+        self.groups.read().unwrap_or_else(|e| e.into_inner()).get(name).cloned()
+    }
+}
+
+struct CacheEntry {
+    generation: u64,
+    group: Option<Arc<Group>>,
+    next: usize,
+}
+
+/// One service's cache of name lookups, with its round-robin positions.
+#[derive(Default)]
+pub struct NameCache {
+    entries: HashMap<Box<str>, CacheEntry>,
+}
+
+impl NameCache {
+    fn entry(&mut self, names: &Names, name: &str) -> &mut CacheEntry {
+        let generation = names.generation();
+        if !self.entries.contains_key(name) {
+            self.entries.insert(name.into(), CacheEntry { generation, group: names.lookup(name), next: 0 });
+        }
+        let entry = self.entries.get_mut(name).expect("inserted above");
+        if entry.generation != generation {
+            entry.generation = generation;
+            entry.group = names.lookup(name);
+        }
+        entry
+    }
+
+    /// The group of `name` as of now.
+    pub fn group(&mut self, names: &Names, name: &str) -> Option<Arc<Group>> {
+        self.entry(names, name).group.clone()
+    }
+
+    /// The next handler of `name` in rotation, with the shared name.
+    pub fn pick(&mut self, names: &Names, name: &str) -> Option<(ServiceId, Arc<str>)> {
+        let entry = self.entry(names, name);
+        let group = entry.group.as_ref()?;
+        let id = group.ids[entry.next % group.ids.len()];
+        entry.next = entry.next.wrapping_add(1);
+        Some((id, group.name.clone()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn add_remove_sorted() {
+        let n = Names::default();
+        assert!(n.add("a", 5));
+        assert!(n.add("a", 2));
+        assert!(!n.add("a", 5));
+        assert_eq!(n.lookup("a").unwrap().ids, vec![2, 5]);
+        assert!(n.remove("a", 2));
+        assert!(!n.remove("a", 2));
+        assert!(n.remove("a", 5));
+        assert!(n.lookup("a").is_none());
+    }
+
+    #[test]
+    fn cache_rotates_and_sees_changes() {
+        let n = Names::default();
+        let mut c = NameCache::default();
+        assert!(c.pick(&n, "x").is_none());
+        n.add("x", 1);
+        n.add("x", 2);
+        let picks: Vec<_> = (0..4).map(|_| c.pick(&n, "x").unwrap().0).collect();
+        assert_eq!(picks, vec![1, 2, 1, 2]);
+        n.remove("x", 1);
+        assert_eq!(c.pick(&n, "x").unwrap().0, 2);
+        assert_eq!(&*c.pick(&n, "x").unwrap().1, "x");
+    }
+}

@@ -1,0 +1,171 @@
+//! The handle registry: which service ids exist and on which worker each lives.
+//!
+//! Lookups happen on every send, so the id -> worker map is a flat array of
+//! atomics (no lock). Ids are small (`1..=0xFFFF`, as the original) and reused
+//! late: fresh ids are handed out first, and only when they run out are freed
+//! ids taken back, oldest first, so a stale id rarely reaches a new service.
+//! Names and life states (for `job:state()` and log lines) sit in
+//! [`ServiceInfo`], shared with the job objects that outlive the service.
+
+use crate::runtime::message::ServiceId;
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicU32, AtomicU8, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// The largest local service id.
+pub const MAX_ID: ServiceId = 0xFFFF;
+
+/// Life state of a service as seen from outside.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Life {
+    Running = 0,
+    Dead = 1,
+    Error = 2,
+}
+
+/// What other threads may know about one service.
+#[derive(Debug)]
+pub struct ServiceInfo {
+    pub id: ServiceId,
+    pub name: String,
+    life: AtomicU8,
+}
+
+impl ServiceInfo {
+    pub fn life(&self) -> Life {
+        match self.life.load(Ordering::Acquire) {
+            0 => Life::Running,
+            1 => Life::Dead,
+            _ => Life::Error,
+        }
+    }
+
+    pub fn set_life(&self, life: Life) {
+        self.life.store(life as u8, Ordering::Release);
+    }
+}
+
+struct IdPool {
+    next_fresh: ServiceId,
+    freed: VecDeque<ServiceId>,
+}
+
+pub struct Registry {
+    /// `worker index + 1` per id; 0 = no such service.
+    worker_of: Box<[AtomicU32]>,
+    pool: Mutex<IdPool>,
+    infos: Mutex<HashMap<ServiceId, Arc<ServiceInfo>>>,
+}
+
+impl Default for Registry {
+    fn default() -> Self {
+        Registry {
+            worker_of: (0..=MAX_ID).map(|_| AtomicU32::new(0)).collect(),
+            pool: Mutex::new(IdPool { next_fresh: 1, freed: VecDeque::new() }),
+            infos: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl Registry {
+    /// Reserves an id for a service `name` that will live on `worker`.
+    pub fn register(&self, name: &str, worker: usize) -> Option<Arc<ServiceInfo>> {
+        let id = {
+            let mut pool = self.pool.lock().unwrap_or_else(|e| e.into_inner());
+            if pool.next_fresh <= MAX_ID {
+                pool.next_fresh += 1;
+                pool.next_fresh - 1
+            } else {
+                pool.freed.pop_front()?
+            }
+        };
+        let info = Arc::new(ServiceInfo { id, name: name.to_owned(), life: AtomicU8::new(Life::Running as u8) });
+        self.infos.lock().unwrap_or_else(|e| e.into_inner()).insert(id, info.clone());
+        self.worker_of[id as usize].store(worker as u32 + 1, Ordering::Release);
+        Some(info)
+    }
+
+    /// Forgets service `id`; its id goes to the back of the reuse queue.
+    pub fn unregister(&self, id: ServiceId) {
+        if id == 0 || id > MAX_ID {
+            return;
+        }
+        if self.worker_of[id as usize].swap(0, Ordering::AcqRel) == 0 {
+            return;
+        }
+        self.infos.lock().unwrap_or_else(|e| e.into_inner()).remove(&id);
+        self.pool.lock().unwrap_or_else(|e| e.into_inner()).freed.push_back(id);
+    }
+
+    /// The worker that runs service `id`, if it exists.
+    pub fn worker_of(&self, id: ServiceId) -> Option<usize> {
+        let slot = self.worker_of.get(id as usize)?;
+        match slot.load(Ordering::Acquire) {
+            0 => None,
+            w => Some(w as usize - 1),
+        }
+    }
+
+    pub fn info(&self, id: ServiceId) -> Option<Arc<ServiceInfo>> {
+        self.infos.lock().unwrap_or_else(|e| e.into_inner()).get(&id).cloned()
+    }
+
+    /// Ids of every live service.
+    pub fn ids(&self) -> Vec<ServiceId> {
+        self.infos.lock().unwrap_or_else(|e| e.into_inner()).keys().copied().collect()
+    }
+
+    /// `name:id` of a service, for log lines.
+    pub fn label(&self, id: ServiceId) -> String {
+        match self.info(id) {
+            Some(info) => format!("{}:{}", info.name, id),
+            None => format!("?:{id}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_fresh_then_reused_oldest_first() {
+        let r = Registry::default();
+        let a = r.register("a", 0).unwrap();
+        let b = r.register("b", 1).unwrap();
+        assert_eq!((a.id, b.id), (1, 2));
+        assert_eq!(r.worker_of(1), Some(0));
+        assert_eq!(r.worker_of(2), Some(1));
+        r.unregister(1);
+        assert_eq!(r.worker_of(1), None);
+        // Freed ids wait until the fresh ones are gone.
+        assert_eq!(r.register("c", 0).unwrap().id, 3);
+        assert_eq!(r.label(2), "b:2");
+        assert!(r.info(1).is_none());
+    }
+
+    #[test]
+    fn exhausting_fresh_ids_reuses_freed_ones() {
+        let r = Registry::default();
+        for _ in 1..=MAX_ID {
+            r.register("x", 0).unwrap();
+        }
+        assert!(r.register("full", 0).is_none());
+        r.unregister(7);
+        r.unregister(3);
+        assert_eq!(r.register("y", 0).unwrap().id, 7);
+        assert_eq!(r.register("z", 0).unwrap().id, 3);
+        r.unregister(0);
+        r.unregister(MAX_ID + 5);
+    }
+
+    #[test]
+    fn life_is_shared_with_holders() {
+        let r = Registry::default();
+        let info = r.register("a", 0).unwrap();
+        assert_eq!(info.life(), Life::Running);
+        info.set_life(Life::Error);
+        assert_eq!(r.info(info.id).unwrap().life(), Life::Error);
+    }
+}

@@ -1,0 +1,295 @@
+//! The worker loop: one thread, its services, its timers.
+//!
+//! Each worker thread runs a tokio current_thread runtime with a `LocalSet`
+//! (so sockets and other tasks of its services run here too, with no thread
+//! hop) and, on it, [`Worker::run`]: take due timers, the local queue (sends
+//! between services of this thread) and a batch of the mailbox (sends from
+//! other threads); hand each message to its service; sleep when there is
+//! nothing to do. The main thread has a `Worker` too, driven only while the
+//! script blocks (see `service::Service::block_on`).
+//!
+//! Timers: tokio's timer rounds up to whole milliseconds, which would make
+//! every sleep up to 1 ms late. The loop sleeps until 1 ms before the next
+//! deadline, then polls (yielding to tokio, so I/O still runs) until it is
+//! due: sleeps end within a few microseconds of their deadline.
+
+use crate::runtime::mailbox::Mailbox;
+use crate::runtime::message::{Kind, Message, ServiceId, Session};
+use crate::runtime::timer::TimerQueue;
+use crate::runtime::{self, Runtime};
+use crate::service::Service;
+use std::cell::{Cell, RefCell};
+use std::collections::{HashMap, VecDeque};
+use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+/// Messages handled from one queue before looking at the others.
+const BATCH: usize = 256;
+/// Turns between two yields to tokio while busy (lets socket tasks run).
+const TURNS_PER_YIELD: u32 = 8;
+/// How often pending calls are checked for their timeout.
+const SWEEP_EVERY: Duration = Duration::from_millis(100);
+/// How long stopped services get to end at shutdown before they are abandoned.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(4);
+
+/// What a timer does when it fires.
+pub enum TimerEvent {
+    /// End the wait of `session` in `service` (a sleep).
+    Wake(ServiceId, Session),
+    /// Fire `os.timer` object `key` of `service`, armed as `arm`.
+    Timer(ServiceId, u64, u64),
+    /// Check pending calls for timeouts.
+    Sweep,
+}
+
+pub struct Worker {
+    pub index: usize,
+    pub mailbox: Arc<Mailbox>,
+    local: RefCell<VecDeque<Message>>,
+    services: RefCell<HashMap<ServiceId, Rc<Service>>>,
+    timers: RefCell<TimerQueue<TimerEvent>>,
+    sweep_armed: Cell<bool>,
+    /// When shutdown began: stop everything, then leave.
+    shutdown_deadline: Cell<Option<Instant>>,
+}
+
+thread_local! {
+    static CURRENT: RefCell<Option<Rc<Worker>>> = const { RefCell::new(None) };
+}
+
+/// The worker of the calling thread.
+pub fn current() -> Option<Rc<Worker>> {
+    CURRENT.with(|c| c.borrow().clone())
+}
+
+/// Pushes `msg` to the local queue if the calling thread is worker `index`;
+/// else calls `remote(msg)`. Returns whether it went local.
+pub fn push_local_if_current(index: usize, msg: Message, remote: impl FnOnce(Message)) -> bool {
+    CURRENT.with(|c| match &*c.borrow() {
+        Some(w) if w.index == index => {
+            w.local.borrow_mut().push_back(msg);
+            true
+        }
+        _ => {
+            remote(msg);
+            false
+        }
+    })
+}
+
+impl Worker {
+    /// Creates the worker of the calling thread and makes it current.
+    pub fn install(rt: &Runtime, index: usize) -> Rc<Worker> {
+        let w = Rc::new(Worker {
+            index,
+            mailbox: rt.mailboxes[index].clone(),
+            local: RefCell::new(VecDeque::new()),
+            services: RefCell::new(HashMap::new()),
+            timers: RefCell::new(TimerQueue::default()),
+            sweep_armed: Cell::new(false),
+            shutdown_deadline: Cell::new(None),
+        });
+        CURRENT.with(|c| *c.borrow_mut() = Some(w.clone()));
+        w
+    }
+
+    /// Forgets the calling thread's worker.
+    pub fn uninstall() -> Option<Rc<Worker>> {
+        CURRENT.with(|c| c.borrow_mut().take())
+    }
+
+    pub fn add_service(&self, svc: Rc<Service>) {
+        self.services.borrow_mut().insert(svc.id, svc);
+    }
+
+    pub fn remove_service(&self, id: ServiceId) -> Option<Rc<Service>> {
+        self.services.borrow_mut().remove(&id)
+    }
+
+    pub fn service(&self, id: ServiceId) -> Option<Rc<Service>> {
+        self.services.borrow().get(&id).cloned()
+    }
+
+    /// Queues `msg` for a service of this worker.
+    pub fn push_local(&self, msg: Message) {
+        self.local.borrow_mut().push_back(msg);
+    }
+
+    pub fn add_timer(&self, deadline: Instant, event: TimerEvent) {
+        self.timers.borrow_mut().push(deadline, event);
+    }
+
+    /// Makes sure pending calls get checked for timeouts.
+    pub fn arm_sweep(&self) {
+        if !self.sweep_armed.replace(true) {
+            self.add_timer(Instant::now() + SWEEP_EVERY, TimerEvent::Sweep);
+        }
+    }
+
+    /// Handles whatever is due now; returns how many things it handled.
+    fn turn(&self, rt: &Runtime) -> usize {
+        let mut handled = 0;
+        let now = Instant::now();
+        loop {
+            let due = self.timers.borrow_mut().pop_due(now);
+            let Some(event) = due else { break };
+            self.fire(event);
+            handled += 1;
+        }
+        for _ in 0..BATCH {
+            let next = self.local.borrow_mut().pop_front();
+            let Some(msg) = next else { break };
+            self.dispatch(rt, msg);
+            handled += 1;
+        }
+        for _ in 0..BATCH {
+            let Some(msg) = self.mailbox.pop() else { break };
+            self.dispatch(rt, msg);
+            handled += 1;
+        }
+        handled
+    }
+
+    fn fire(&self, event: TimerEvent) {
+        match event {
+            TimerEvent::Wake(id, session) => self.push_local(Message::signal(id, session, Kind::Wake)),
+            TimerEvent::Timer(id, key, arm) => self.push_local(Message::signal(id, 0, Kind::Timer { key, arm })),
+            TimerEvent::Sweep => {
+                self.sweep_armed.set(false);
+                let services: Vec<Rc<Service>> = self.services.borrow().values().cloned().collect();
+                let now = Instant::now();
+                let mut pending = false;
+                for svc in services {
+                    pending |= svc.expire_calls(now);
+                }
+                if pending {
+                    self.arm_sweep();
+                }
+            }
+        }
+    }
+
+    fn dispatch(&self, rt: &Runtime, msg: Message) {
+        match msg.kind {
+            Kind::Shutdown => self.begin_shutdown(),
+            Kind::Spawn(_) => crate::service::spawn::create_here(self, msg),
+            _ => match self.service(msg.to) {
+                Some(svc) => {
+                    let beat = &rt.heartbeats[self.index];
+                    beat.service.store(msg.to, Ordering::Relaxed);
+                    svc.handle(msg);
+                    beat.service.store(0, Ordering::Relaxed);
+                    beat.beats.fetch_add(1, Ordering::Relaxed);
+                }
+                None => rt.undeliverable(msg),
+            },
+        }
+    }
+
+    fn begin_shutdown(&self) {
+        if self.shutdown_deadline.get().is_some() {
+            return;
+        }
+        self.shutdown_deadline.set(Some(Instant::now() + SHUTDOWN_GRACE));
+        let services: Vec<Rc<Service>> = self.services.borrow().values().cloned().collect();
+        for svc in services {
+            svc.stop();
+        }
+    }
+
+    /// At shutdown: true once every service ended, or the grace time is over
+    /// (then the remaining services are abandoned without running their Lua code).
+    fn shutdown_done(&self) -> bool {
+        let Some(deadline) = self.shutdown_deadline.get() else { return false };
+        if self.services.borrow().is_empty() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            for (_, svc) in self.services.borrow_mut().drain() {
+                runtime::log(&format!("skynet: service {}:{} did not stop in time; abandoned", svc.info.name, svc.id));
+                svc.abandon();
+            }
+            return true;
+        }
+        false
+    }
+
+    /// Runs the loop until `until()` holds or, on a worker thread, shutdown is complete.
+    pub async fn run(&self, until: &dyn Fn() -> bool) {
+        let rt = runtime::get();
+        let mut turns = 0u32;
+        loop {
+            let handled = self.turn(rt);
+            if until() || self.shutdown_done() {
+                return;
+            }
+            if handled > 0 {
+                turns += 1;
+                if turns >= TURNS_PER_YIELD {
+                    turns = 0;
+                    tokio::task::yield_now().await;
+                }
+                continue;
+            }
+            turns = 0;
+            if !self.mailbox.go_idle() {
+                continue;
+            }
+            if !self.local.borrow().is_empty() {
+                self.mailbox.end_idle();
+                continue;
+            }
+            let next = self.timers.borrow().next_deadline();
+            let next = match (next, self.shutdown_deadline.get()) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            match next {
+                None => self.mailbox.wait().await,
+                Some(deadline) => {
+                    let now = Instant::now();
+                    if deadline <= now + Duration::from_millis(1) {
+                        // Close to due: poll instead of sleeping (see the module docs).
+                        self.mailbox.end_idle();
+                        tokio::task::yield_now().await;
+                    } else {
+                        let wake_at = tokio::time::Instant::from_std(deadline - Duration::from_millis(1));
+                        tokio::select! {
+                            _ = self.mailbox.wait() => {}
+                            _ = tokio::time::sleep_until(wake_at) => self.mailbox.end_idle(),
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Body of a worker thread.
+pub fn thread_main(index: usize) {
+    let rt = runtime::get();
+    let tokio_rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            runtime::log(&format!("skynet: worker {index} cannot start: {e}"));
+            return;
+        }
+    };
+    let worker = Worker::install(rt, index);
+    let local = tokio::task::LocalSet::new();
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        local.block_on(&tokio_rt, worker.run(&|| false));
+    }));
+    if result.is_err() {
+        runtime::log(&format!("skynet: worker {index} failed; its services are abandoned"));
+        for (_, svc) in worker.services.borrow_mut().drain() {
+            svc.abandon();
+        }
+    }
+    drop(local);
+    Worker::uninstall();
+    drop(worker);
+    tokio_rt.shutdown_timeout(Duration::from_millis(500));
+}

@@ -1,0 +1,389 @@
+//! Running a service's coroutines: events in, parked coroutines, wake-ups.
+//!
+//! [`Service::handle`] turns each message into a coroutine run: a call runs
+//! its handler in a fresh (pooled) coroutine, a reply or wake-up resumes the
+//! coroutine parked on that session. When a coroutine finishes, its context
+//! says what to do with the result (answer the caller, end the service, ...).
+
+use super::{Service, Waiter};
+use crate::codec::wrap;
+use crate::runtime::message::{Kind, Message, ServiceId, Session};
+use crate::runtime::registry::ServiceInfo;
+use crate::runtime::worker::TimerEvent;
+use crate::runtime::{self, CALL_TIMEOUT_MS};
+use mlua::thread::ThreadStatus;
+use mlua::{Function, IntoLuaMulti, MultiValue, Thread, Value};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Why a coroutine runs, which says what to do when it finishes.
+#[derive(Clone)]
+pub enum CtxKind {
+    /// The service's `main` (its end ends the service).
+    Main,
+    /// An rpc handler: answer `session` of `caller` (0: a deliver, no answer).
+    Handler,
+    /// The callback of timer `key`, armed as `arm` (its result may re-arm it).
+    Timer(u64, u64),
+    /// A task of an `os.coroutine()` queue: start the next one when done.
+    Queued(Rc<crate::lua_api::coroutine::TaskQueue>),
+    /// Anything else (posted function, async callback): errors are logged.
+    Event,
+}
+
+/// The context of one coroutine run.
+#[derive(Clone)]
+pub struct Ctx {
+    pub kind: CtxKind,
+    /// Who sent the call being handled (0 outside handlers).
+    pub caller: ServiceId,
+    pub session: Session,
+    /// `rpc.responser()` was taken: the handler's results are not the answer.
+    pub deferred: bool,
+}
+
+impl Ctx {
+    pub fn new(kind: CtxKind) -> Ctx {
+        Ctx { kind, caller: 0, session: 0, deferred: false }
+    }
+}
+
+/// What a parked coroutine waits for, which says how to wake it.
+pub enum WaitKind {
+    /// A sync rpc call: resumed with `ok, results...`.
+    Call,
+    /// An async rpc call: its callback runs with `ok, results...`.
+    Callback(Function),
+    /// `os.wait`: resumed with the number of events handled meanwhile.
+    Sleep { events_before: u64 },
+    /// `os.pload`: resumed with `true, job` or `false, msg`.
+    Spawn(Arc<ServiceInfo>),
+    /// `job:close()`: resumed with nothing.
+    Close,
+}
+
+/// The message of a Lua error, without the traceback mlua appends.
+pub fn error_message(e: &mlua::Error) -> String {
+    match e {
+        mlua::Error::CallbackError { cause, .. } => error_message(cause),
+        mlua::Error::RuntimeError(s) => s.split("\nstack traceback:").next().unwrap_or(s).to_owned(),
+        mlua::Error::WithContext { cause, .. } => error_message(cause),
+        other => other.to_string(),
+    }
+}
+
+impl Service {
+    /// Handles one message addressed to this service.
+    pub fn handle(self: &Rc<Self>, msg: Message) {
+        if self.ended() {
+            return runtime::get().undeliverable(msg);
+        }
+        match msg.kind {
+            Kind::Call(name) => self.on_call(msg.from, msg.session, &name, &msg.payload),
+            Kind::Reply | Kind::Wake => self.on_wake(msg.session, Some(&msg.payload)),
+            Kind::Timer { key, arm } => self.on_timer(key, arm),
+            Kind::Post => self.on_post(),
+            Kind::Stop => {
+                self.add_close_waiter(msg.from, msg.session);
+                self.stop();
+                if self.is_main {
+                    // The main thread may be blocked waiting for a stop.
+                    self.worker.push_local(Message::signal(self.id, 0, Kind::Wake));
+                }
+            }
+            Kind::Spawn(_) | Kind::Shutdown => {}
+        }
+    }
+
+    fn on_call(self: &Rc<Self>, from: ServiceId, session: Session, name: &str, payload: &[u8]) {
+        self.events.set(self.events.get() + 1);
+        self.expect_answer(from, session);
+        let Some(func) = self.handler(name) else {
+            self.answer(from, session, runtime::failure_payload("function not found"));
+            return;
+        };
+        let args = match wrap::decode(&self.lua, payload) {
+            Ok(a) => a,
+            Err(e) => {
+                self.answer(from, session, runtime::failure_payload(&e.to_string()));
+                return;
+            }
+        };
+        let ctx = Ctx { kind: CtxKind::Handler, caller: from, session, deferred: false };
+        self.start(func, ctx, args);
+    }
+
+    /// Runs `func(args)` in a pooled coroutine with context `ctx`.
+    pub fn start(self: &Rc<Self>, func: Function, ctx: Ctx, args: MultiValue) {
+        let co = match self.pool.borrow_mut().pop() {
+            Some(co) => co,
+            None => match self.lua.create_thread(func.clone()) {
+                Ok(co) => co,
+                Err(e) => return self.finish(ctx, Err(e)),
+            },
+        };
+        if let Err(e) = co.reset(func) {
+            return self.finish(ctx, Err(e));
+        }
+        self.resume(co, ctx, args);
+    }
+
+    /// Resumes `co` with `args` and deals with how it stopped: parked on a
+    /// session, finished, or failed.
+    pub fn resume(self: &Rc<Self>, co: Thread, ctx: Ctx, args: MultiValue) {
+        let previous = self.running.replace(Some((co.clone(), ctx)));
+        let result = catch_unwind(AssertUnwindSafe(|| co.resume::<MultiValue>(args)));
+        let (_, ctx) = std::mem::replace(&mut *self.running.borrow_mut(), previous).expect("set above");
+        let parked = self.parked.take();
+        let result = match result {
+            Ok(r) => r,
+            Err(_) => Err(mlua::Error::runtime("skynet: internal error (panic) while running Lua code")),
+        };
+        match result {
+            Ok(_) if co.status() == ThreadStatus::Resumable => match parked {
+                Some((session, kind, deadline)) => {
+                    if let WaitKind::Sleep { .. } = kind
+                        && matches!(ctx.kind, CtxKind::Main)
+                    {
+                        // The first os.wait of main makes the service ready.
+                        self.report_ready(|| vec![0xc3]);
+                    }
+                    self.waiters.borrow_mut().insert(session, Waiter { co: Some(co), ctx, kind, deadline });
+                }
+                None => {
+                    let e = mlua::Error::runtime("attempt to yield from a service coroutine outside a blocking call");
+                    self.finish(ctx, Err(e));
+                }
+            },
+            Ok(values) => {
+                self.finish(ctx, Ok(values));
+                self.pool.borrow_mut().push(co);
+            }
+            Err(e) => self.finish(ctx, Err(e)),
+        }
+    }
+
+    /// A coroutine with context `ctx` finished with `result`.
+    fn finish(self: &Rc<Self>, ctx: Ctx, result: mlua::Result<MultiValue>) {
+        if let Err(e) = &result {
+            runtime::log(&format!("[{}] {}", self.label(), e));
+        }
+        match ctx.kind {
+            CtxKind::Main => self.end(result.err().map(|e| error_message(&e))),
+            CtxKind::Handler => {
+                if ctx.session == 0 {
+                    return;
+                }
+                let payload = match result {
+                    Err(e) => runtime::failure_payload(&error_message(&e)),
+                    Ok(_) if ctx.deferred => return,
+                    Ok(values) => success_payload(values.iter()),
+                };
+                self.answer(ctx.caller, ctx.session, payload);
+            }
+            CtxKind::Timer(key, arm) => self.timer_finished(key, arm, result),
+            CtxKind::Queued(queue) => queue.next(self),
+            CtxKind::Event => {}
+        }
+    }
+
+    /// The coroutine now running, if we resumed it (rule 3).
+    fn running_is_current(&self) -> bool {
+        match &*self.running.borrow() {
+            Some((co, _)) => co.to_pointer() == self.lua.current_thread().to_pointer(),
+            None => false,
+        }
+    }
+
+    /// The context of the coroutine running now.
+    pub fn with_ctx<R>(&self, f: impl FnOnce(&mut super::Ctx) -> R) -> Option<R> {
+        if !self.running_is_current() {
+            return None;
+        }
+        self.running.borrow_mut().as_mut().map(|(_, ctx)| f(ctx))
+    }
+
+    /// Waits for `session` (rule 3). In a coroutine we run: parks it and
+    /// returns `session`, which the Lua side yields. On the main service's
+    /// thread: runs the loop until the wake-up and returns `nil, values...`.
+    pub fn suspend(
+        self: &Rc<Self>,
+        session: Session,
+        kind: WaitKind,
+        deadline: Option<Instant>,
+    ) -> mlua::Result<MultiValue> {
+        if deadline.is_some() {
+            self.worker.arm_sweep();
+        }
+        if self.running_is_current() {
+            self.parked.set(Some((session, kind, deadline)));
+            return session.into_lua_multi(&self.lua);
+        }
+        if !self.is_main {
+            return Err(mlua::Error::runtime(
+                "blocking call outside a service coroutine (use os.coroutine or os.post instead of coroutine.wrap)",
+            ));
+        }
+        self.waiters.borrow_mut().insert(session, Waiter { co: None, ctx: Ctx::new(CtxKind::Event), kind, deadline });
+        let values = self.block_on()?;
+        let mut out = MultiValue::with_capacity(values.len() + 1);
+        out.push_back(Value::Nil);
+        out.extend(values);
+        Ok(out)
+    }
+
+    /// Runs the main thread's worker loop until the blocked wait ends.
+    fn block_on(self: &Rc<Self>) -> mlua::Result<MultiValue> {
+        crate::lua_api::main_state::block_on(&self.worker, &|| self.block_result.borrow().is_some())?;
+        self.block_result.borrow_mut().take().unwrap_or_else(|| Ok(MultiValue::new()))
+    }
+
+    /// A reply or wake-up for `session` arrived (`payload` None: synthetic).
+    pub fn on_wake(self: &Rc<Self>, session: Session, payload: Option<&[u8]>) {
+        let Some(waiter) = self.waiters.borrow_mut().remove(&session) else { return };
+        let values = self.wake_values(&waiter.kind, payload.unwrap_or(&[]));
+        match (waiter.co, waiter.kind) {
+            (_, WaitKind::Callback(func)) => {
+                self.events.set(self.events.get() + 1);
+                match values {
+                    Ok(v) => self.start(func, Ctx::new(CtxKind::Event), v),
+                    Err(e) => runtime::log(&format!("[{}] {}", self.label(), e)),
+                }
+            }
+            (None, _) => *self.block_result.borrow_mut() = Some(values),
+            (Some(co), _) => match values {
+                Ok(v) => self.resume(co, waiter.ctx, v),
+                Err(e) => {
+                    let v = (false, e.to_string()).into_lua_multi(&self.lua).unwrap_or_default();
+                    self.resume(co, waiter.ctx, v)
+                }
+            },
+        }
+    }
+
+    /// The values a waiter of `kind` is woken with, from its message payload.
+    fn wake_values(&self, kind: &WaitKind, payload: &[u8]) -> mlua::Result<MultiValue> {
+        let lua = &self.lua;
+        match kind {
+            WaitKind::Call | WaitKind::Callback(_) => wrap::decode(lua, payload),
+            WaitKind::Sleep { events_before } => (self.events() - events_before).into_lua_multi(lua),
+            WaitKind::Close => Ok(MultiValue::new()),
+            WaitKind::Spawn(info) => {
+                let mut v = wrap::decode(lua, payload)?;
+                if matches!(v.front(), Some(Value::Boolean(true))) {
+                    self.jobs.borrow_mut().insert(info.id, info.clone());
+                    let job = crate::lua_api::os::new_job(self, info.id)?;
+                    return (true, job).into_lua_multi(lua);
+                }
+                if v.is_empty() {
+                    v.push_back(Value::Boolean(false));
+                }
+                Ok(v)
+            }
+        }
+    }
+
+    /// Fails every pending call whose deadline passed; true if some remain.
+    pub fn expire_calls(self: &Rc<Self>, now: Instant) -> bool {
+        let expired: Vec<Session> = self
+            .waiters
+            .borrow()
+            .iter()
+            .filter(|(_, w)| w.deadline.is_some_and(|d| d <= now))
+            .map(|(s, _)| *s)
+            .collect();
+        for session in expired {
+            self.worker.push_local(Message::reply(self.id, 0, session, runtime::failure_payload("timeout")));
+        }
+        self.waiters.borrow().values().any(|w| w.deadline.is_some_and(|d| d > now))
+    }
+
+    /// The deadline of a call started now.
+    pub fn call_deadline() -> Instant {
+        Instant::now() + Duration::from_millis(CALL_TIMEOUT_MS)
+    }
+
+    // ---- posted functions ---------------------------------------------------
+
+    /// `os.post(func, ...)`: run later, in FIFO order.
+    pub fn post(&self, func: Function, args: MultiValue) {
+        let first = self.posted.borrow().is_empty();
+        self.posted.borrow_mut().push_back((func, args));
+        if first {
+            self.worker.push_local(Message::signal(self.id, 0, Kind::Post));
+        }
+    }
+
+    fn on_post(self: &Rc<Self>) {
+        let batch: Vec<(Function, MultiValue)> = self.posted.borrow_mut().drain(..).collect();
+        for (func, args) in batch {
+            self.events.set(self.events.get() + 1);
+            self.start(func, Ctx::new(CtxKind::Event), args);
+        }
+    }
+
+    // ---- os.timer objects ---------------------------------------------------
+
+    /// Arms timer `key` to call `func` after `ms` milliseconds, replacing
+    /// any earlier arming (whose expiry will then be ignored).
+    pub fn arm_timer(&self, key: u64, ms: f64, func: Function) {
+        let arm = self.new_timer_key();
+        self.timers.borrow_mut().insert(key, super::TimerSlot { func, ms, arm });
+        let deadline = Instant::now() + Duration::from_secs_f64(ms.max(0.0) / 1000.0);
+        self.worker.add_timer(deadline, TimerEvent::Timer(self.id, key, arm));
+    }
+
+    pub fn cancel_timer(&self, key: u64) {
+        self.timers.borrow_mut().remove(&key);
+    }
+
+    fn on_timer(self: &Rc<Self>, key: u64, arm: u64) {
+        let func = match self.timers.borrow().get(&key) {
+            Some(slot) if slot.arm == arm => slot.func.clone(),
+            _ => return,
+        };
+        self.events.set(self.events.get() + 1);
+        self.start(func, Ctx::new(CtxKind::Timer(key, arm)), MultiValue::new());
+    }
+
+    /// Applies the repeat rule (API.md §10) to a finished timer callback.
+    fn timer_finished(&self, key: u64, arm: u64, result: mlua::Result<MultiValue>) {
+        let (func, ms) = match self.timers.borrow().get(&key) {
+            // Re-armed (or cancelled) inside its own callback: leave it be.
+            Some(slot) if slot.arm == arm => (slot.func.clone(), slot.ms),
+            _ => return,
+        };
+        let again = match result.as_ref().ok().and_then(|v| v.front().cloned()) {
+            Some(Value::Boolean(true)) => Some(ms),
+            Some(Value::Integer(n)) if n > 0 => Some(n as f64),
+            Some(Value::Number(n)) if n > 0.0 => Some(n),
+            _ => None,
+        };
+        match again {
+            Some(ms) if !self.stopped() => self.arm_timer(key, ms, func),
+            _ => self.cancel_timer(key),
+        }
+    }
+}
+
+/// The payload of `true, values...`.
+pub fn success_payload<'a>(values: impl IntoIterator<Item = &'a Value>) -> Vec<u8> {
+    let mut buf = vec![0xc3];
+    match wrap::encode_into(&mut buf, values) {
+        Ok(()) => buf,
+        Err(e) => runtime::failure_payload(&error_message(&e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_message_drops_the_traceback() {
+        let e = mlua::Error::RuntimeError("x.lua:1: boom\nstack traceback:\n\t[C]: in ?".into());
+        assert_eq!(error_message(&e), "x.lua:1: boom");
+    }
+}
