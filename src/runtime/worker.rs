@@ -29,6 +29,8 @@ use std::time::{Duration, Instant};
 const BATCH: usize = 256;
 /// Turns between two yields to tokio while busy (lets socket tasks run).
 const TURNS_PER_YIELD: u32 = 8;
+/// How long an idle worker watches its mailbox before it sleeps.
+const SPIN_BEFORE_SLEEP: Duration = Duration::from_micros(50);
 /// How often pending calls are checked for their timeout.
 const SWEEP_EVERY: Duration = Duration::from_millis(100);
 /// How long stopped services get to end at shutdown before they are abandoned.
@@ -216,6 +218,26 @@ impl Worker {
         false
     }
 
+    /// Before sleeping, watches the mailbox for a few microseconds: in a
+    /// conversation between services of two workers the answer usually comes
+    /// within that time, and catching it here saves the sender a wake-up
+    /// syscall and us a sleep (a round trip then costs two cache-line
+    /// transfers instead of two futex calls). Returns true if mail came.
+    fn spin_for_mail(&self) -> bool {
+        let start = Instant::now();
+        loop {
+            for _ in 0..64 {
+                if !self.mailbox.is_empty() {
+                    return true;
+                }
+                std::hint::spin_loop();
+            }
+            if start.elapsed() >= SPIN_BEFORE_SLEEP {
+                return false;
+            }
+        }
+    }
+
     /// Runs the loop until `until()` holds or, on a worker thread, shutdown is complete.
     pub async fn run(&self, until: &dyn Fn() -> bool) {
         let rt = runtime::get();
@@ -234,6 +256,9 @@ impl Worker {
                 continue;
             }
             turns = 0;
+            if self.spin_for_mail() {
+                continue;
+            }
             if !self.mailbox.go_idle() {
                 continue;
             }
