@@ -17,6 +17,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 pub fn install(lua: &Lua, core: &Table) -> Result<()> {
     let os: Table = lua.globals().get("os")?;
+    // The stock exit, for `os.exit` in the main service once the runtime is down.
+    lua.set_named_registry_value("skynet.stock_exit", os.get::<Function>("exit")?)?;
     let f = |func: fn(&Lua, Args) -> Result<MultiValue>, name: &'static str| {
         lua.create_function(move |lua, args: MultiValue| func(lua, Args::new(name, args)))
     };
@@ -42,8 +44,6 @@ pub fn install(lua: &Lua, core: &Table) -> Result<()> {
     os.set("steady_clock", f(steady_clock, "steady_clock")?)?;
     os.set("timer", lua.create_function(|lua, ()| crate::lua_api::timer::new(lua))?)?;
     os.set("coroutine", lua.create_function(|lua, ()| crate::lua_api::coroutine::new(lua))?)?;
-    // The stock exit, for `os.exit` in the main service once the runtime is down.
-    lua.set_named_registry_value("skynet.stock_exit", os.get::<Function>("exit")?)?;
     Ok(())
 }
 

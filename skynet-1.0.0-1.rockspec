@@ -1,0 +1,34 @@
+-- The skynet rock: an actor runtime for Lua 5.4, written in Rust.
+-- Builds with cargo (no other rock needed) and installs the C module,
+-- the Lua services (launcher, cluster, broker) and the `skynet` launcher.
+package = "skynet"
+version = "1.0.0-1"
+source = {
+   url = "git+https://example.invalid/skynet.git",
+}
+description = {
+   summary = "Actor runtime for Lua 5.4: services, RPC, timers, sockets, cluster",
+   detailed = [[
+      require "skynet" in any lua5.4 script starts a pool of worker threads;
+      os.pload starts services (isolated lua_States) that talk by RPC.
+   ]],
+   license = "MIT",
+}
+dependencies = {
+   "lua >= 5.4, < 5.5",
+}
+build = {
+   type = "command",
+   build_command = "cargo build --release",
+   install = {
+      lib = {
+         skynet = "target/release/libskynet.so",
+      },
+      lua = {
+         ["skynet.launcher"] = "lua/skynet/launcher.lua",
+      },
+      bin = {
+         skynet = "bin/skynet",
+      },
+   },
+}

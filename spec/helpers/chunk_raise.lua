@@ -1,0 +1,2 @@
+error("chunk raised on purpose")
+function main() end

@@ -1,0 +1,1 @@
+function main() error("main raised on purpose") end

@@ -1,0 +1,2 @@
+-- A module without main.
+local x = 1

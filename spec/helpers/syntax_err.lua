@@ -1,0 +1,1 @@
+function main( this is not lua
