@@ -9,7 +9,7 @@
 //! RSA private keys may be encrypted PKCS#8; their password is an optional
 //! extra argument after the key (`sign`, `encrypt`, `decrypt`).
 
-use mlua::{Error, Lua, MultiValue, Result, Table, Value};
+use mlua::{Error, Lua, LuaString, MultiValue, Result, Table, Value};
 
 use super::args::Args;
 use crate::crypto::digest::Algorithm;
@@ -24,7 +24,7 @@ pub fn create(lua: &Lua) -> Result<Table> {
             name,
             lua.create_function(move |lua, mv: MultiValue| {
                 let args = Args::new(name, mv);
-                let data = args.string(1)?;
+                let data = string_arg(lua, &args, 1)?;
                 digest_result(lua, &alg.digest(&data.as_bytes()), args.flag(2))
             })?,
         )?;
@@ -32,8 +32,8 @@ pub fn create(lua: &Lua) -> Result<Table> {
             name,
             lua.create_function(move |lua, mv: MultiValue| {
                 let args = Args::new(name, mv);
-                let data = args.string(1)?;
-                let key = args.string(2)?;
+                let data = string_arg(lua, &args, 1)?;
+                let key = string_arg(lua, &args, 2)?;
                 digest_result(lua, &alg.hmac(&key.as_bytes(), &data.as_bytes()), args.flag(3))
             })?,
         )?;
@@ -41,14 +41,27 @@ pub fn create(lua: &Lua) -> Result<Table> {
     crypto.set("hmac", hmac)?;
     crypto.set(
         "hash32",
-        lua.create_function(|_, mv: MultiValue| {
+        lua.create_function(|lua, mv: MultiValue| {
             let args = Args::new("hash32", mv);
-            Ok(i64::from(murmur::hash32(&args.string(1)?.as_bytes())))
+            Ok(i64::from(murmur::hash32(&string_arg(lua, &args, 1)?.as_bytes())))
         })?,
     )?;
     crypto.set("aes", aes_table(lua)?)?;
     crypto.set("rsa", rsa_table(lua)?)?;
     Ok(crypto)
+}
+
+/// String argument `n`, numbers converted as `luaL_checklstring` does.
+/// (`Args::string` needs another Lua-owned argument to convert a number, so
+/// `crypto.md5(12)` would fail; converting through `lua` here always works.)
+fn string_arg(lua: &Lua, args: &Args, n: usize) -> Result<LuaString> {
+    match args.value(n) {
+        v @ (Value::Integer(_) | Value::Number(_)) => match lua.coerce_string(v)? {
+            Some(s) => Ok(s),
+            None => args.string(n),
+        },
+        _ => args.string(n),
+    }
 }
 
 /// Hex (default) or raw bytes of a digest.
@@ -86,7 +99,7 @@ fn aes_table(lua: &Lua) -> Result<Table> {
         "encrypt",
         lua.create_function(|lua, mv: MultiValue| {
             let args = Args::new("encrypt", mv);
-            let (data, key) = (args.string(1)?, args.string(2)?);
+            let (data, key) = (string_arg(lua, &args, 1)?, string_arg(lua, &args, 2)?);
             let out = aes::encrypt(&data.as_bytes(), &key.as_bytes()).map_err(|e| raise("AES encrypt", e))?;
             lua.create_string(out)
         })?,
@@ -95,7 +108,7 @@ fn aes_table(lua: &Lua) -> Result<Table> {
         "decrypt",
         lua.create_function(|lua, mv: MultiValue| {
             let args = Args::new("decrypt", mv);
-            let (data, key) = (args.string(1)?, args.string(2)?);
+            let (data, key) = (string_arg(lua, &args, 1)?, string_arg(lua, &args, 2)?);
             match aes::decrypt(&data.as_bytes(), &key.as_bytes()) {
                 Ok(out) => one(lua, &out),
                 Err(e) => fail_or_raise(lua, "AES decrypt", e),
@@ -106,13 +119,16 @@ fn aes_table(lua: &Lua) -> Result<Table> {
 }
 
 /// The PEM text of argument `n` (PEM is ASCII; other bytes cannot make a key valid).
-fn pem(args: &Args, n: usize) -> Result<String> {
-    Ok(String::from_utf8_lossy(&args.string(n)?.as_bytes()).into_owned())
+fn pem(lua: &Lua, args: &Args, n: usize) -> Result<String> {
+    Ok(String::from_utf8_lossy(&string_arg(lua, args, n)?.as_bytes()).into_owned())
 }
 
 /// The optional password argument `n`, as bytes.
-fn password(args: &Args, n: usize) -> Result<Option<Vec<u8>>> {
-    Ok(args.opt_string(n)?.map(|s| s.as_bytes().to_vec()))
+fn password(lua: &Lua, args: &Args, n: usize) -> Result<Option<Vec<u8>>> {
+    if args.is_none(n) {
+        return Ok(None);
+    }
+    Ok(Some(string_arg(lua, args, n)?.as_bytes().to_vec()))
 }
 
 fn rsa_table(lua: &Lua) -> Result<Table> {
@@ -121,8 +137,8 @@ fn rsa_table(lua: &Lua) -> Result<Table> {
         "sign",
         lua.create_function(|lua, mv: MultiValue| {
             let args = Args::new("sign", mv);
-            let data = args.string(1)?;
-            let (pem, password) = (pem(&args, 2)?, password(&args, 3)?);
+            let data = string_arg(lua, &args, 1)?;
+            let (pem, password) = (pem(lua, &args, 2)?, password(lua, &args, 3)?);
             let key = rsa::private_key(&pem, password.as_deref()).map_err(|e| raise("RSA sign", e))?;
             let sig = rsa::sign(&key, &data.as_bytes()).map_err(|e| raise("RSA sign", e))?;
             lua.create_string(sig)
@@ -130,9 +146,9 @@ fn rsa_table(lua: &Lua) -> Result<Table> {
     )?;
     t.set(
         "verify",
-        lua.create_function(|_, mv: MultiValue| {
+        lua.create_function(|lua, mv: MultiValue| {
             let args = Args::new("verify", mv);
-            let (data, sig, pem) = (args.string(1)?, args.string(2)?, pem(&args, 3)?);
+            let (data, sig, pem) = (string_arg(lua, &args, 1)?, string_arg(lua, &args, 2)?, pem(lua, &args, 3)?);
             let key = rsa::public_key(&pem).map_err(|e| raise("RSA verify", e))?;
             Ok(rsa::verify(&key, &data.as_bytes(), &sig.as_bytes()))
         })?,
@@ -141,8 +157,8 @@ fn rsa_table(lua: &Lua) -> Result<Table> {
         "encrypt",
         lua.create_function(|lua, mv: MultiValue| {
             let args = Args::new("encrypt", mv);
-            let data = args.string(1)?;
-            let (pem, password) = (pem(&args, 2)?, password(&args, 3)?);
+            let data = string_arg(lua, &args, 1)?;
+            let (pem, password) = (pem(lua, &args, 2)?, password(lua, &args, 3)?);
             let key = rsa::parse_key(&pem, password.as_deref()).map_err(|e| raise("RSA encrypt", e))?;
             let out = rsa::encrypt(&key, &data.as_bytes()).map_err(|e| raise("RSA encrypt", e))?;
             lua.create_string(out)
@@ -152,8 +168,8 @@ fn rsa_table(lua: &Lua) -> Result<Table> {
         "decrypt",
         lua.create_function(|lua, mv: MultiValue| {
             let args = Args::new("decrypt", mv);
-            let data = args.string(1)?;
-            let (pem, password) = (pem(&args, 2)?, password(&args, 3)?);
+            let data = string_arg(lua, &args, 1)?;
+            let (pem, password) = (pem(lua, &args, 2)?, password(lua, &args, 3)?);
             let key = rsa::parse_key(&pem, password.as_deref()).map_err(|e| raise("RSA decrypt", e))?;
             match rsa::decrypt(&key, &data.as_bytes()) {
                 Ok(out) => one(lua, &out),
@@ -204,5 +220,8 @@ mod tests {
         assert!(e.contains("key type invalid"), "{e}");
         let h: i64 = lua.load("return crypto.hash32('hello')").eval().unwrap();
         assert_eq!(h, 867496620);
+        // A lone number argument is converted like luaL_checklstring does.
+        let same: bool = lua.load("return crypto.md5(12) == crypto.md5('12')").eval().unwrap();
+        assert!(same);
     }
 }
