@@ -41,7 +41,7 @@ pub fn encrypt(data: &[u8], key: &[u8]) -> Result<Vec<u8>, Error> {
 /// (the usual sign of a wrong key).
 pub fn decrypt(data: &[u8], key: &[u8]) -> Result<Vec<u8>, Error> {
     let cipher = cipher(key)?;
-    if data.is_empty() || data.len() % BLOCK != 0 {
+    if data.is_empty() || !data.len().is_multiple_of(BLOCK) {
         return Err(Error::BadLength);
     }
     let mut out = data.to_vec();

@@ -41,7 +41,8 @@ const PADDING_OVERHEAD: usize = 11;
 /// A decoded PEM key.
 #[derive(Debug, Clone)]
 pub enum Key {
-    Private(RsaPrivateKey),
+    /// Boxed: a private key with its CRT values is several times a public key's size.
+    Private(Box<RsaPrivateKey>),
     Public(RsaPublicKey),
 }
 
@@ -49,7 +50,7 @@ pub enum Key {
 /// `password` is only used for `ENCRYPTED PRIVATE KEY`.
 pub fn parse_key(pem: &str, password: Option<&[u8]>) -> Result<Key, Error> {
     if pem.contains("PRIVATE KEY") {
-        private_key(pem, password).map(Key::Private)
+        private_key(pem, password).map(|k| Key::Private(Box::new(k)))
     } else if pem.contains("PUBLIC KEY") {
         public_key(pem).map(Key::Public)
     } else {
@@ -134,7 +135,7 @@ pub fn encrypt(key: &Key, data: &[u8]) -> Result<Vec<u8>, Error> {
 pub fn decrypt(key: &Key, data: &[u8]) -> Result<Vec<u8>, Error> {
     match key {
         Key::Private(k) => {
-            check_ciphertext(k, data)?;
+            check_ciphertext(k.as_ref(), data)?;
             k.decrypt_blinded(&mut rand::thread_rng(), Pkcs1v15Encrypt, data)
                 .map_err(|_| Error::BadPadding)
         }
@@ -234,7 +235,7 @@ mod tests {
 
     #[test]
     fn private_encrypt_equals_openssl_pkeyutl_sign() {
-        let key = Key::Private(private());
+        let key = Key::Private(Box::new(private()));
         assert_eq!(encrypt(&key, b"hello").unwrap(), PRIVENC);
         let public = Key::Public(public_key(SPKI).unwrap());
         assert_eq!(decrypt(&public, PRIVENC).unwrap(), b"hello");
@@ -242,7 +243,7 @@ mod tests {
 
     #[test]
     fn public_encrypt_round_trips_and_reads_openssl_output() {
-        let private = Key::Private(private());
+        let private = Key::Private(Box::new(private()));
         let public = Key::Public(public_key(PKCS1_PUB).unwrap());
         assert_eq!(decrypt(&private, PUBENC).unwrap(), b"hello");
         let enc = encrypt(&public, b"hello").unwrap();
@@ -253,7 +254,7 @@ mod tests {
 
     #[test]
     fn size_limits_and_bad_ciphertext() {
-        let private = Key::Private(private());
+        let private = Key::Private(Box::new(private()));
         let public = Key::Public(public_key(SPKI).unwrap());
         for key in [&private, &public] {
             assert!(encrypt(key, &[7; 128 - 11]).is_ok());
