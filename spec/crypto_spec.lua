@@ -42,14 +42,16 @@ local function error_of(f, ...)
   return tostring(err)
 end
 
--- Inputs shared by the digest, hmac, hash32 and aes vectors: empty, short,
--- block-boundary sizes and every byte value.
+-- Inputs shared by the digest, hmac, hash32 and aes vectors: empty, every
+-- hash32 tail length (len % 4 = 0..3), AES block-boundary sizes, every byte value.
 local all_bytes = {}
 for i = 0, 255 do all_bytes[#all_bytes + 1] = string.char(i) end
 local inputs = {
   "",
   "a",
+  "ab",
   "abc",
+  "hello!",
   "hello world",
   ("x"):rep(15),
   ("y"):rep(16),
