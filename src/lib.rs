@@ -3,9 +3,11 @@
 //! `require "skynet"` calls `luaopen_skynet`, which starts the runtime
 //! ([`runtime`]) and turns the calling script into the main service
 //! ([`lua_api::main_state`]). Services ([`service`]) talk through messages
-//! whose payloads are [`codec::wrap`]ped Lua values.
+//! whose payloads are [`codec::wrap`]ped Lua values. The data helpers
+//! ([`crypto`], ...) are plain Rust cores under thin bindings.
 
 pub mod codec;
+pub mod crypto;
 pub mod lua_api;
 pub mod runtime;
 pub mod service;
