@@ -5,12 +5,14 @@
 //! `bad argument #1 to 'encode' (string expected, got nil)`. Bindings take a
 //! `MultiValue`, wrap it in [`Args`] and ask for each argument by position.
 
-use mlua::{Error, Function, Integer, LuaString, MultiValue, Number, Result, Table, Value};
+use mlua::{Error, Function, Integer, Lua, LuaString, MultiValue, Number, Result, Table, Value};
 
 /// The arguments of one call of the Lua function `fname`.
 pub struct Args {
     fname: &'static str,
     values: Vec<Value>,
+    /// The calling state, needed to turn a number argument into a string.
+    lua: Option<Lua>,
 }
 
 /// The Lua type name of `v`, `"no value"` for a missing argument.
@@ -30,7 +32,12 @@ pub fn bad_argument(n: usize, fname: &str, msg: impl std::fmt::Display) -> Error
 
 impl Args {
     pub fn new(fname: &'static str, values: MultiValue) -> Self {
-        Args { fname, values: values.into_vec() }
+        Args { fname, values: values.into_vec(), lua: None }
+    }
+
+    /// Arguments of a call made in `lua` (lets [`string`](Self::string) convert numbers).
+    pub fn with_lua(lua: &Lua, fname: &'static str, values: MultiValue) -> Self {
+        Args { fname, values: values.into_vec(), lua: Some(lua.clone()) }
     }
 
     /// Number of arguments passed (trailing nils included).
@@ -75,7 +82,11 @@ impl Args {
     }
 
     fn strings_from(&self, s: String) -> Result<LuaString> {
-        // A number argument: convert through the state that owns the other values.
+        // A number argument: convert through the calling state, or the one
+        // that owns another argument.
+        if let Some(lua) = &self.lua {
+            return lua.create_string(s);
+        }
         for v in &self.values {
             if let Some(lua) = v.weak_lua().and_then(|w| w.try_upgrade()) {
                 return lua.create_string(s);
@@ -171,7 +182,8 @@ mod tests {
     #[test]
     fn numbers_convert_to_strings_and_exact_floats_to_integers() {
         let lua = Lua::new();
-        let a = args(&lua, (12, 3.0, 2.5, "x"));
+        let a = Args::with_lua(&lua, "f", (12, 3.0, 2.5, "x").into_lua_multi(&lua).unwrap());
+        assert_eq!(Args::with_lua(&lua, "f", 7.into_lua_multi(&lua).unwrap()).string(1).unwrap().to_str().unwrap(), "7");
         assert_eq!(a.string(1).unwrap().to_str().unwrap(), "12");
         assert_eq!(a.integer(2).unwrap(), 3);
         assert!(a.integer(3).is_err());

@@ -20,7 +20,7 @@ pub fn install(lua: &Lua, core: &Table) -> Result<()> {
     // The stock exit, for `os.exit` in the main service once the runtime is down.
     lua.set_named_registry_value("skynet.stock_exit", os.get::<Function>("exit")?)?;
     let f = |func: fn(&Lua, Args) -> Result<MultiValue>, name: &'static str| {
-        lua.create_function(move |lua, args: MultiValue| func(lua, Args::new(name, args)))
+        lua.create_function(move |lua, args: MultiValue| func(lua, Args::with_lua(lua, name, args)))
     };
     core.set("wait", f(wait, "wait")?)?;
     core.set("pload", f(pload, "pload")?)?;

@@ -15,7 +15,7 @@ use mlua::{IntoLuaMulti, Lua, MultiValue, Result, Table, Value};
 
 pub fn install(lua: &Lua, core: &Table) -> Result<()> {
     let f = |func: fn(&Lua, Args) -> Result<MultiValue>, name: &'static str| {
-        lua.create_function(move |lua, args: MultiValue| func(lua, Args::new(name, args)))
+        lua.create_function(move |lua, args: MultiValue| func(lua, Args::with_lua(lua, name, args)))
     };
     core.set("rpc_call", f(call, "pcall")?)?;
     let rpc = lua.create_table()?;
