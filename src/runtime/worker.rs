@@ -9,9 +9,10 @@
 //! script blocks (see `service::Service::block_on`).
 //!
 //! Timers: tokio's timer rounds up to whole milliseconds, which would make
-//! every sleep up to 1 ms late. The loop sleeps until 1 ms before the next
-//! deadline, then polls (yielding to tokio, so I/O still runs) until it is
-//! due: sleeps end within a few microseconds of their deadline.
+//! every sleep up to 1 ms late. Each worker instead has one `timerfd` (an
+//! [`Alarm`]) armed with nanosecond precision for its earliest deadline and
+//! watched by tokio's I/O driver, so sleeps end within tens of microseconds
+//! of their deadline without polling.
 
 use crate::runtime::mailbox::Mailbox;
 use crate::runtime::message::{Kind, Message, ServiceId, Session};
@@ -55,6 +56,62 @@ pub struct Worker {
     sweep_armed: Cell<bool>,
     /// When shutdown began: stop everything, then leave.
     shutdown_deadline: Cell<Option<Instant>>,
+    /// Wakes the loop at the next timer deadline (made on first use, inside tokio).
+    alarm: RefCell<Option<Rc<Alarm>>>,
+}
+
+/// A `timerfd` watched by tokio: a precise wake-up at one deadline.
+pub struct Alarm {
+    fd: tokio::io::unix::AsyncFd<std::os::fd::OwnedFd>,
+    armed: Cell<Option<Instant>>,
+}
+
+impl Alarm {
+    fn new() -> Option<Alarm> {
+        use std::os::fd::FromRawFd;
+        // SAFETY: timerfd_create returns a new descriptor we then own.
+        let raw = unsafe { libc::timerfd_create(libc::CLOCK_MONOTONIC, libc::TFD_NONBLOCK | libc::TFD_CLOEXEC) };
+        if raw < 0 {
+            return None;
+        }
+        // SAFETY: `raw` is a valid descriptor that nothing else owns.
+        let fd = unsafe { std::os::fd::OwnedFd::from_raw_fd(raw) };
+        let fd = tokio::io::unix::AsyncFd::with_interest(fd, tokio::io::Interest::READABLE).ok()?;
+        Some(Alarm { fd, armed: Cell::new(None) })
+    }
+
+    /// Arms the alarm for `deadline` (a relative timer: `Instant` is CLOCK_MONOTONIC,
+    /// but its raw value is not exposed).
+    fn set(&self, deadline: Instant) {
+        if self.armed.get() == Some(deadline) {
+            return;
+        }
+        self.armed.set(Some(deadline));
+        let left = deadline.saturating_duration_since(Instant::now()).max(Duration::from_nanos(1));
+        let spec = libc::itimerspec {
+            it_interval: libc::timespec { tv_sec: 0, tv_nsec: 0 },
+            it_value: libc::timespec { tv_sec: left.as_secs() as libc::time_t, tv_nsec: left.subsec_nanos() as libc::c_long },
+        };
+        use std::os::fd::AsRawFd;
+        // SAFETY: arming our own timerfd with a valid itimerspec.
+        unsafe { libc::timerfd_settime(self.fd.as_raw_fd(), 0, &spec, std::ptr::null_mut()) };
+    }
+
+    /// Waits until the alarm rings.
+    async fn fired(&self) {
+        use std::os::fd::AsRawFd;
+        loop {
+            let Ok(mut guard) = self.fd.readable().await else { return };
+            let mut expirations = 0u64;
+            // SAFETY: reading the 8-byte expiration count into a local.
+            let n = unsafe { libc::read(self.fd.as_raw_fd(), &mut expirations as *mut u64 as *mut libc::c_void, 8) };
+            if n == 8 {
+                self.armed.set(None);
+                return;
+            }
+            guard.clear_ready();
+        }
+    }
 }
 
 thread_local! {
@@ -92,6 +149,7 @@ impl Worker {
             timers: RefCell::new(TimerQueue::default()),
             sweep_armed: Cell::new(false),
             shutdown_deadline: Cell::new(None),
+            alarm: RefCell::new(None),
         });
         CURRENT.with(|c| *c.borrow_mut() = Some(w.clone()));
         w
@@ -218,6 +276,17 @@ impl Worker {
         false
     }
 
+    /// The worker's alarm, armed for `deadline` (`None` if no timerfd could be made).
+    fn alarm(&self, deadline: Instant) -> Option<Rc<Alarm>> {
+        let mut slot = self.alarm.borrow_mut();
+        if slot.is_none() {
+            *slot = Alarm::new().map(Rc::new);
+        }
+        let alarm = slot.clone()?;
+        alarm.set(deadline);
+        Some(alarm)
+    }
+
     /// Before sleeping, watches the mailbox for a few microseconds: in a
     /// conversation between services of two workers the answer usually comes
     /// within that time, and catching it here saves the sender a wake-up
@@ -271,20 +340,20 @@ impl Worker {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),
             };
-            match next {
+            let alarm = match next {
+                Some(deadline) if deadline <= Instant::now() => {
+                    self.mailbox.end_idle();
+                    continue;
+                }
+                Some(deadline) => self.alarm(deadline),
+                None => None,
+            };
+            match alarm {
                 None => self.mailbox.wait().await,
-                Some(deadline) => {
-                    let now = Instant::now();
-                    if deadline <= now + Duration::from_millis(1) {
-                        // Close to due: poll instead of sleeping (see the module docs).
-                        self.mailbox.end_idle();
-                        tokio::task::yield_now().await;
-                    } else {
-                        let wake_at = tokio::time::Instant::from_std(deadline - Duration::from_millis(1));
-                        tokio::select! {
-                            _ = self.mailbox.wait() => {}
-                            _ = tokio::time::sleep_until(wake_at) => self.mailbox.end_idle(),
-                        }
+                Some(alarm) => {
+                    tokio::select! {
+                        _ = self.mailbox.wait() => {}
+                        _ = alarm.fired() => self.mailbox.end_idle(),
                     }
                 }
             }

@@ -1,0 +1,24 @@
+-- pingpong: two services bounce a ball back and forth with rpc.deliver.
+-- Run from the repo root:
+--   LUA_PATH="examples/?.lua;;" LUA_CPATH="build/lib/?.so;;" lua5.4 examples/pingpong.lua
+require "skynet"
+
+local ROUNDS = 6
+
+-- The main script is a service too: it gets told when the game is over.
+local over = false
+rpc.create("game.over", function(hits)
+	print(("game over after %d hits"):format(hits))
+	over = true
+end)
+
+-- Start the two players (examples/pingpong_player.lua); os.pload returns once
+-- each one is ready to play.
+os.pload("pingpong_player", "ping", "pong", ROUNDS)
+os.pload("pingpong_player", "pong", "ping", ROUNDS)
+
+rpc.deliver("player.ping", 0, 0, 1)	-- serve: hit number 1 goes to "ping"
+
+-- Handle our own events until the game is over; then the script ends and the
+-- runtime stops the players.
+while not over do os.wait(10) end
