@@ -142,8 +142,64 @@ impl<S: Copy> SkipList<S> {
             }
             update[i] = x;
         }
-        // Link phase: infallible.
         let height = self.random_level();
+        self.free.pop();
+        self.last_seq = new.seq;
+        self.link(new, height, &mut update, &mut rank);
+        Ok(id)
+    }
+
+    /// Gives `id` a new score and a new sequence number (it moves after
+    /// elements it now ties with). If `cmp` fails the element stays where it
+    /// was, with its old score. `None` if `id` is not in the list.
+    pub fn update<E>(
+        &mut self,
+        id: NodeId,
+        score: S,
+        cmp: impl FnMut(&Entry<S>, &Entry<S>) -> Result<Ordering, E>,
+    ) -> Option<Result<NodeId, E>> {
+        let old = *self.get(id)?;
+        let height = self.nodes[id as usize].levels.len();
+        let after = self.nodes[id as usize].levels[0].prev;
+        self.remove(id);
+        match self.insert(score, cmp) {
+            Ok(new_id) => Some(Ok(new_id)),
+            Err(e) => {
+                self.relink(old, after, height);
+                Some(Err(e))
+            }
+        }
+    }
+
+    /// Puts a just-removed `entry` back right after `after`, in its old slot,
+    /// without comparing. The predecessors at each level and their ranks come
+    /// from walking back from `after`.
+    fn relink(&mut self, entry: Entry<S>, after: NodeId, height: usize) {
+        if let Some(pos) = self.free.iter().rposition(|&f| f == entry.id) {
+            self.free.swap_remove(pos);
+        }
+        let mut update = [HEAD; MAX_LEVEL];
+        let mut rank = [0usize; MAX_LEVEL];
+        let mut r = if after == HEAD { 0 } else { self.rank(after).unwrap_or(0) };
+        let mut cur = after;
+        for i in 0..self.level {
+            while self.nodes[cur as usize].levels.len() <= i {
+                let levels = &self.nodes[cur as usize].levels;
+                let top = levels.len() - 1;
+                let prev = levels[top].prev;
+                r -= self.nodes[prev as usize].levels[top].span;
+                cur = prev;
+            }
+            update[i] = cur;
+            rank[i] = r;
+        }
+        self.link(entry, height, &mut update, &mut rank);
+    }
+
+    /// Link phase of an insertion: infallible. `update[i]`/`rank[i]` are the
+    /// predecessor at level `i` (for `i < self.level`) and its rank.
+    fn link(&mut self, entry: Entry<S>, height: usize, update: &mut [NodeId; MAX_LEVEL], rank: &mut [usize; MAX_LEVEL]) {
+        let id = entry.id;
         if height > self.level {
             for i in self.level..height {
                 rank[i] = 0;
@@ -152,9 +208,7 @@ impl<S: Copy> SkipList<S> {
             }
             self.level = height;
         }
-        self.free.pop();
-        self.last_seq = new.seq;
-        let node = Node { entry: Some(new), levels: vec![EMPTY_LINK; height] };
+        let node = Node { entry: Some(entry), levels: vec![EMPTY_LINK; height] };
         if id as usize == self.nodes.len() {
             self.nodes.push(node);
         } else {
@@ -176,7 +230,6 @@ impl<S: Copy> SkipList<S> {
             self.nodes[update[i] as usize].levels[i].span += 1;
         }
         self.len += 1;
-        Ok(id)
     }
 
     /// Removes the element `id`; `None` if there is none. Never compares.
@@ -359,6 +412,24 @@ mod tests {
         sl.check();
         let id = sl.insert(50, ASC).unwrap();
         assert_eq!(sl.rank(id), Some(52));
+        sl.check();
+    }
+
+    #[test]
+    fn failed_update_restores_the_old_position() {
+        let mut sl = SkipList::new();
+        let ids: Vec<_> = (0..200).map(|s| sl.insert(s, ASC).unwrap()).collect();
+        for &k in &[0usize, 1, 77, 198, 199] {
+            let seq = sl.get(ids[k]).unwrap().seq;
+            let r = sl.update(ids[k], 1000, |_, _| Err::<Ordering, _>("no"));
+            assert_eq!(r, Some(Err("no")));
+            assert_eq!(sl.get(ids[k]).map(|e| (e.score, e.seq)), Some((k as i64, seq)));
+            assert_eq!(sl.rank(ids[k]), Some(k + 1));
+            sl.check();
+        }
+        let moved = sl.update(ids[5], 1000, ASC).unwrap().unwrap();
+        assert_eq!(sl.rank(moved), Some(200));
+        assert_eq!(sl.update(9999, 1, ASC), None);
         sl.check();
     }
 
