@@ -226,8 +226,8 @@ impl<S: Copy> SkipList<S> {
                 self.nodes[ulink.next as usize].levels[i].prev = id;
             }
         }
-        for i in height..self.level {
-            self.nodes[update[i] as usize].levels[i].span += 1;
+        for (i, &u) in update.iter().enumerate().take(self.level).skip(height) {
+            self.nodes[u as usize].levels[i].span += 1;
         }
         self.len += 1;
     }
