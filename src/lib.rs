@@ -7,6 +7,7 @@
 //! ([`crypto`], ...) are plain Rust cores under thin bindings.
 
 pub mod codec;
+pub mod collections;
 pub mod crypto;
 pub mod lua_api;
 pub mod runtime;
