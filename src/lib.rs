@@ -5,6 +5,7 @@
 
 pub mod codec;
 pub mod lua_api;
+pub mod shared;
 
 use mlua::{Lua, Result, Table};
 
