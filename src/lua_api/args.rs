@@ -89,6 +89,20 @@ impl Args {
         Ok(self.string(n)?.as_bytes().to_vec())
     }
 
+    /// A string argument as bytes, a number converted by `lua` exactly as
+    /// `tostring` does (`1.0` -> `"1.0"`), even when it is the only argument.
+    /// For keys and names, where `1.0` and `1` must not meet.
+    pub fn bytes_with(&self, lua: &mlua::Lua, n: usize) -> Result<Vec<u8>> {
+        match self.values.get(n - 1) {
+            Some(Value::String(s)) => Ok(s.as_bytes().to_vec()),
+            Some(v @ (Value::Integer(_) | Value::Number(_))) => match lua.coerce_string(v.clone())? {
+                Some(s) => Ok(s.as_bytes().to_vec()),
+                None => Err(self.wrong(n, "string")),
+            },
+            _ => Err(self.wrong(n, "string")),
+        }
+    }
+
     /// An optional string argument (`None` when absent or nil).
     pub fn opt_string(&self, n: usize) -> Result<Option<LuaString>> {
         if self.is_none(n) { Ok(None) } else { self.string(n).map(Some) }
@@ -178,5 +192,17 @@ mod tests {
         assert!(a.integer(4).is_err());
         assert!(!a.flag(5));
         assert!(a.flag(1));
+    }
+
+    #[test]
+    fn bytes_with_converts_numbers_like_tostring() {
+        let lua = Lua::new();
+        let a = args(&lua, (1.0, 7, true));
+        assert_eq!(a.bytes_with(&lua, 1).unwrap(), b"1.0");
+        assert_eq!(a.bytes_with(&lua, 2).unwrap(), b"7");
+        let e = a.bytes_with(&lua, 3).unwrap_err().to_string();
+        assert!(e.contains("bad argument #3 to 'f' (string expected, got boolean)"), "{e}");
+        let lone = args(&lua, 2.5);
+        assert_eq!(lone.bytes_with(&lua, 1).unwrap(), b"2.5");
     }
 }

@@ -8,7 +8,7 @@
 
 use mlua::{Error, Function, Lua, MultiValue, Result, Table, Value};
 
-use super::args::{Args, bad_argument, type_name};
+use super::args::Args;
 use crate::codec::wrap;
 use crate::shared::storage::{self, Busy, Bytes, SetIf};
 
@@ -22,22 +22,22 @@ pub fn create(lua: &Lua) -> Result<Table> {
     let t = lua.create_table()?;
     t.set("exist", lua.create_function(|lua, mv: MultiValue| {
         let a = Args::new("exist", mv);
-        Ok(storage::global().exists(&key(lua, "exist", &a, 1)?))
+        Ok(storage::global().exists(&a.bytes_with(lua, 1)?))
     })?)?;
     t.set("get", lua.create_function(|lua, mv: MultiValue| {
         let a = Args::new("get", mv);
-        values(lua, storage::global().get(&key(lua, "get", &a, 1)?))
+        values(lua, storage::global().get(&a.bytes_with(lua, 1)?))
     })?)?;
     t.set("set", lua.create_function(|lua, mv: MultiValue| {
         let a = Args::new("set", mv);
-        let key = key(lua, "set", &a, 1)?;
+        let key = a.bytes_with(lua, 1)?;
         let new = encode(&a, 2)?;
         values(lua, storage::global().set(&key, new)?)
     })?)?;
     t.set("set_if", lua.create_function(set_if)?)?;
     t.set("erase", lua.create_function(|lua, mv: MultiValue| {
         let a = Args::new("erase", mv);
-        values(lua, storage::global().erase(&key(lua, "erase", &a, 1)?)?)
+        values(lua, storage::global().erase(&a.bytes_with(lua, 1)?)?)
     })?)?;
     t.set("empty", lua.create_function(|_, ()| Ok(storage::global().is_empty()))?)?;
     t.set("size", lua.create_function(|_, ()| Ok(storage::global().len()))?)?;
@@ -51,7 +51,7 @@ pub fn create(lua: &Lua) -> Result<Table> {
 /// instead of suspending with the lock held.
 fn set_if(lua: &Lua, mv: MultiValue) -> Result<MultiValue> {
     let a = Args::new("set_if", mv);
-    let key = key(lua, "set_if", &a, 1)?;
+    let key = a.bytes_with(lua, 1)?;
     let check: Function = a.function(2)?;
     let new = encode(&a, 3)?;
     let mut old_values = MultiValue::new();
@@ -81,22 +81,6 @@ fn set_if(lua: &Lua, mv: MultiValue) -> Result<MultiValue> {
     Ok(out)
 }
 
-/// Argument `n` as a key: a string, or a number converted like `tostring`.
-fn key(lua: &Lua, fname: &str, a: &Args, n: usize) -> Result<Vec<u8>> {
-    match a.value(n) {
-        Value::String(s) => Ok(s.as_bytes().to_vec()),
-        Value::Integer(i) => Ok(i.to_string().into_bytes()),
-        v @ Value::Number(_) => match lua.coerce_string(v)? {
-            Some(s) => Ok(s.as_bytes().to_vec()),
-            None => Err(Error::runtime("cannot convert number to string")),
-        },
-        v => {
-            let got = if n > a.len() { "no value" } else { type_name(Some(&v)) };
-            Err(bad_argument(n, fname, format!("string expected, got {got}")))
-        }
-    }
-}
-
 /// Encodes the values from argument `n` on; at least one (maybe nil) is required.
 fn encode(a: &Args, n: usize) -> Result<Bytes> {
     if a.len() < n {
@@ -110,5 +94,50 @@ fn values(lua: &Lua, bytes: Option<Bytes>) -> Result<MultiValue> {
     match bytes {
         Some(b) => wrap::decode(lua, &b),
         None => Ok(MultiValue::from_vec(vec![Value::Nil])),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Several OS threads, each with its own Lua state (as services are),
+    /// increment one counter through `storage.set_if` as compare-and-set.
+    #[test]
+    fn states_on_many_threads_count_exactly() {
+        const THREADS: i64 = 4;
+        const ROUNDS: i64 = 200;
+        let key = "lua_api::storage::tests::counter";
+        storage::global().set(key.as_bytes(), Bytes::from(wrap::encode([Value::Integer(0)].iter()).unwrap())).unwrap();
+        let workers: Vec<_> = (0..THREADS)
+            .map(|_| {
+                std::thread::spawn(move || {
+                    let lua = Lua::new();
+                    lua.globals().set("storage", create(&lua).unwrap()).unwrap();
+                    let bump: Function = lua
+                        .load(
+                            r#"
+                            return function(key, rounds)
+                              for _ = 1, rounds do
+                                repeat
+                                  local n = storage.get(key)
+                                  local ok = storage.set_if(key, function(new, old) return old == n end, n + 1)
+                                until ok
+                              end
+                            end"#,
+                        )
+                        .eval()
+                        .unwrap();
+                    bump.call::<()>((key, ROUNDS)).unwrap();
+                })
+            })
+            .collect();
+        for w in workers {
+            w.join().unwrap();
+        }
+        let lua = Lua::new();
+        let stored = storage::global().get(key.as_bytes()).unwrap();
+        let n = wrap::decode(&lua, &stored).unwrap();
+        assert_eq!(n.into_vec(), vec![Value::Integer(THREADS * ROUNDS)]);
     }
 }

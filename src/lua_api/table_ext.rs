@@ -234,7 +234,7 @@ fn export(lua: &Lua, mv: MultiValue) -> Result<()> {
             return Err(bad_argument(1, "export", format!("table expected, got {got}")));
         }
     };
-    let name = a.bytes(2)?;
+    let name = a.bytes_with(lua, 2)?;
     let Some(t) = t else {
         tree::publish(&name, None);
         return Ok(());
@@ -257,7 +257,7 @@ fn export(lua: &Lua, mv: MultiValue) -> Result<()> {
 /// `table.import(name)`: a read-only proxy of the export, or nil if there is none.
 fn import(lua: &Lua, mv: MultiValue) -> Result<Value> {
     let a = Args::new("import", mv);
-    let name = a.bytes(1)?;
+    let name = a.bytes_with(lua, 1)?;
     if tree::root(&name).is_none() {
         return Ok(Value::Nil);
     }
