@@ -12,6 +12,7 @@ pub mod crypto;
 pub mod lua_api;
 pub mod runtime;
 pub mod service;
+pub mod shared;
 
 use mlua::{Lua, Result, Table};
 

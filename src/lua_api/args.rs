@@ -69,35 +69,37 @@ impl Args {
         bad_argument(n, self.fname, format!("{expected} expected, got {got}"))
     }
 
-    /// A string argument; numbers are accepted and converted, as `luaL_checkstring` does.
+    /// A string argument; numbers are accepted and converted as `tostring`
+    /// does (`1.0` -> `"1.0"`), as `luaL_checkstring` does.
     pub fn string(&self, n: usize) -> Result<LuaString> {
         match self.values.get(n - 1) {
             Some(Value::String(s)) => Ok(s.clone()),
-            Some(v @ (Value::Integer(_) | Value::Number(_))) => match v.to_string() {
-                Ok(s) => Ok(self.strings_from(s)?),
-                Err(e) => Err(e),
-            },
+            Some(v @ (Value::Integer(_) | Value::Number(_))) => {
+                let lua = self.lua.clone().or_else(|| self.values.iter().find_map(|v| v.weak_lua()?.try_upgrade()));
+                match lua {
+                    Some(lua) => lua.coerce_string(v.clone())?.ok_or_else(|| self.wrong(n, "string")),
+                    None => Err(Error::runtime("cannot convert number to string")),
+                }
+            }
             _ => Err(self.wrong(n, "string")),
         }
-    }
-
-    fn strings_from(&self, s: String) -> Result<LuaString> {
-        // A number argument: convert through the calling state, or the one
-        // that owns another argument.
-        if let Some(lua) = &self.lua {
-            return lua.create_string(s);
-        }
-        for v in &self.values {
-            if let Some(lua) = v.weak_lua().and_then(|w| w.try_upgrade()) {
-                return lua.create_string(s);
-            }
-        }
-        Err(Error::runtime("cannot convert number to string"))
     }
 
     /// A string argument as bytes.
     pub fn bytes(&self, n: usize) -> Result<Vec<u8>> {
         Ok(self.string(n)?.as_bytes().to_vec())
+    }
+
+    /// A string argument as bytes, a number converted by `lua` exactly as
+    /// `tostring` does, even when it is the only argument.
+    pub fn bytes_with(&self, lua: &Lua, n: usize) -> Result<Vec<u8>> {
+        match self.values.get(n - 1) {
+            Some(v @ (Value::Integer(_) | Value::Number(_))) => match lua.coerce_string(v.clone())? {
+                Some(s) => Ok(s.as_bytes().to_vec()),
+                None => Err(self.wrong(n, "string")),
+            },
+            _ => self.bytes(n),
+        }
     }
 
     /// An optional string argument (`None` when absent or nil).
@@ -190,5 +192,17 @@ mod tests {
         assert!(a.integer(4).is_err());
         assert!(!a.flag(5));
         assert!(a.flag(1));
+    }
+
+    #[test]
+    fn bytes_with_converts_numbers_like_tostring() {
+        let lua = Lua::new();
+        let a = args(&lua, (1.0, 7, true));
+        assert_eq!(a.bytes_with(&lua, 1).unwrap(), b"1.0");
+        assert_eq!(a.bytes_with(&lua, 2).unwrap(), b"7");
+        let e = a.bytes_with(&lua, 3).unwrap_err().to_string();
+        assert!(e.contains("bad argument #3 to 'f' (string expected, got boolean)"), "{e}");
+        let lone = args(&lua, 2.5);
+        assert_eq!(lone.bytes_with(&lua, 1).unwrap(), b"2.5");
     }
 }

@@ -76,7 +76,8 @@ impl Alarm {
         }
         // SAFETY: `raw` is a valid descriptor that nothing else owns.
         let fd = unsafe { std::os::fd::OwnedFd::from_raw_fd(raw) };
-        let fd = tokio::io::unix::AsyncFd::with_interest(fd, tokio::io::Interest::READABLE).ok()?;
+        // SAFETY: `fd` is an open timerfd owned by the AsyncFd for its whole life.
+        let fd = unsafe { tokio::io::unix::AsyncFd::register_with_interest(fd, tokio::io::Interest::READABLE) }.ok()?;
         Some(Alarm { fd, armed: Cell::new(None) })
     }
 
