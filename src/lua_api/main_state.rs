@@ -39,7 +39,13 @@ impl Drop for Sentinel {
 /// `luaopen_skynet`: starts the runtime and makes `lua` the main service.
 pub fn open(lua: &Lua) -> Result<Table> {
     let Some(rt) = runtime::start() else {
-        return Err(mlua::Error::runtime("skynet: the runtime is already running in this process"));
+        // A second `require` in the same state: busted, for one, restores
+        // `package.loaded` and the globals (and `_G`'s metatable) between
+        // spec files. Put the API back; the runtime goes on as it was.
+        if crate::service::of(lua).is_ok_and(|s| s.is_main) {
+            return crate::lua_api::install(lua);
+        }
+        return Err(mlua::Error::runtime("skynet: the runtime is already running in another Lua state"));
     };
     let tokio = tokio::runtime::Builder::new_current_thread()
         .enable_all()

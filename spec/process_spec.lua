@@ -1,0 +1,285 @@
+-- Whole-process behaviour, each case in its own lua5.4 process
+-- (API.md §2.2, §2.4, §4; DESIGN.md §7, §8).
+local U = require "helpers.util"
+local run_script = U.run_script
+
+local function sh(cmd)
+  local p = assert(io.popen(cmd))
+  local out = p:read("a")
+  p:close()
+  return out
+end
+
+describe("process: load and shutdown", function()
+  it("lua5.4 -e 'require \"skynet\"' exits 0, 100 times in a row", function()
+    local out = sh([[
+      fails=0
+      for i in $(seq 1 100); do
+        timeout -s KILL 20 lua5.4 -e 'require "skynet"' >/dev/null 2>&1
+        st=$?
+        if [ $st -ne 0 ]; then fails=$((fails+1)); echo "run $i: status $st"; fi
+      done
+      echo "fails=$fails"
+    ]])
+    assert.truthy(out:find("fails=0", 1, true), out)
+  end)
+
+  it("a script that ends while services still run exits 0 (20 times)", function()
+    local src = [[
+      require "skynet"
+      local jobs = {}
+      for i = 1, 4 do
+        local ok, job = os.pload("helpers.agent", "proc_left_" .. i, [=[
+          local t = os.timer()
+          t:expires(10, function() return true end)
+        ]=])
+        assert(ok, job)
+        jobs[i] = job
+      end
+      -- one of them blocked in a call to another, one sleeping in a handler
+      pcall("proc_left_1", function() end, "return pcall('proc_left_2', 'os.wait(60000)')")
+      pcall("proc_left_3", function() end, "while true do os.wait(1) end")
+      os.wait(20)
+      io.stdout:write("end of script")
+    ]]
+    for i = 1, 20 do
+      local st, out, err = run_script(src)
+      assert.are.equal(0, st, "run " .. i .. ": " .. err)
+      assert.are.equal("end of script", out)
+    end
+  end)
+
+  it("a script that requires skynet and errors exits 1 with the message", function()
+    local st, _, err = run_script([[
+      require "skynet"
+      os.pload("helpers.agent", "proc_err_left")
+      error("script error on purpose")
+    ]])
+    assert.are.equal(1, st)
+    assert.truthy(err:find("script error on purpose", 1, true), err)
+  end)
+
+  it("os.name() of the main script is the script's basename without .lua", function()
+    local st, out, err = run_script([[
+      require "skynet"
+      local base = arg[0]:match("([^/]+)%.lua$")
+      io.stdout:write(tostring(os.name() == base), " ", os.name())
+    ]])
+    assert.are.equal(0, st, err)
+    assert.truthy(out:find("^true "), out)
+  end)
+end)
+
+describe("process: os.exit", function()
+  it("os.exit(3) from a service: the process exits 3 after main cleans up", function()
+    local st, out, err = run_script([[
+      require "skynet"
+      local ok, job = os.pload("helpers.agent", "proc_exit", "os.post(function() os.exit(3) end)")
+      assert(ok, job)
+      local t0 = os.steady_clock("ms")
+      while not os.stopped() and os.steady_clock("ms") - t0 < 10000 do os.wait(100) end
+      io.stdout:write("cleanup ", tostring(os.stopped()))
+    ]])
+    assert.are.equal(3, st, err)
+    assert.are.equal("cleanup true", out)
+  end)
+
+  it("os.exit(3) from a service while main waits forever", function()
+    local st, out, err = run_script([[
+      require "skynet"
+      local ok, job = os.pload("helpers.agent", "proc_exit2", "os.post(function() os.wait(20); os.exit(3) end)")
+      while not os.stopped() do os.wait() end
+      io.stdout:write("cleanup")
+    ]])
+    assert.are.equal(3, st, err)
+    assert.are.equal("cleanup", out)
+  end)
+
+  for _, case in ipairs({ { "true", 0 }, { "false", 1 }, { "5", 5 }, { "", 0 }, { "0", 0 } }) do
+    it("os.exit(" .. case[1] .. ") from the main script exits " .. case[2], function()
+      local st, out, err = run_script(([[
+        require "skynet"
+        os.pload("helpers.agent", "proc_exit_main")
+        io.stdout:write("before")
+        os.exit(%s)
+        io.stdout:write("after")
+      ]]):format(case[1]))
+      assert.are.equal(case[2], st, err)
+      assert.are.equal("before", out)
+    end)
+  end
+
+  it("os.exit from the main script runs after pending services end (bounded)", function()
+    local st, _, err = run_script([[
+      require "skynet"
+      for i = 1, 3 do os.pload("helpers.agent", "proc_exit_many" .. i) end
+      os.exit(7)
+    ]])
+    assert.are.equal(7, st, err)
+  end)
+end)
+
+describe("process: os.stop in the main script", function()
+  it("os.stop makes os.wait return 0 at once and blocked calls cancel", function()
+    local st, out, err = run_script([[
+      require "skynet"
+      local ok, job = os.pload("helpers.agent", "proc_stop")
+      os.stop()
+      local t0 = os.steady_clock("ms")
+      local a = os.wait()
+      local b = os.wait(5000)
+      local c = os.wait(0)
+      local dt = os.steady_clock("ms") - t0
+      local r = table.pack(pcall("proc_stop", "os.wait(5000) return 1"))
+      local dt2 = os.steady_clock("ms") - t0
+      io.stdout:write(table.concat({ tostring(os.stopped()), a, b, c, tostring(dt < 1000),
+        tostring(r[1]), tostring(r[2]), tostring(dt2 < 2000) }, " "))
+    ]])
+    assert.are.equal(0, st, err)
+    assert.are.equal("true 0 0 0 true false cancel true", out)
+  end)
+end)
+
+describe("process: signals", function()
+  local function signal_run(src, extra)
+    local base = os.tmpname()
+    local script, ready, out = base .. ".lua", base .. ".ready", base .. ".out"
+    local f = assert(io.open(script, "w")); f:write(src); f:close()
+    local res = sh(([[
+      set -m
+      READY=%s timeout -s KILL 20 lua5.4 %s >%s 2>&1 &
+      pid=$!
+      i=0
+      while [ ! -e %s ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done
+      kill -INT $pid
+      %s
+      wait $pid
+      echo "status=$?"
+    ]]):format(U.q(ready), U.q(script), U.q(out), U.q(ready), extra or ""))
+    local h = io.open(out); local o = h and h:read("a") or ""; if h then h:close() end
+    os.remove(script); os.remove(ready); os.remove(out); os.remove(base)
+    return tonumber(res:match("status=(%d+)")), o
+  end
+
+  it("the first SIGINT stops the main service gracefully: status 0", function()
+    local st, out = signal_run([[
+      require "skynet"
+      os.pload("helpers.agent", "proc_sig")
+      io.open(os.getenv("READY"), "w"):close()
+      while not os.stopped() do os.wait() end
+      print("graceful")
+    ]])
+    assert.are.equal(0, st, out)
+    assert.truthy(out:find("graceful", 1, true), out)
+  end)
+
+  it("a second SIGINT kills the process: status 130", function()
+    local st, out = signal_run([[
+      require "skynet"
+      io.open(os.getenv("READY"), "w"):close()
+      while not os.stopped() do os.wait() end
+      print("first")
+      io.stdout:flush()
+      local t0 = os.steady_clock("ms")
+      while os.steady_clock("ms") - t0 < 15000 do os.wait(50) end
+      print("not killed")
+    ]], "sleep 0.5; kill -INT $pid")
+    assert.are.equal(130, st, out)
+    assert.truthy(out:find("first", 1, true), out)
+    assert.is_nil(out:find("not killed", 1, true))
+  end)
+
+  it("SIGTERM also stops gracefully", function()
+    local base = os.tmpname()
+    local script, ready = base .. ".lua", base .. ".ready"
+    local f = assert(io.open(script, "w"))
+    f:write([[
+      require "skynet"
+      io.open(os.getenv("READY"), "w"):close()
+      while not os.stopped() do os.wait() end
+    ]])
+    f:close()
+    local res = sh(([[
+      READY=%s timeout -s KILL 20 lua5.4 %s >/dev/null 2>&1 &
+      pid=$!
+      i=0
+      while [ ! -e %s ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done
+      kill -TERM $pid
+      wait $pid
+      echo "status=$?"
+    ]]):format(U.q(ready), U.q(script), U.q(ready)))
+    os.remove(script); os.remove(ready); os.remove(base)
+    assert.are.equal(0, tonumber(res:match("status=(%d+)")), res)
+  end)
+end)
+
+describe("process: logging and the watchdog", function()
+  it("a handler error is logged as [name:id] message + traceback; caller gets false, msg", function()
+    local st, out, err = run_script([[
+      require "skynet"
+      local ok, job = os.pload("helpers.agent", "proc_log")
+      local ok2, msg = pcall("proc_log", "error('logged error on purpose')")
+      io.stdout:write(tostring(ok2), "|", tostring(msg), "|", job:id())
+      job:close()
+    ]])
+    assert.are.equal(0, st, err)
+    local ok2, msg, id = out:match("^(.-)|(.-)|(%d+)$")
+    assert.are.equal("false", ok2, out)
+    assert.truthy(msg:find("logged error on purpose", 1, true), out)
+    assert.truthy(err:find("[helpers.agent:" .. id .. "]", 1, true), err)
+    assert.truthy(err:find("logged error on purpose", 1, true), err)
+    assert.truthy(err:find("stack traceback", 1, true), err)
+  end)
+
+  it("an error in main after ready is logged as [name:id] and the job is 'error'", function()
+    local st, out, err = run_script([[
+      require "skynet"
+      local ok, job = os.pload("helpers.raise_later")
+      local t0 = os.steady_clock("ms")
+      while job:state() == "running" and os.steady_clock("ms") - t0 < 3000 do os.wait(5) end
+      io.stdout:write(job:state(), " ", job:id())
+    ]])
+    assert.are.equal(0, st, err)
+    local state, id = out:match("^(%a+) (%d+)$")
+    assert.are.equal("error", state, out)
+    assert.truthy(err:find("[helpers.raise_later:" .. id .. "]", 1, true), err)
+    assert.truthy(err:find("main raised later", 1, true), err)
+  end)
+
+  it("a service stuck in a CPU loop is reported 'busy for' while another worker answers", function()
+    local st, out, err = run_script([[
+      require "skynet"
+      local ok1, stuck = os.pload("helpers.agent", "proc_stuck")
+      local ok2, alive = os.pload("helpers.agent", "proc_alive")
+      assert(ok1 and ok2)
+      assert(pcall("proc_stuck", function() end, "while true do end"))
+      local answered = 0
+      local t0 = os.steady_clock("ms")
+      while os.steady_clock("ms") - t0 < 3000 do
+        local ok, v = pcall("proc_alive", "return 42")
+        if ok and v == 42 then answered = answered + 1 end
+        os.wait(100)
+      end
+      io.stdout:write("answered ", answered)
+      io.stdout:flush()
+      os.exit(0)
+    ]], "SKYNET_THREADS=2", 30)
+    assert.are_not.equal(137, st, "process had to be killed: " .. err)
+    local n = tonumber(out:match("answered (%d+)"))
+    assert.is_true(n ~= nil and n >= 10, out)
+    assert.truthy(err:find("busy for", 1, true), err)
+    assert.truthy(err:find("proc_stuck", 1, true) or err:find("helpers.agent", 1, true), err)
+  end)
+end)
+
+describe("process: os.debugging", function()
+  local src = [[ require "skynet"; io.stdout:write(tostring(os.debugging())) ]]
+  for _, case in ipairs({ { "SKYNET_DEBUG=1", "true" }, { "SKYNET_DEBUG=yes", "true" },
+                          { "SKYNET_DEBUG=0", "false" }, { "env -u SKYNET_DEBUG", "false" } }) do
+    it(case[1] .. " → " .. case[2], function()
+      local st, out, err = run_script(src, case[1])
+      assert.are.equal(0, st, err)
+      assert.are.equal(case[2], out)
+    end)
+  end
+end)
