@@ -3,6 +3,7 @@
 //! `require "skynet"` calls [`luaopen_skynet`], which starts the runtime and
 //! turns the calling script into the main service.
 
+pub mod codec;
 pub mod lua_api;
 
 use mlua::{Lua, Result, Table};
