@@ -9,7 +9,7 @@
 //!   back), and escaped like Python's `json.dumps(ensure_ascii=False)`: `"`,
 //!   `\` and control characters only; `/` and non-ASCII are written as is;
 //! * integers: decimal; floats: the shortest form that reads back to the same
-//!   bits and still reads as a float (`1.0`, `1e300`, `-0.0`), as written by
+//!   bits and still reads as a float (`1.0`, `1e+300`, `-0.0`), as written by
 //!   serde_json; NaN and infinities are errors because JSON has no spelling
 //!   for them;
 //! * pretty layout: 4-space indent and `": "`, the layout of rapidjson's
@@ -217,7 +217,7 @@ mod tests {
         assert_eq!(f(-0.0), "-0.0");
         assert_eq!(f(0.1), "0.1");
         assert_eq!(f(0.1 + 0.2), "0.30000000000000004");
-        assert_eq!(f(1e300), "1e300");
+        assert_eq!(f(1e300), "1e+300");
         for x in [1e300, 5e-324, f64::MAX, f64::MIN_POSITIVE, 123456.789e10, 1e16, 1e15] {
             let text = f(x);
             assert!(text.contains('.') || text.contains('e'), "{text}");

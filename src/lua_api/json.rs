@@ -9,23 +9,29 @@
 //! lua-rapidjson convention). `json.null` is the NULL light userdata, the
 //! same value as lua-cjson's `cjson.null`.
 //!
-//! The walks themselves are in [`encode`] and [`decode`]; they run on the raw
-//! Lua stack inside `Lua::exec_raw` for speed (see their docs). Inside that
-//! protected call a Rust panic must not unwind through the C frames of Lua,
-//! so each walk runs under `catch_unwind` and a panic becomes a Lua error.
-//! A Lua error there (only out-of-memory: the walks never call Lua code)
-//! would skip Rust frames and leak their buffers, the same caveat mlua
-//! documents for `exec_raw`.
+//! `encode` and `decode` are raw C closures (upvalues: the two marker
+//! metatables) that walk the Lua stack directly: see [`encode`] and
+//! [`decode`] for why. That bypasses mlua's argument conversion, so they
+//! check their arguments by hand with the same stock messages as
+//! [`crate::lua_api::args`]. Rules for those closures:
+//! * a Rust panic must not unwind into Lua's C frames: the body runs under
+//!   `catch_unwind` and a panic becomes a Lua error;
+//! * a Lua error is raised (`lua_error`, a longjmp) only from the outer
+//!   function, after every Rust value with a destructor is dropped;
+//! * the walks call no Lua code (raw access only), so the one Lua error that
+//!   can start inside them is out-of-memory, which would skip Rust frames and
+//!   leak their buffers (the caveat mlua documents for `exec_raw`).
 
 mod decode;
 mod encode;
 
+use std::ffi::c_int;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use mlua::{Error, LightUserData, Lua, MultiValue, Result, Table, Value};
+use mlua::{Function, LightUserData, Lua, MultiValue, Result, Table, Value, ffi};
 
 use crate::codec::json::{EncodeError, decode_error_message};
-use crate::lua_api::args::{Args, bad_argument};
+use crate::lua_api::args::Args;
 use encode::{Encoder, Options};
 
 pub fn create(lua: &Lua) -> Result<Table> {
@@ -36,38 +42,22 @@ pub fn create(lua: &Lua) -> Result<Table> {
 
     let json = lua.create_table()?;
     json.raw_set("null", Value::LightUserData(LightUserData(std::ptr::null_mut())))?;
-
-    let (a, o) = (array_mt.clone(), object_mt.clone());
-    json.raw_set(
-        "encode",
-        lua.create_function(move |lua, args: MultiValue| {
-            let args = Args::new("encode", args);
-            if args.is_empty() {
-                return Err(bad_argument(1, "encode", "value expected"));
-            }
-            let opts = options(&args)?;
-            encode_value(lua, args.value(1), opts, &a, &o)
-        })?,
-    )?;
-
-    let (a, o) = (array_mt.clone(), object_mt.clone());
-    json.raw_set(
-        "decode",
-        lua.create_function(move |lua, args: MultiValue| {
-            let args = Args::new("decode", args);
-            let text = args.string(1)?;
-            decode_text(lua, text, &a, &o)
-        })?,
-    )?;
-
+    json.raw_set("encode", closure(lua, l_encode, &array_mt, &object_mt)?)?;
+    json.raw_set("decode", closure(lua, l_decode, &array_mt, &object_mt)?)?;
     json.raw_set("array", marker_function(lua, "array", array_mt)?)?;
     json.raw_set("object", marker_function(lua, "object", object_mt)?)?;
     Ok(json)
 }
 
+/// A C closure of `f` with the two marker metatables as upvalues.
+fn closure(lua: &Lua, f: ffi::lua_CFunction, array_mt: &Table, object_mt: &Table) -> Result<Function> {
+    // SAFETY: pops the two pushed arguments into the closure and leaves only it.
+    unsafe { lua.exec_raw((array_mt, object_mt), |l| ffi::lua_pushcclosure(l, f, 2)) }
+}
+
 /// `json.array(t)` / `json.object(t)`: sets the marker metatable on `t` and
 /// returns it; with no argument, a new empty marked table.
-fn marker_function(lua: &Lua, fname: &'static str, marker: Table) -> Result<mlua::Function> {
+fn marker_function(lua: &Lua, fname: &'static str, marker: Table) -> Result<Function> {
     lua.create_function(move |lua, args: MultiValue| {
         let args = Args::new(fname, args);
         let t = if args.is_none(1) { lua.create_table()? } else { args.table(1)? };
@@ -76,62 +66,91 @@ fn marker_function(lua: &Lua, fname: &'static str, marker: Table) -> Result<mlua
     })
 }
 
-fn options(args: &Args) -> Result<Options> {
-    let Some(t) = args.opt_table(2)? else { return Ok(Options::default()) };
-    let flag = |name: &str| -> Result<bool> { Ok(!matches!(t.get::<Value>(name)?, Value::Nil | Value::Boolean(false))) };
-    Ok(Options {
-        pretty: flag("pretty")?,
-        sort_keys: flag("sort_keys")?,
-        empty_table_as_array: flag("empty_table_as_array")?,
-    })
+/// Runs `body` and turns its failure into a Lua error (see the module rules).
+unsafe fn run(l: *mut ffi::lua_State, body: impl FnOnce() -> std::result::Result<c_int, String>) -> c_int {
+    let msg = match catch_unwind(AssertUnwindSafe(body)) {
+        Ok(Ok(n)) => return n,
+        Ok(Err(msg)) => msg,
+        Err(_) => "internal error".to_owned(),
+    };
+    unsafe {
+        ffi::luaL_where(l, 1);
+        ffi::lua_pushlstring(l, msg.as_ptr().cast(), msg.len());
+        drop(msg);
+        ffi::lua_concat(l, 2);
+        ffi::lua_error(l)
+    }
 }
 
-fn encode_value(lua: &Lua, value: Value, opts: Options, array_mt: &Table, object_mt: &Table) -> Result<mlua::LuaString> {
-    let mut outcome: std::result::Result<Vec<u8>, String> = Err(String::new());
-    // SAFETY: the stack inside exec_raw is `value, array_mt, object_mt`, the
-    // layout `Encoder` expects; the encoder uses raw access only.
+/// The stock message for a wrong argument type.
+unsafe fn bad_argument(l: *mut ffi::lua_State, n: c_int, fname: &str, expected: &str) -> String {
+    let got = unsafe {
+        match ffi::lua_type(l, n) {
+            ffi::LUA_TNONE => "no value",
+            t => std::ffi::CStr::from_ptr(ffi::lua_typename(l, t)).to_str().unwrap_or("?"),
+        }
+    };
+    format!("bad argument #{n} to '{fname}' ({expected} expected, got {got})")
+}
+
+/// `json.encode(value [, opts])`.
+unsafe extern "C-unwind" fn l_encode(l: *mut ffi::lua_State) -> c_int {
     unsafe {
-        lua.exec_raw::<()>((value, array_mt, object_mt), |state| {
-            outcome = match catch_unwind(AssertUnwindSafe(|| {
-                let mut enc = Encoder::new(state, opts);
-                enc.value(1, 0).map(|()| enc.out)
-            })) {
-                Ok(Ok(out)) => Ok(out),
-                Ok(Err(e)) => Err(EncodeError::to_string(&e)),
-                Err(_) => Err("json.encode: internal error".to_owned()),
+        run(l, || {
+            if ffi::lua_gettop(l) == 0 {
+                return Err("bad argument #1 to 'encode' (value expected)".to_owned());
+            }
+            let opts = match ffi::lua_type(l, 2) {
+                ffi::LUA_TNONE | ffi::LUA_TNIL => Options::default(),
+                ffi::LUA_TTABLE => Options {
+                    pretty: raw_flag(l, 2, b"pretty"),
+                    sort_keys: raw_flag(l, 2, b"sort_keys"),
+                    empty_table_as_array: raw_flag(l, 2, b"empty_table_as_array"),
+                },
+                _ => return Err(bad_argument(l, 2, "encode", "table")),
             };
-            mlua::ffi::lua_settop(state, 0);
-        })?;
-    }
-    match outcome {
-        Ok(out) => lua.create_string(out),
-        Err(msg) => Err(Error::runtime(msg)),
+            let mut enc = Encoder::new(l, opts);
+            enc.value(1, 0).map_err(|e: EncodeError| format!("{e}"))?;
+            ffi::lua_pushlstring(l, enc.out.as_ptr().cast(), enc.out.len());
+            Ok(1)
+        })
     }
 }
 
-fn decode_text(lua: &Lua, text: mlua::LuaString, array_mt: &Table, object_mt: &Table) -> Result<MultiValue> {
-    // SAFETY: the stack inside exec_raw is `text, array_mt, object_mt`, the
-    // layout `decode` expects; the bytes of `text` stay valid while it is on
-    // the stack, which outlives the call.
+/// Whether field `name` of the table at `idx` is truthy (raw read: options
+/// tables are plain tables).
+unsafe fn raw_flag(l: *mut ffi::lua_State, idx: c_int, name: &[u8]) -> bool {
     unsafe {
-        lua.exec_raw::<MultiValue>((text, array_mt, object_mt), |state| {
-            use mlua::ffi;
+        ffi::lua_pushlstring(l, name.as_ptr().cast(), name.len());
+        ffi::lua_rawget(l, idx);
+        let on = ffi::lua_toboolean(l, -1) != 0;
+        ffi::lua_pop(l, 1);
+        on
+    }
+}
+
+/// `json.decode(text)` → value, or `nil, msg`.
+unsafe extern "C-unwind" fn l_decode(l: *mut ffi::lua_State) -> c_int {
+    unsafe {
+        run(l, || {
+            if !matches!(ffi::lua_type(l, 1), ffi::LUA_TSTRING | ffi::LUA_TNUMBER) {
+                return Err(bad_argument(l, 1, "decode", "string"));
+            }
+            ffi::lua_settop(l, 1);
             let mut len = 0usize;
-            let p = ffi::lua_tolstring(state, 1, &mut len);
-            let bytes = if p.is_null() { &[][..] } else { std::slice::from_raw_parts(p.cast::<u8>(), len) };
-            let result = catch_unwind(AssertUnwindSafe(|| decode::decode(state, bytes)));
-            let msg = match result {
-                Ok(Ok(())) => {
-                    ffi::lua_replace(state, 1);
-                    ffi::lua_settop(state, 1);
-                    return;
+            // A number argument is converted in place, as luaL_checklstring does.
+            let p = ffi::lua_tolstring(l, 1, &mut len);
+            let text = std::slice::from_raw_parts(p.cast::<u8>(), len);
+            match decode::decode(l, text) {
+                Ok(()) => Ok(1),
+                Err(e) => {
+                    let msg = decode_error_message(&e);
+                    ffi::lua_settop(l, 1);
+                    ffi::lua_pushnil(l);
+                    ffi::lua_pushlstring(l, msg.as_ptr().cast(), msg.len());
+                    Ok(2)
                 }
-                Ok(Err(e)) => decode_error_message(&e),
-                Err(_) => "json.decode: internal error".to_owned(),
-            };
-            ffi::lua_settop(state, 0);
-            ffi::lua_pushnil(state);
-            ffi::lua_pushlstring(state, msg.as_ptr().cast(), msg.len());
+            }
         })
     }
 }
@@ -146,7 +165,7 @@ mod tests {
         lua
     }
 
-    fn eval<T: mlua::FromLua>(lua: &Lua, code: &str) -> T {
+    fn eval<T: mlua::FromLuaMulti>(lua: &Lua, code: &str) -> T {
         lua.load(code).eval().unwrap_or_else(|e| panic!("{code}: {e}"))
     }
 
@@ -208,20 +227,22 @@ mod tests {
 
     #[test]
     fn deep_nesting_is_bounded_and_stack_safe() {
-        // Run on a small stack to show the Rust recursion of a depth-1000 decode fits.
+        // Run on a small stack to show the Rust recursion of a depth-1000
+        // walk fits: 512 KiB in release builds; debug frames are far bigger.
+        let stack = if cfg!(debug_assertions) { 16 << 20 } else { 512 << 10 };
         let h = std::thread::Builder::new()
-            .stack_size(1 << 20)
+            .stack_size(stack)
             .spawn(|| {
                 let lua = lua();
                 let ok: bool = eval(&lua, "local s = string.rep('[', 1000) .. string.rep(']', 1000) return json.decode(s) ~= nil");
                 let deep: (Value, String) = eval(&lua, "local s = string.rep('[', 1001) .. string.rep(']', 1001) return json.decode(s)");
                 let enc: String = eval(&lua, "local t = {} for i = 1, 999 do t = {t} end return json.encode(t)");
-                (ok, deep, enc.len())
+                (ok, deep.0.is_nil(), deep.1, enc.len())
             })
             .unwrap();
-        let (ok, (v, msg), len) = h.join().unwrap();
+        let (ok, nil, msg, len) = h.join().unwrap();
         assert!(ok);
-        assert!(v.is_nil() && msg.contains("nesting deeper than 1000"), "{msg}");
+        assert!(nil && msg.contains("nesting deeper than 1000"), "{msg}");
         assert_eq!(len, 2000);
     }
 }

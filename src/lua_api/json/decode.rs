@@ -3,9 +3,15 @@
 //! serde_json does the lexing (UTF-8 checks, escapes and surrogate pairs,
 //! correctly rounded floats with `float_roundtrip`, line/column in errors);
 //! our [`Builder`] is its visitor and pushes each value straight onto the Lua
-//! stack of the running `exec_raw` call, so no intermediate tree is built.
-//! Stack layout while decoding: `1 = text, 2 = array marker metatable,
-//! 3 = object marker metatable`, then the values under construction.
+//! stack of the running `json.decode` C closure (upvalues 1 and 2: the array
+//! and object marker metatables), so no intermediate tree is built.
+//!
+//! Tables are built with their final size: the elements (or key/value pairs)
+//! of a container are first pushed on the Lua stack, then moved into a table
+//! created with `lua_createtable(n)`. That saves the rehash-on-growth steps
+//! that dominate decoding time otherwise; past [`PENDING_MAX`] elements the
+//! table is created (sized for what came so far) and filled directly, so the
+//! Lua stack never holds more than that many values per open container.
 //!
 //! Depth: serde_json's own limit (128) is switched off (`unbounded_depth`)
 //! and [`Builder`] counts levels itself, refusing more than
@@ -20,8 +26,9 @@ use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 
 use crate::codec::json::MAX_DEPTH;
 
-const ARRAY_MT: c_int = 2;
-const OBJECT_MT: c_int = 3;
+/// The marker metatables: upvalues of the `json.decode` C closure.
+const ARRAY_MT: c_int = ffi::lua_upvalueindex(1);
+const OBJECT_MT: c_int = ffi::lua_upvalueindex(2);
 
 /// Pushes each visited JSON value onto the Lua stack.
 pub struct Builder {
@@ -31,8 +38,7 @@ pub struct Builder {
 
 impl Builder {
     /// # Safety
-    /// `state` must be the state of a running `exec_raw` call with the stack
-    /// layout of the module docs.
+    /// `state` must be the state of a running `json.decode` closure (module docs).
     pub unsafe fn new(state: *mut ffi::lua_State) -> Self {
         Builder { state, depth: 0 }
     }
@@ -106,13 +112,26 @@ impl<'de> Visitor<'de> for &mut Builder {
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         self.enter()?;
         let l = self.state;
-        unsafe { ffi::lua_createtable(l, 0, 0) };
-        let mut i: ffi::lua_Integer = 0;
+        let base = unsafe { ffi::lua_gettop(l) };
+        let mut n: ffi::lua_Integer = 0;
+        let mut table_made = false;
         while let Some(()) = seq.next_element_seed(&mut *self)? {
-            i += 1;
-            unsafe { ffi::lua_rawseti(l, -2, i) };
+            n += 1;
+            unsafe {
+                if table_made {
+                    ffi::lua_rawseti(l, -2, n);
+                } else if n as usize == PENDING_MAX {
+                    make_table(l, base, n as c_int, 0, PENDING_MAX as c_int * 4, 0);
+                    table_made = true;
+                } else if ffi::lua_checkstack(l, 2) == 0 {
+                    return Err(de::Error::custom("out of Lua stack"));
+                }
+            }
         }
         unsafe {
+            if !table_made {
+                make_table(l, base, n as c_int, 0, n as c_int, 0);
+            }
             ffi::lua_pushvalue(l, ARRAY_MT);
             ffi::lua_setmetatable(l, -2);
         }
@@ -123,17 +142,59 @@ impl<'de> Visitor<'de> for &mut Builder {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         self.enter()?;
         let l = self.state;
-        unsafe { ffi::lua_createtable(l, 0, 0) };
+        let base = unsafe { ffi::lua_gettop(l) };
+        let mut n: usize = 0;
+        let mut table_made = false;
         while let Some(()) = map.next_key_seed(KeySeed(&mut *self))? {
             map.next_value_seed(&mut *self)?;
-            unsafe { ffi::lua_rawset(l, -3) };
+            n += 1;
+            unsafe {
+                if table_made {
+                    ffi::lua_rawset(l, -3);
+                } else if n == PENDING_MAX {
+                    make_table(l, base, 0, n as c_int, 0, PENDING_MAX as c_int * 4);
+                    table_made = true;
+                } else if ffi::lua_checkstack(l, 3) == 0 {
+                    return Err(de::Error::custom("out of Lua stack"));
+                }
+            }
         }
         unsafe {
+            if !table_made {
+                make_table(l, base, 0, n as c_int, 0, n as c_int);
+            }
             ffi::lua_pushvalue(l, OBJECT_MT);
             ffi::lua_setmetatable(l, -2);
         }
         self.depth -= 1;
         Ok(())
+    }
+}
+
+/// Most values of one container kept on the Lua stack before its table is made.
+const PENDING_MAX: usize = 128;
+
+/// Creates a table sized `narr`/`nrec` and moves into it what was pushed
+/// above `base`: `items` array elements (indices 1..items) or `pairs`
+/// key/value pairs. Leaves the table at `base + 1`, the new top.
+unsafe fn make_table(l: *mut ffi::lua_State, base: c_int, items: c_int, pairs: c_int, narr: c_int, nrec: c_int) {
+    unsafe {
+        ffi::lua_createtable(l, narr, nrec);
+        ffi::lua_rotate(l, base + 1, 1);
+        let t = base + 1;
+        for i in (1..=items).rev() {
+            ffi::lua_rawseti(l, t, i as ffi::lua_Integer);
+        }
+        // Pairs go in source order so that a duplicate key keeps its last
+        // value, as when the table is filled directly.
+        for j in 0..pairs {
+            ffi::lua_pushvalue(l, t + 1 + 2 * j);
+            ffi::lua_pushvalue(l, t + 2 + 2 * j);
+            ffi::lua_rawset(l, t);
+        }
+        if pairs > 0 {
+            ffi::lua_settop(l, t);
+        }
     }
 }
 

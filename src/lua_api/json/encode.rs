@@ -9,8 +9,7 @@
 //!
 //! Rules kept here:
 //! * every stack slot we push is popped before the function that pushed it
-//!   returns, on success and on error (the caller does not rely on that, the
-//!   protected call resets the stack, but nested walks do);
+//!   returns, on success and on error (nested walks rely on it);
 //! * no Lua function or metamethod is ever called (raw access only), so the
 //!   only Lua error possible inside is out-of-memory;
 //! * number keys are read with `lua_tointegerx`/`lua_tonumberx`, never
@@ -23,9 +22,9 @@ use mlua::ffi;
 
 use crate::codec::json::{self as codec, EncodeError, MAX_DEPTH, NumberKey};
 
-/// Stack slots of the marker metatables during an encode.
-const ARRAY_MT: c_int = 2;
-const OBJECT_MT: c_int = 3;
+/// Where the marker metatables are: upvalues of the `json.encode` C closure.
+const ARRAY_MT: c_int = ffi::lua_upvalueindex(1);
+const OBJECT_MT: c_int = ffi::lua_upvalueindex(2);
 
 /// `json.encode` options.
 #[derive(Debug, Clone, Copy, Default)]
@@ -65,8 +64,7 @@ pub struct Encoder {
 
 impl Encoder {
     /// # Safety
-    /// `state` must be the state of a running `exec_raw` call whose stack has
-    /// the layout described in the module docs.
+    /// `state` must be the state of a running `json.encode` closure (module docs).
     pub unsafe fn new(state: *mut ffi::lua_State, opts: Options) -> Self {
         Encoder { state, opts, out: Vec::with_capacity(256) }
     }
