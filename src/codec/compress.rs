@@ -222,4 +222,36 @@ mod tests {
         assert_eq!(Method::parse(b"inflate", true), Some(Method::Deflate));
         assert_eq!(Method::parse(b"zip", true), None);
     }
+
+    mod fuzz {
+        //! Never-panic properties; `PROPTEST_CASES` sets the number of cases (256 by default).
+        use super::super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn uncompress_never_panics_on_arbitrary_bytes(data in proptest::collection::vec(any::<u8>(), 0..512)) {
+                let _ = uncompress(&data, Method::Deflate);
+                let _ = uncompress(&data, Method::Gzip);
+            }
+
+            #[test]
+            fn damaged_streams_fail_or_decode_but_never_panic(
+                data in proptest::collection::vec(any::<u8>(), 0..2048),
+                gzip in any::<bool>(),
+                flip in any::<(usize, u8)>(),
+                cut in any::<usize>(),
+            ) {
+                let m = if gzip { Method::Gzip } else { Method::Deflate };
+                let mut c = compress(&data, m);
+                let back = uncompress(&c, m);
+                prop_assert_eq!(back.as_deref(), Ok(&data[..]));
+                let i = flip.0 % c.len();
+                c[i] ^= flip.1 | 1;
+                let _ = uncompress(&c, m);
+                c.truncate(cut % (c.len() + 1));
+                let _ = uncompress(&c, m);
+            }
+        }
+    }
 }

@@ -83,4 +83,34 @@ mod tests {
         let same: bool = lua.load("return base64.decode(base64.encode('\\0\\255x')) == '\\0\\255x'").eval().unwrap();
         assert!(same);
     }
+
+    mod fuzz {
+        //! Never-panic and canonical-form properties; `PROPTEST_CASES` sets the number of cases.
+        use super::super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn decode_never_panics_and_is_the_inverse_of_encode(text in proptest::collection::vec(any::<u8>(), 0..64)) {
+                if let Some(bytes) = decode(&text) {
+                    let again = encode(&bytes);
+                    let text = String::from_utf8_lossy(&text);
+                    prop_assert_eq!(again.trim_end_matches('='), text.trim_end_matches('='));
+                }
+            }
+
+            #[test]
+            fn alphabet_soup_never_panics(text in "[A-Za-z0-9+/=_ -]{0,40}") {
+                if let Some(bytes) = decode(text.as_bytes()) {
+                    let again = encode(&bytes);
+                    prop_assert_eq!(again.trim_end_matches('='), text.trim_end_matches('='));
+                }
+            }
+
+            #[test]
+            fn round_trip(data in proptest::collection::vec(any::<u8>(), 0..256)) {
+                prop_assert_eq!(decode(encode(&data).as_bytes()), Some(data));
+            }
+        }
+    }
 }

@@ -245,4 +245,55 @@ mod tests {
         assert!(nil && msg.contains("nesting deeper than 1000"), "{msg}");
         assert_eq!(len, 2000);
     }
+
+    mod fuzz {
+        //! `json.decode` never panics or crashes on any input, and what it
+        //! accepts re-encodes to text that decodes to the same encoding.
+        //! `PROPTEST_CASES` sets the number of cases (256 by default).
+        use super::*;
+        use proptest::prelude::*;
+        use proptest::test_runner::{Config, TestCaseError, TestRunner};
+
+        fn check(strategy: impl Strategy<Value = Vec<u8>>) {
+            let lua = lua();
+            let decode: Function = lua.load("return json.decode").eval().unwrap();
+            let encode: Function = lua.load("return function(v) return json.encode(v, {sort_keys = true}) end").eval().unwrap();
+            let mut runner = TestRunner::new(Config::default());
+            let cases = runner.config().cases;
+            runner
+                .run(&strategy, |text| {
+                    let s = lua.create_string(&text).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                    let (v, msg): (Value, Option<String>) = decode.call(s).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                    if v.is_nil() {
+                        let msg = msg.unwrap_or_default();
+                        prop_assert!(msg.contains("line "), "{}", msg);
+                        return Ok(());
+                    }
+                    let once: mlua::LuaString = encode.call(v).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                    let (v2, _): (Value, Option<String>) = decode.call(&once).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                    let twice: mlua::LuaString = encode.call(v2).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                    prop_assert_eq!(once.as_bytes().to_vec(), twice.as_bytes().to_vec());
+                    Ok(())
+                })
+                .unwrap();
+            eprintln!("json fuzz: {cases} cases");
+        }
+
+        #[test]
+        fn decode_arbitrary_bytes() {
+            check(proptest::collection::vec(any::<u8>(), 0..128));
+        }
+
+        #[test]
+        fn decode_json_token_soup() {
+            let token = prop_oneof![
+                Just(&b"["[..]), Just(&b"]"[..]), Just(&b"{"[..]), Just(&b"}"[..]), Just(&b","[..]),
+                Just(&b":"[..]), Just(&b"\"\""[..]), Just(&b"\"k\""[..]), Just(&b"null"[..]),
+                Just(&b"true"[..]), Just(&b"-0"[..]), Just(&b"1.5e3"[..]), Just(&b"123"[..]),
+                Just(&b"1e400"[..]), Just(&b"18446744073709551616"[..]), Just(&b"\"\\ud83d\\ude00\""[..]),
+                Just(&b"\"\\u00e9\\n\""[..]), Just(&b" "[..]), Just(&b"0.1"[..]), Just(&b"\"\\ud800\""[..]),
+            ];
+            check(proptest::collection::vec(token, 0..40).prop_map(|parts| parts.concat()));
+        }
+    }
 }
