@@ -258,7 +258,7 @@ mod tests {
             let lua = lua();
             let decode: Function = lua.load("return json.decode").eval().unwrap();
             let encode: Function = lua.load("return function(v) return json.encode(v, {sort_keys = true}) end").eval().unwrap();
-            let mut runner = TestRunner::new(Config::default());
+            let mut runner = TestRunner::new(Config { failure_persistence: None, ..Config::default() });
             let cases = runner.config().cases;
             runner
                 .run(&strategy, |text| {
