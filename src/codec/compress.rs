@@ -1,0 +1,257 @@
+//! `compress`/`uncompress` (API.md §3.5): raw DEFLATE and gzip over flate2.
+//!
+//! * `Deflate` is a raw RFC 1951 stream (no zlib header), what the original
+//!   wrote and what Python's `zlib.compress(data, wbits=-15)` reads.
+//! * `Gzip` is RFC 1952; reading checks the CRC-32 and length trailer and
+//!   accepts several concatenated members (as `gzip -d` and Python do).
+//! * Reading refuses truncated streams and bytes after the end of the
+//!   stream: silently returning a prefix would hide corruption.
+//! * Decompression bombs: output is capped at [`MAX_OUTPUT`] (1 GiB); past
+//!   that `uncompress` fails instead of exhausting memory. Lua strings that
+//!   big are unusual, and a caller with such data can split it.
+
+use std::fmt;
+use std::io::{Read, Write};
+
+use flate2::Compression;
+use flate2::read::MultiGzDecoder;
+use flate2::write::{DeflateEncoder, GzEncoder};
+use flate2::{Decompress, FlushDecompress, Status};
+
+/// Largest output `uncompress` produces.
+pub const MAX_OUTPUT: usize = 1 << 30;
+
+/// A compression format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Deflate,
+    Gzip,
+}
+
+impl Method {
+    /// Parses a method name; `inflate` is accepted (as the original's
+    /// `uncompress` spelled deflate) only where `allow_inflate` is set.
+    pub fn parse(name: &[u8], allow_inflate: bool) -> Option<Method> {
+        match name {
+            b"deflate" => Some(Method::Deflate),
+            b"inflate" if allow_inflate => Some(Method::Deflate),
+            b"gzip" => Some(Method::Gzip),
+            _ => None,
+        }
+    }
+}
+
+/// Why data could not be decompressed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum UncompressError {
+    /// The stream is invalid (bad block, bad header, CRC or length mismatch).
+    Corrupt(String),
+    /// The input ended before the stream did.
+    Truncated,
+    /// Bytes follow the end of the stream.
+    TrailingData,
+    /// The output would exceed [`MAX_OUTPUT`].
+    TooLarge,
+}
+
+impl fmt::Display for UncompressError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            UncompressError::Corrupt(why) => write!(f, "corrupt data: {why}"),
+            UncompressError::Truncated => f.write_str("truncated data"),
+            UncompressError::TrailingData => f.write_str("trailing data after the compressed stream"),
+            UncompressError::TooLarge => write!(f, "uncompressed data larger than {} bytes", MAX_OUTPUT),
+        }
+    }
+}
+
+impl std::error::Error for UncompressError {}
+
+/// Compresses `data` at the default level (6, as zlib).
+pub fn compress(data: &[u8], method: Method) -> Vec<u8> {
+    let out = Vec::with_capacity(data.len() / 2 + 64);
+    // Writing into a Vec cannot fail; the fallbacks only keep this panic-free.
+    match method {
+        Method::Deflate => {
+            let mut enc = DeflateEncoder::new(out, Compression::default());
+            let _ = enc.write_all(data);
+            enc.finish().unwrap_or_default()
+        }
+        Method::Gzip => {
+            let mut enc = GzEncoder::new(out, Compression::default());
+            let _ = enc.write_all(data);
+            enc.finish().unwrap_or_default()
+        }
+    }
+}
+
+/// Decompresses `data`.
+pub fn uncompress(data: &[u8], method: Method) -> Result<Vec<u8>, UncompressError> {
+    match method {
+        Method::Deflate => inflate_raw(data),
+        Method::Gzip => gunzip(data),
+    }
+}
+
+fn inflate_raw(data: &[u8]) -> Result<Vec<u8>, UncompressError> {
+    let mut inflater = Decompress::new(false);
+    let mut out: Vec<u8> = Vec::with_capacity((data.len() * 3).clamp(64, 1 << 20));
+    loop {
+        if out.len() == out.capacity() {
+            if out.len() >= MAX_OUTPUT {
+                return Err(UncompressError::TooLarge);
+            }
+            out.reserve((out.len()).clamp(64, MAX_OUTPUT - out.len()));
+        }
+        let consumed = inflater.total_in() as usize;
+        let input = data.get(consumed..).unwrap_or(&[]);
+        let before = (inflater.total_in(), inflater.total_out());
+        let status = inflater
+            .decompress_vec(input, &mut out, FlushDecompress::None)
+            .map_err(|e| UncompressError::Corrupt(e.to_string()))?;
+        match status {
+            Status::StreamEnd => {
+                return if (inflater.total_in() as usize) < data.len() {
+                    Err(UncompressError::TrailingData)
+                } else {
+                    Ok(out)
+                };
+            }
+            Status::Ok | Status::BufError => {
+                let progressed = before != (inflater.total_in(), inflater.total_out());
+                let input_done = inflater.total_in() as usize >= data.len();
+                // No progress with room left: with all input read the stream
+                // is cut short; otherwise the inflater is stuck (never loop).
+                if !progressed && out.len() < out.capacity() {
+                    return Err(if input_done {
+                        UncompressError::Truncated
+                    } else {
+                        UncompressError::Corrupt("inflater made no progress".to_owned())
+                    });
+                }
+            }
+        }
+    }
+}
+
+fn gunzip(data: &[u8]) -> Result<Vec<u8>, UncompressError> {
+    if data.is_empty() {
+        return Err(UncompressError::Truncated);
+    }
+    let decoder = MultiGzDecoder::new(data);
+    let mut out = Vec::with_capacity((data.len() * 3).clamp(64, 1 << 20));
+    // Read one byte past the cap to tell "exactly at the cap" from "over it".
+    match decoder.take(MAX_OUTPUT as u64 + 1).read_to_end(&mut out) {
+        Ok(_) if out.len() > MAX_OUTPUT => Err(UncompressError::TooLarge),
+        Ok(_) => Ok(out),
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Err(UncompressError::Truncated),
+        Err(e) => Err(UncompressError::Corrupt(e.to_string())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TEXT: &[u8] = b"hello hello hello hello, skynet! hello hello hello";
+
+    #[test]
+    fn round_trips_both_methods() {
+        for m in [Method::Deflate, Method::Gzip] {
+            for data in [&b""[..], b"x", TEXT, &vec![7u8; 100_000]] {
+                let c = compress(data, m);
+                assert_eq!(uncompress(&c, m).unwrap(), data, "{m:?} {}", data.len());
+            }
+        }
+    }
+
+    #[test]
+    fn deflate_is_raw_and_gzip_has_its_magic() {
+        let d = compress(TEXT, Method::Deflate);
+        assert_ne!(d[0] & 0x0f, 8, "no zlib header expected"); // zlib CMF would be 0x78
+        let g = compress(TEXT, Method::Gzip);
+        assert_eq!(&g[..2], &[0x1f, 0x8b]);
+    }
+
+    #[test]
+    fn known_vector_from_python() {
+        // python3 -c "import zlib; c = zlib.compressobj(6, zlib.DEFLATED, -15); print((c.compress(b'hello hello hello') + c.flush()).hex())"
+        let data = [0xcb, 0x48, 0xcd, 0xc9, 0xc9, 0x57, 0xc8, 0x40, 0x90, 0x00];
+        assert_eq!(uncompress(&data, Method::Deflate).unwrap(), b"hello hello hello");
+    }
+
+    #[test]
+    fn truncation_and_garbage_fail() {
+        for m in [Method::Deflate, Method::Gzip] {
+            let c = compress(TEXT, m);
+            for cut in [0, 1, c.len() / 2, c.len() - 1] {
+                assert!(uncompress(&c[..cut], m).is_err(), "{m:?} cut at {cut}");
+            }
+            let mut extra = c.clone();
+            extra.extend_from_slice(b"junk");
+            assert!(uncompress(&extra, m).is_err(), "{m:?} with trailing junk");
+        }
+        assert!(uncompress(b"\xff\xff\xff", Method::Deflate).is_err());
+    }
+
+    #[test]
+    fn gzip_crc_and_length_are_checked() {
+        let c = compress(TEXT, Method::Gzip);
+        let n = c.len();
+        let mut bad_crc = c.clone();
+        bad_crc[n - 8] ^= 1;
+        assert!(matches!(uncompress(&bad_crc, Method::Gzip), Err(UncompressError::Corrupt(_))));
+        let mut bad_len = c.clone();
+        bad_len[n - 4] ^= 1;
+        assert!(matches!(uncompress(&bad_len, Method::Gzip), Err(UncompressError::Corrupt(_))));
+    }
+
+    #[test]
+    fn concatenated_gzip_members_are_read() {
+        let mut c = compress(b"ab", Method::Gzip);
+        c.extend(compress(b"cd", Method::Gzip));
+        assert_eq!(uncompress(&c, Method::Gzip).unwrap(), b"abcd");
+    }
+
+    #[test]
+    fn method_names() {
+        assert_eq!(Method::parse(b"deflate", false), Some(Method::Deflate));
+        assert_eq!(Method::parse(b"gzip", false), Some(Method::Gzip));
+        assert_eq!(Method::parse(b"inflate", false), None);
+        assert_eq!(Method::parse(b"inflate", true), Some(Method::Deflate));
+        assert_eq!(Method::parse(b"zip", true), None);
+    }
+
+    mod fuzz {
+        //! Never-panic properties; `PROPTEST_CASES` sets the number of cases (256 by default).
+        use super::super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn uncompress_never_panics_on_arbitrary_bytes(data in proptest::collection::vec(any::<u8>(), 0..512)) {
+                let _ = uncompress(&data, Method::Deflate);
+                let _ = uncompress(&data, Method::Gzip);
+            }
+
+            #[test]
+            fn damaged_streams_fail_or_decode_but_never_panic(
+                data in proptest::collection::vec(any::<u8>(), 0..2048),
+                gzip in any::<bool>(),
+                flip in any::<(usize, u8)>(),
+                cut in any::<usize>(),
+            ) {
+                let m = if gzip { Method::Gzip } else { Method::Deflate };
+                let mut c = compress(&data, m);
+                let back = uncompress(&c, m);
+                prop_assert_eq!(back.as_deref(), Ok(&data[..]));
+                let i = flip.0 % c.len();
+                c[i] ^= flip.1 | 1;
+                let _ = uncompress(&c, m);
+                c.truncate(cut % (c.len() + 1));
+                let _ = uncompress(&c, m);
+            }
+        }
+    }
+}
