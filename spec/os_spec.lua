@@ -350,6 +350,20 @@ describe("os.wait", function()
     assert.is_boolean(ok)
   end)
 
+  it("os.wait(math.huge) / os.wait(1e300) wait until stopped (no panic)", function()
+    for _, ms in ipairs({ "math.huge", "1e300" }) do
+      local tag = unique("wait_huge")
+      local ok, job = os.pload("helpers.agent", tag)
+      assert.is_true(ok, job)
+      local got
+      assert.is_true(pcall(tag, function(...) got = table.pack(...) end, "return pcall(os.wait, " .. ms .. ")"))
+      os.wait(50)
+      assert.is_nil(got, ms .. ": os.wait returned early: " .. (got and (tostring(got[1]) .. ", " .. tostring(got[2]) .. ", " .. tostring(got[3])) or ""))
+      pcall(tag, "os.stop()")
+      job:close()
+    end
+  end)
+
   it("os.wait(nil) in a service waits until it is stopped", function()
     local tag = unique("wait_nil")
     local ok, job = os.pload("helpers.agent", tag, [[

@@ -140,6 +140,33 @@ describe("os.pload", function()
     assert.has_error(function() os.pload("helpers.agent", unique("pl_nc"), t) end)
   end)
 
+  it("a child may call the parent's handlers before it is ready", function()
+    local pname, tag = unique("pl_parent_h"), unique("pl_cp")
+    rpc.create(pname, function(x) return x .. "!" end)
+    local ok, job = os.pload("helpers.call_parent", pname, tag)
+    assert.is_true(ok, job)
+    assert.are.same({ true, true, "from child!" }, { pcall(tag) })
+    job:close()
+    rpc.remove(pname)
+  end)
+
+  it("100 services: unique ids, all closed; a closed id is not reused at once", function()
+    local jobs, seen = {}, {}
+    for i = 1, 100 do
+      local ok, job = os.pload("helpers.quick")
+      assert.is_true(ok, job)
+      local ok2, live = os.pload("helpers.agent", unique("pl_many"))
+      assert.is_true(ok2, live)
+      for _, id in ipairs({ job:id(), live:id() }) do
+        assert.is_nil(seen[id], "id " .. id .. " handed out twice")
+        seen[id] = true
+      end
+      jobs[#jobs + 1] = live
+    end
+    for _, job in ipairs(jobs) do job:close() end
+    for _, job in ipairs(jobs) do assert.are.equal("dead", job:state()) end
+  end)
+
   it("the child inherits package.path", function()
     local tag = unique("pl_path")
     local ok, job = os.pload("helpers.agent", tag)

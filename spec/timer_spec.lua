@@ -192,6 +192,21 @@ describe("os.timer", function()
     assert_error_contains(function() t:expires() end, "bad argument")
   end)
 
+  it("a huge but finite ms arms (never fires here) or raises 'bad argument', no panic", function()
+    for _, ms in ipairs({ 1e300, 2^63, 1e17 }) do
+      local t = os.timer()
+      local fired = false
+      local ok, err = pcall(t.expires, t, ms, function() fired = true end)
+      if ok then
+        assert.is_true(err)
+      else
+        assert.truthy(tostring(err):find("bad argument", 1, true), tostring(err))
+      end
+      t:cancel()
+      assert.is_false(fired)
+    end
+  end)
+
   it("timers in a service fire in that service", function()
     local tag = U.unique("timer_svc")
     local ok, job = os.pload("helpers.agent", tag)

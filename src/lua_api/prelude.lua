@@ -72,6 +72,7 @@ local function joined(...)
 end
 
 function throw(...)
+  if select("#", ...) == 0 then error("", 0) end
   error(joined(...), 2)
 end
 
