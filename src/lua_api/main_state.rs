@@ -92,6 +92,29 @@ pub fn block_on(worker: &Rc<Worker>, until: &dyn Fn() -> bool) -> Result<()> {
     result
 }
 
+/// Queues a local task on the main thread's loop: it runs whenever the
+/// script blocks (like every other event of the main service).
+/// `None` once the runtime has stopped.
+pub fn spawn_local(task: impl std::future::Future<Output = ()> + 'static) -> Option<tokio::task::AbortHandle> {
+    MAIN_LOOP.with(|m| {
+        let m = m.borrow();
+        let m = m.as_ref()?;
+        let _inside = m.tokio.enter();
+        Some(m.local.spawn_local(task).abort_handle())
+    })
+}
+
+/// Runs `f` inside the main thread's tokio runtime (sockets need one to register with).
+pub fn in_runtime<R>(f: impl FnOnce() -> R) -> R {
+    MAIN_LOOP.with(|m| match m.borrow().as_ref() {
+        Some(m) => {
+            let _inside = m.tokio.enter();
+            f()
+        }
+        None => f(),
+    })
+}
+
 /// Whether the main thread is inside a blocking call (running its loop).
 pub fn blocking() -> bool {
     BLOCKING.with(|b| b.get())

@@ -44,6 +44,9 @@ pub enum Kind {
     Spawn(Box<SpawnRequest>),
     /// Stop the receiver (as `os.stop` inside it).
     Stop,
+    /// Run this on the receiver: how a local task (socket I/O, ...) hands
+    /// its result to its service. Never crosses a process boundary.
+    Run(Box<dyn FnOnce(&std::rc::Rc<crate::service::Service>) + Send>),
     /// The worker itself must stop all its services and exit (`to` is ignored).
     Shutdown,
 }

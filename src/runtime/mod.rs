@@ -31,7 +31,7 @@ pub mod watchdog;
 pub mod worker;
 
 use mailbox::Mailbox;
-use message::{Kind, Message};
+use message::{Kind, Message, ServiceId};
 use names::Names;
 use registry::Registry;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
@@ -149,6 +149,11 @@ impl Runtime {
             }
             None => self.undeliverable(msg),
         }
+    }
+
+    /// Runs `f` on service `to` (on its worker, in its turn).
+    pub fn run_on(&self, to: ServiceId, f: impl FnOnce(&std::rc::Rc<crate::service::Service>) + Send + 'static) {
+        self.send(Message { to, from: 0, session: 0, kind: Kind::Run(Box::new(f)), payload: Vec::new() });
     }
 
     /// A message whose receiver is gone: callers waiting on it must not wait

@@ -125,11 +125,14 @@ pub fn current() -> Option<Rc<Worker>> {
 }
 
 /// Pushes `msg` to the local queue if the calling thread is worker `index`;
-/// else calls `remote(msg)`. Returns whether it went local.
+/// else calls `remote(msg)`. Returns whether it went local. (A local task
+/// may be the sender while the loop sleeps, hence the wake, which costs one
+/// atomic operation when the loop is running.)
 pub fn push_local_if_current(index: usize, msg: Message, remote: impl FnOnce(Message)) -> bool {
     CURRENT.with(|c| match &*c.borrow() {
         Some(w) if w.index == index => {
             w.local.borrow_mut().push_back(msg);
+            w.mailbox.wake();
             true
         }
         _ => {

@@ -93,6 +93,8 @@ pub struct Service {
     events: Cell<u64>,
     /// The prelude's job metatable and helpers (see `lua_api/prelude.lua`).
     pub prelude: RefCell<Option<RegistryKey>>,
+    /// Local tasks (sockets, ...) to abort when the service ends.
+    tasks: RefCell<Vec<tokio::task::AbortHandle>>,
 }
 
 /// The service that owns `lua`.
@@ -136,6 +138,7 @@ impl Service {
             names: RefCell::new(NameCache::default()),
             events: Cell::new(0),
             prelude: RefCell::new(None),
+            tasks: RefCell::new(Vec::new()),
         });
         svc.lua.set_app_data(svc.clone());
         svc
@@ -295,6 +298,9 @@ impl Service {
 
     /// Drops every reference into the state, so that it can close.
     fn release_lua_refs(&self) {
+        for task in self.tasks.borrow_mut().drain(..) {
+            task.abort();
+        }
         self.waiters.borrow_mut().clear();
         self.pool.borrow_mut().clear();
         self.posted.borrow_mut().clear();

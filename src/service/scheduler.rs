@@ -62,6 +62,9 @@ pub enum WaitKind {
     Spawn(Arc<ServiceInfo>),
     /// `job:close()`: resumed with nothing.
     Close,
+    /// An operation of a local task (socket I/O, ...), ended by
+    /// [`Service::complete`]; a cancelled one is resumed with `nil, msg`.
+    Op,
 }
 
 /// The message of a Lua error, without the traceback mlua appends.
@@ -93,6 +96,7 @@ impl Service {
                     self.worker.push_local(Message::signal(self.id, 0, Kind::Wake));
                 }
             }
+            Kind::Run(f) => f(self),
             Kind::Spawn(_) | Kind::Shutdown => {}
         }
     }
@@ -244,6 +248,19 @@ impl Service {
     pub fn on_wake(self: &Rc<Self>, session: Session, payload: Option<&[u8]>) {
         let Some(waiter) = self.waiters.borrow_mut().remove(&session) else { return };
         let values = self.wake_values(&waiter.kind, payload.unwrap_or(&[]));
+        self.deliver(waiter, values);
+    }
+
+    /// Ends the wait on `session` with the values `make` builds in our
+    /// state: the way an operation run by a local task (a socket read, ...)
+    /// hands over its result. Nothing happens if nobody waits any more.
+    pub fn complete(self: &Rc<Self>, session: Session, make: impl FnOnce(&mlua::Lua) -> mlua::Result<MultiValue>) {
+        let Some(waiter) = self.waiters.borrow_mut().remove(&session) else { return };
+        let values = make(&self.lua);
+        self.deliver(waiter, values);
+    }
+
+    fn deliver(self: &Rc<Self>, waiter: Waiter, values: mlua::Result<MultiValue>) {
         match (waiter.co, waiter.kind) {
             (_, WaitKind::Callback(func)) => {
                 self.events.set(self.events.get() + 1);
@@ -263,6 +280,21 @@ impl Service {
         }
     }
 
+    /// Runs `task` on this service's worker as a tokio local task (sockets
+    /// and other I/O live there, rule 1). The task ends its operation with
+    /// [`Runtime::run_on`](crate::runtime::Runtime::run_on) or by calling
+    /// into the service when it is local; it is aborted when the service ends.
+    pub fn spawn_task(&self, task: impl std::future::Future<Output = ()> + 'static) {
+        let handle = if self.is_main {
+            crate::lua_api::main_state::spawn_local(task)
+        } else {
+            Some(tokio::task::spawn_local(task).abort_handle())
+        };
+        let mut tasks = self.tasks.borrow_mut();
+        tasks.retain(|t| !t.is_finished());
+        tasks.extend(handle);
+    }
+
     /// The values a waiter of `kind` is woken with, from its message payload.
     fn wake_values(&self, kind: &WaitKind, payload: &[u8]) -> mlua::Result<MultiValue> {
         let lua = &self.lua;
@@ -270,6 +302,16 @@ impl Service {
             WaitKind::Call | WaitKind::Callback(_) => wrap::decode(lua, payload),
             WaitKind::Sleep { events_before } => (self.events() - events_before).into_lua_multi(lua),
             WaitKind::Close => Ok(MultiValue::new()),
+            // Reached only when the wait was cancelled (`complete` ends it otherwise):
+            // the I/O convention is `nil, msg`.
+            WaitKind::Op => {
+                let mut v = wrap::decode(lua, payload)?;
+                if matches!(v.front(), Some(Value::Boolean(false))) {
+                    v.pop_front();
+                    v.push_front(Value::Nil);
+                }
+                Ok(v)
+            }
             WaitKind::Spawn(info) => {
                 let mut v = wrap::decode(lua, payload)?;
                 if matches!(v.front(), Some(Value::Boolean(true))) {
