@@ -330,6 +330,25 @@ describe("os.wait", function()
     assert.are.equal(2, os.wait(100))
   end)
 
+  it("os.wait counts rpc messages handled", function()
+    local name = unique("wait_cnt")
+    local n = 0
+    rpc.create(name, function() n = n + 1 end)
+    local tag = unique("wait_cnt_agent")
+    local ok, job = os.pload("helpers.agent", tag)
+    assert.is_true(ok, job)
+    os.wait(0)
+    -- a deliver, so that we do not block (a blocking call would handle them)
+    assert.are.equal(1, rpc.deliver(tag, 0, 0, ("for i = 1, 5 do rpc.deliver(%q, 0, 0) end"):format(name)))
+    local total = 0
+    local t0 = os.steady_clock("ms")
+    while n < 5 and os.steady_clock("ms") - t0 < 2000 do total = total + os.wait(10) end
+    assert.are.equal(5, n)
+    assert.are.equal(5, total)
+    job:close()
+    rpc.remove(name)
+  end)
+
   it("accepts float ms", function()
     local t0 = os.steady_clock("us")
     os.wait(5.5)

@@ -49,6 +49,22 @@ describe("process: load and shutdown", function()
     end
   end)
 
+  it("require again after clearing package.loaded: same table, same runtime", function()
+    local st, out, err = run_script([[
+      local a = require "skynet"
+      local id = os.id()
+      local ok, job = os.pload("helpers.agent", "proc_rereq")
+      package.loaded.skynet = nil
+      local b = require "skynet"
+      local ok2, v = pcall("proc_rereq", "return 5")
+      io.stdout:write(table.concat({ tostring(a == b), tostring(b.version == a.version),
+        tostring(os.id() == id), tostring(ok2), tostring(v), job:state() }, " "))
+      job:close()
+    ]])
+    assert.are.equal(0, st, err)
+    assert.are.equal("true true true true 5 running", out)
+  end)
+
   it("a script that requires skynet and errors exits 1 with the message", function()
     local st, _, err = run_script([[
       require "skynet"
@@ -93,6 +109,20 @@ describe("process: os.exit", function()
     ]])
     assert.are.equal(3, st, err)
     assert.are.equal("cleanup", out)
+  end)
+
+  it("os.exit(4) from a service while main is blocked in a call: the call cancels", function()
+    local st, out, err = run_script([[
+      require "skynet"
+      os.pload("helpers.agent", "proc_exit_a1", "os.post(function() os.wait(50); os.exit(4) end)")
+      os.pload("helpers.agent", "proc_exit_a2")
+      local t0 = os.steady_clock("ms")
+      local ok, msg = pcall("proc_exit_a2", "rpc.responser()")
+      io.stdout:write(tostring(ok), " ", tostring(msg), " ", tostring(os.stopped()), " ",
+        tostring(os.steady_clock("ms") - t0 < 3000))
+    ]])
+    assert.are.equal(4, st, err)
+    assert.are.equal("false cancel true true", out)
   end)
 
   for _, case in ipairs({ { "true", 0 }, { "false", 1 }, { "5", 5 }, { "", 0 }, { "0", 0 } }) do

@@ -215,6 +215,15 @@ describe("pcall rpc form (async)", function()
     job:close()
   end)
 
+  it("async call to our own handler: callback runs later", function()
+    local name = unique("pa_self")
+    rpc.create(name, function(x) return x + 1 end)
+    local cb, wait = collector()
+    assert.is_true(pcall(name, cb, 1))
+    assert.are.same({ n = 2, true, 2 }, wait())
+    rpc.remove(name)
+  end)
+
   it("unknown name: false, '<name> not found' and no callback", function()
     local name = unique("pa_missing")
     local called = false
@@ -440,6 +449,21 @@ describe("rpc.deliver", function()
 
   it("arguments that cannot be copied raise", function()
     assert.has_error(function() rpc.deliver(name, 0, 0, function() end) end)
+  end)
+
+  it("delivering to our own handler runs it later, not inside deliver", function()
+    local n2 = unique("dl_self")
+    local got = {}
+    rpc.create(n2, function(...)
+      local t = { ... }
+      t.caller = rpc.caller()
+      got[#got + 1] = t
+    end)
+    assert.are.equal(1, rpc.deliver(n2, 0, os.id(), "me", 1))
+    assert.are.equal(0, #got)
+    assert.is_true(U.wait_until(function() return #got == 1 end, 1000))
+    assert.are.same({ "me", 1, caller = os.id() }, got[1])
+    rpc.remove(n2)
   end)
 
   it("handler errors are only logged", function()

@@ -12,6 +12,8 @@ pub mod compress;
 pub mod coroutine;
 pub mod crypto;
 pub mod globals;
+pub mod http;
+pub mod io;
 pub mod json;
 pub mod lazy;
 pub mod main_state;
@@ -33,6 +35,7 @@ pub fn install(lua: &Lua) -> Result<Table> {
     os::install(lua, &core)?;
     rpc::install(lua, &core)?;
     globals::install(lua)?;
+    io::install(lua)?;
     let prelude: Table = lua.load(include_str!("prelude.lua")).set_name("=skynet.prelude").call(core)?;
     let key = lua.create_registry_value(prelude)?;
     crate::service::of(lua)?.prelude.replace(Some(key));
