@@ -39,8 +39,16 @@ pub fn install(lua: &Lua) -> Result<Table> {
     let prelude: Table = lua.load(include_str!("prelude.lua")).set_name("=skynet.prelude").call(core)?;
     let key = lua.create_registry_value(prelude)?;
     crate::service::of(lua)?.prelude.replace(Some(key));
-    let module = lua.create_table()?;
-    module.set("version", env!("CARGO_PKG_VERSION"))?;
+    // One module table per state, even when busted makes us install twice.
+    let module = match lua.named_registry_value::<Option<Table>>("skynet.module")? {
+        Some(module) => module,
+        None => {
+            let module = lua.create_table()?;
+            module.set("version", env!("CARGO_PKG_VERSION"))?;
+            lua.set_named_registry_value("skynet.module", &module)?;
+            module
+        }
+    };
     let loaded: Table = lua.globals().get::<Table>("package")?.get("loaded")?;
     loaded.set("skynet", &module)?;
     Ok(module)

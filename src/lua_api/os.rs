@@ -65,6 +65,9 @@ fn nil_then(lua: &Lua, values: impl IntoLuaMulti) -> Result<MultiValue> {
 fn wait(lua: &Lua, a: Args) -> Result<MultiValue> {
     let svc = service::of(lua)?;
     let ms = a.opt_number(1)?;
+    if ms.is_some_and(f64::is_nan) {
+        return Err(crate::lua_api::args::bad_argument(1, "wait", "number is NaN"));
+    }
     if svc.stopped() && svc.is_main {
         return nil_then(lua, 0);
     }
@@ -76,12 +79,19 @@ fn wait(lua: &Lua, a: Args) -> Result<MultiValue> {
         _ if svc.stopped() => svc.worker.push_local(Message::signal(svc.id, session, Kind::Wake)),
         Some(ms) if ms == 0.0 => svc.worker.push_local(Message::signal(svc.id, session, Kind::Wake)),
         Some(ms) if ms > 0.0 => {
-            let deadline = Instant::now() + Duration::from_secs_f64(ms / 1000.0);
-            svc.worker.add_timer(deadline, TimerEvent::Wake(svc.id, session));
+            // Beyond what an Instant can hold: the same as waiting until stopped.
+            if let Some(deadline) = deadline_after(ms) {
+                svc.worker.add_timer(deadline, TimerEvent::Wake(svc.id, session));
+            }
         }
         _ => {}
     }
     svc.suspend(session, kind, None)
+}
+
+/// The instant `ms` milliseconds from now, if it can be represented.
+pub fn deadline_after(ms: f64) -> Option<Instant> {
+    Instant::now().checked_add(Duration::try_from_secs_f64(ms.max(0.0) / 1000.0).ok()?)
 }
 
 /// `core.pload(name, ...)`.

@@ -373,8 +373,10 @@ impl Service {
     pub fn arm_timer(&self, key: u64, ms: f64, func: Function) {
         let arm = self.new_timer_key();
         self.timers.borrow_mut().insert(key, super::TimerSlot { func, ms, arm });
-        let deadline = Instant::now() + Duration::from_secs_f64(ms.max(0.0) / 1000.0);
-        self.worker.add_timer(deadline, TimerEvent::Timer(self.id, key, arm));
+        // A deadline too far to represent never comes: the timer stays armed, silent.
+        if let Some(deadline) = crate::lua_api::os::deadline_after(ms) {
+            self.worker.add_timer(deadline, TimerEvent::Timer(self.id, key, arm));
+        }
     }
 
     pub fn cancel_timer(&self, key: u64) {
@@ -422,6 +424,66 @@ pub fn success_payload<'a>(values: impl IntoIterator<Item = &'a Value>) -> Vec<u
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The whole scheduler in one process: the only test that starts the
+    /// runtime (it is process-wide), driving it from a vendored Lua state.
+    #[test]
+    fn services_call_wait_time_out_and_shut_down() {
+        let dir = std::env::temp_dir().join(format!("skynet-sched-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("echo.lua"),
+            r#"function main(tag)
+                 rpc.create("t.echo", function(...) return tag, ... end)
+                 rpc.create("t.fail", function() error("boom", 0) end)
+                 rpc.create("t.slow", function(ms) os.wait(ms) return ms end)
+                 while not os.stopped() do os.wait() end
+               end"#,
+        )
+        .unwrap();
+        std::fs::write(dir.join("quick.lua"), "function main() return 1 end").unwrap();
+        {
+            let lua = crate::service::spawn::new_state();
+            crate::skynet(&lua).unwrap();
+            lua.load(format!("package.path = {:?} .. '/?.lua;' .. package.path", dir.to_str().unwrap()))
+                .exec()
+                .unwrap();
+            let script = r#"
+                local out = {}
+                local ok, job = os.pload("echo", "E")
+                out[#out + 1] = tostring(ok) .. " " .. job:state()
+                out[#out + 1] = table.concat({ tostring(select(1, pcall("t.echo", 1))), select(2, pcall("t.echo", 1, "x")) }, ",")
+                out[#out + 1] = table.concat({ tostring(select(1, pcall("t.fail"))), select(2, pcall("t.fail")) }, ",")
+                out[#out + 1] = select(2, pcall("t.none"))
+                -- a slow handler does not block the caller's other events
+                local got
+                pcall("t.slow", function(ok, ms) got = ms end, 30)
+                local t0 = os.steady_clock("ms")
+                while not got and os.steady_clock("ms") - t0 < 5000 do os.wait(5) end
+                out[#out + 1] = tostring(got)
+                -- ordering of one-way messages
+                local seen = {}
+                rpc.create("t.sink", function(i) seen[#seen + 1] = i end)
+                for i = 1, 100 do rpc.deliver("t.sink", 0, 0, i) end
+                os.wait(0)
+                local ordered = #seen == 100
+                for i = 1, #seen do ordered = ordered and seen[i] == i end
+                out[#out + 1] = tostring(ordered)
+                local ok2, quick = os.pload("quick")
+                out[#out + 1] = tostring(ok2) .. " " .. quick:state()
+                job:close()
+                out[#out + 1] = job:state()
+                return table.concat(out, "|")
+            "#;
+            let result: String = lua.load(script).eval().unwrap();
+            assert_eq!(result, "true running|true,E,1,x|false,boom|t.none not found|30|true|true dead|dead");
+            // What the sentinel's finalizer does when the interpreter closes the state.
+            crate::lua_api::main_state::stop_runtime();
+        }
+        assert!(runtime::get().stopping.load(std::sync::atomic::Ordering::SeqCst));
+        assert!(runtime::get().registry.ids().is_empty(), "every service ended");
+        std::fs::remove_dir_all(&dir).ok();
+    }
 
     #[test]
     fn error_message_drops_the_traceback() {
