@@ -86,6 +86,9 @@ PYEOF
 
 ver=$("$LUA" -e 'require "skynet"; io.write(os.version())' 2>/dev/null) || { echo "cannot load the skynet module (LUA_CPATH=${LUA_CPATH:-})" >&2; exit 1; }
 echo "INFO machine: nproc=$(nproc) cpu=\"$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')\" kernel=$(uname -r)"
+mod=$("$LUA" -e 'io.write(package.searchpath("skynet", package.cpath) or "?")' 2>/dev/null)
+modreal=$(readlink -f "$mod" 2>/dev/null || echo "$mod")
+echo "INFO ours: module=$mod ($(stat -c '%y' "$modreal" 2>/dev/null | cut -d. -f1), $(sha1sum "$modreal" 2>/dev/null | cut -c1-12))"
 echo "INFO ours: skynet-lua $ver ($("$LUA" -v 2>&1 | head -1)) commit=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown) threads=$THREADS runs=$RUNS"
 for w in $ONLY; do
 	[ -f "$HERE/$w.lua" ] || { echo "unknown workload $w" >&2; continue; }
@@ -139,7 +142,7 @@ def load(p):
 def fmt(v):
     if not v: return "-"
     d = 0 if statistics.median(v) >= 1000 else 2
-    return f"{statistics.median(v):,.{d}f} [{min(v):,.{d}f}-{max(v):,.{d}f}]"
+    return f"{statistics.median(v):,.{d}f} [{min(v):,.{d}f} - {max(v):,.{d}f}]"
 a, ua, oa = load(sys.argv[1]); b, ub, ob = load(sys.argv[2])
 names = oa + [n for n in ob if n not in a]
 print(f"{'COMPARE name':<28} {'ours median [min-max]':<34} {'cloudwu/skynet median [min-max]':<34} unit")

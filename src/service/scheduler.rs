@@ -67,6 +67,17 @@ pub enum WaitKind {
     Op,
 }
 
+/// A Lua error as logged: its message, then its traceback (without the
+/// `runtime error:` label mlua puts in front).
+pub fn error_report(e: &mlua::Error) -> String {
+    match e {
+        mlua::Error::RuntimeError(s) => s.clone(),
+        mlua::Error::CallbackError { cause, traceback } => format!("{}\n{}", error_message(cause), traceback),
+        mlua::Error::WithContext { cause, .. } => error_report(cause),
+        other => other.to_string(),
+    }
+}
+
 /// The message of a Lua error, without the traceback mlua appends.
 pub fn error_message(e: &mlua::Error) -> String {
     match e {
@@ -172,7 +183,7 @@ impl Service {
     /// A coroutine with context `ctx` finished with `result`.
     fn finish(self: &Rc<Self>, ctx: Ctx, result: mlua::Result<MultiValue>) {
         if let Err(e) = &result {
-            runtime::log(&format!("[{}] {}", self.label(), e));
+            runtime::log(&format!("[{}] {}", self.label(), error_report(e)));
         }
         match ctx.kind {
             CtxKind::Main => self.end(result.err().map(|e| error_message(&e))),
@@ -266,7 +277,7 @@ impl Service {
                 self.events.set(self.events.get() + 1);
                 match values {
                     Ok(v) => self.start(func, Ctx::new(CtxKind::Event), v),
-                    Err(e) => runtime::log(&format!("[{}] {}", self.label(), e)),
+                    Err(e) => runtime::log(&format!("[{}] {}", self.label(), error_report(&e))),
                 }
             }
             (None, _) => *self.block_result.borrow_mut() = Some(values),
