@@ -24,3 +24,14 @@ pub fn install(lua: &Lua) -> Result<()> {
     )?;
     Ok(())
 }
+
+/// `core.error_message(e)`: the plain message of an error object raised by
+/// Rust code; any other value is returned as it is.
+pub fn error_message(lua: &Lua, e: mlua::Value) -> Result<mlua::Value> {
+    match e {
+        mlua::Value::Error(e) => {
+            Ok(mlua::Value::String(lua.create_string(crate::service::scheduler::error_message(&e))?))
+        }
+        other => Ok(other),
+    }
+}

@@ -32,6 +32,7 @@ use mlua::{Lua, Result, Table};
 pub fn install(lua: &Lua) -> Result<Table> {
     install_data_helpers(lua)?;
     let core = lua.create_table()?;
+    core.set("error_message", lua.create_function(globals::error_message)?)?;
     os::install(lua, &core)?;
     rpc::install(lua, &core)?;
     globals::install(lua)?;

@@ -14,10 +14,19 @@ local function suspend(session, ...)
   return ...
 end
 
+-- Errors raised by our Rust functions are error objects (userdata) that
+-- carry a traceback; pcall hands back their plain message, as stock C
+-- libraries would give it.
 local stock_pcall = pcall
+local error_message = core.error_message
+local function plain(ok, ...)
+  if ok then return ok, ... end
+  return ok, error_message((...))
+end
+
 local rpc_call = core.rpc_call
 function pcall(f, ...)
-  if type(f) ~= "string" then return stock_pcall(f, ...) end
+  if type(f) ~= "string" then return plain(stock_pcall(f, ...)) end
   return suspend(rpc_call(f, ...))
 end
 
