@@ -47,7 +47,7 @@ function M.run(services, deadline_s)
 		jobs[#jobs + 1] = job
 	end
 	local t_end = M.now() + (deadline_s or 240)
-	while not done and M.now() < t_end do
+	while not done and M.now() < t_end and not os.stopped() do
 		os.wait(20)
 		for _, job in ipairs(jobs) do
 			if job:state() == "error" then

@@ -37,7 +37,8 @@ local t0 = B.now()
 for k = 1, C do
 	assert(pcall("bench.caller." .. k, on_reply, N))
 end
-while done < C do os.wait(5) end
+while done < C and not os.stopped() do os.wait(5) end
+if done < C then io.stderr:write("ERROR stopped before all runs replied\n"); os.exit(1) end
 if failed then io.stderr:write("ERROR a run failed: " .. failed .. "\n"); os.exit(1) end
 local dt = t1 - t0
 B.info("rpc_concurrent callers=%d calls_each=%d elapsed=%.3fs", C, N, dt)

@@ -12,13 +12,13 @@ rpc.create("game.over", function(hits)
 	over = true
 end)
 
--- Start the two players (examples/pingpong_player.lua); os.pload returns once
--- each one is ready to play.
-os.pload("pingpong_player", "ping", "pong", ROUNDS)
-os.pload("pingpong_player", "pong", "ping", ROUNDS)
+-- Start the two players (examples/pingpong_player.lua); os.pload returns
+-- true, job once each one is ready to play (false, msg if it cannot start).
+assert(os.pload("pingpong_player", "ping", "pong", ROUNDS))
+assert(os.pload("pingpong_player", "pong", "ping", ROUNDS))
 
 rpc.deliver("player.ping", 0, 0, 1)	-- serve: hit number 1 goes to "ping"
 
--- Handle our own events until the game is over; then the script ends and the
--- runtime stops the players.
-while not over do os.wait(10) end
+-- Handle our own events until the game is over (or we are stopped, e.g. by
+-- Ctrl-C); then the script ends and the runtime stops the players.
+while not over and not os.stopped() do os.wait(10) end

@@ -22,7 +22,7 @@ local acks = {}
 rpc.create("pool.ack", function(k, level) acks[#acks + 1] = ("worker %d set level=%s"):format(k, level) end)
 local n = rpc.deliver("pool.config", 0, 0, { level = "debug" })
 print(("broadcast to %d workers:"):format(n))
-while #acks < n do os.wait(10) end
+while #acks < n and not os.stopped() do os.wait(10) end
 table.sort(acks)
 for _, a in ipairs(acks) do print("  " .. a) end
 
@@ -35,7 +35,7 @@ rpc.create("pool.sharded", function(k, uid)
 end)
 local uids = { 101, 202, 303, 404, 101, 202, 505, 101 }
 for _, uid in ipairs(uids) do rpc.deliver("pool.session", uid, 0, uid) end
-while got < #uids do os.wait(10) end
+while got < #uids and not os.stopped() do os.wait(10) end
 print("shard by user id:")
 local seen = {}
 for _, uid in ipairs(uids) do

@@ -26,5 +26,5 @@ for _, job in ipairs { { 3, 300 }, { 4, 100 }, { 5, 200 } } do
 	end, x, ms)
 end
 print("3 async calls sent, waiting...")
-while pending > 0 do os.wait(10) end
+while pending > 0 and not os.stopped() do os.wait(10) end
 print("done")

@@ -43,7 +43,7 @@ end)
 -- Timer callbacks of the main script run while it waits: wait 400 ms in all.
 -- (os.wait(ms) waits up to ms; a negative ms would mean "until stopped".)
 local deadline = t0 + 400
-while os.steady_clock("ms") < deadline do
+while os.steady_clock("ms") < deadline and not os.stopped() do
 	os.wait(math.max(1, deadline - os.steady_clock("ms")))
 end
 say("done")

@@ -8,7 +8,7 @@
 //! remote ids are > 0xFFFF), which fixes the order `rpc.deliver` shards over.
 
 use crate::runtime::message::ServiceId;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 

@@ -20,7 +20,8 @@ use crate::runtime::timer::TimerQueue;
 use crate::runtime::{self, Runtime};
 use crate::service::Service;
 use std::cell::{Cell, RefCell};
-use std::collections::{HashMap, VecDeque};
+use rustc_hash::FxHashMap as HashMap;
+use std::collections::VecDeque;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -149,7 +150,7 @@ impl Worker {
             index,
             mailbox: rt.mailboxes[index].clone(),
             local: RefCell::new(VecDeque::new()),
-            services: RefCell::new(HashMap::new()),
+            services: RefCell::new(HashMap::default()),
             timers: RefCell::new(TimerQueue::default()),
             sweep_armed: Cell::new(false),
             shutdown_deadline: Cell::new(None),

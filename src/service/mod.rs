@@ -31,7 +31,8 @@ use crate::runtime::worker::Worker;
 use crate::runtime::{self, cancel_payload};
 use mlua::{Function, Lua, MultiValue, RegistryKey, Table, Thread};
 use std::cell::{Cell, RefCell};
-use std::collections::{HashMap, HashSet, VecDeque};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use std::collections::VecDeque;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Instant;
@@ -121,18 +122,18 @@ impl Service {
             worker,
             stopped: Cell::new(false),
             ended: Cell::new(false),
-            handlers: RefCell::new(HashMap::new()),
-            waiters: RefCell::new(HashMap::new()),
+            handlers: RefCell::new(HashMap::default()),
+            waiters: RefCell::new(HashMap::default()),
             next_session: Cell::new(0),
             pool: RefCell::new(Vec::new()),
             running: RefCell::new(None),
             parked: Cell::new(None),
             block_result: RefCell::new(None),
             posted: RefCell::new(VecDeque::new()),
-            timers: RefCell::new(HashMap::new()),
+            timers: RefCell::new(HashMap::default()),
             next_timer: Cell::new(0),
-            jobs: RefCell::new(HashMap::new()),
-            unanswered: RefCell::new(HashSet::new()),
+            jobs: RefCell::new(HashMap::default()),
+            unanswered: RefCell::new(HashSet::default()),
             close_waiters: RefCell::new(Vec::new()),
             ready_reply: Cell::new(None),
             names: RefCell::new(NameCache::default()),
