@@ -21,3 +21,9 @@ use mlua::{Lua, Result, Table};
 pub fn skynet(lua: &Lua) -> Result<Table> {
     lua_api::main_state::open(lua)
 }
+
+/// Services make many small allocations (Lua objects, message buffers) from
+/// several threads; mimalloc keeps them compact and fast. Only memory of
+/// this library goes through it: the main state uses the interpreter's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

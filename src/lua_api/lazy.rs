@@ -11,9 +11,49 @@ use mlua::{Function, Lua, Result, Table, Value};
 /// Builds one lazy global table.
 pub type Creator = fn(&Lua) -> Result<Table>;
 
+/// The standard libraries a new service state opens at once. `math`,
+/// `utf8` and `debug` are opened on first use (through the lazy globals and
+/// `package.preload`): each costs time and memory in every new service,
+/// and most services never touch them.
+pub fn eager_std_libs() -> mlua::StdLib {
+    use mlua::StdLib;
+    StdLib::COROUTINE | StdLib::TABLE | StdLib::IO | StdLib::OS | StdLib::STRING | StdLib::PACKAGE
+}
+
+fn std_lib(lua: &Lua, lib: mlua::StdLib, name: &str) -> Result<Table> {
+    match lua.globals().raw_get::<Option<Table>>(name)? {
+        Some(t) => Ok(t),
+        None => {
+            lua.load_std_libs(lib)?;
+            lua.globals().raw_get(name)
+        }
+    }
+}
+
+pub fn math(lua: &Lua) -> Result<Table> {
+    std_lib(lua, mlua::StdLib::MATH, "math")
+}
+
+pub fn utf8(lua: &Lua) -> Result<Table> {
+    std_lib(lua, mlua::StdLib::UTF8, "utf8")
+}
+
+pub fn debug(lua: &Lua) -> Result<Table> {
+    std_lib(lua, mlua::StdLib::DEBUG, "debug")
+}
+
 /// Makes each `(name, creator)` a global that is created on first read.
 pub fn install(lua: &Lua, entries: &[(&'static str, Creator)]) -> Result<()> {
     let globals = lua.globals();
+    // `require "math"` finds a lazy standard library too (`require` passes
+    // the name to the loader, so one loader serves them all).
+    let preload: Table = globals.get::<Table>("package")?.get("preload")?;
+    let loader = lua.create_function(|lua, name: String| lua.globals().get::<Value>(name))?;
+    for name in ["math", "utf8", "debug"] {
+        if globals.raw_get::<Value>(name)?.is_nil() {
+            preload.raw_set(name, &loader)?;
+        }
+    }
     let creators: Vec<(&'static str, Creator)> = entries.to_vec();
     let index: Function = lua.create_function(move |lua, (g, key): (Table, Value)| {
         let Value::String(key) = key else { return Ok(Value::Nil) };

@@ -37,7 +37,7 @@ pub fn install(lua: &Lua) -> Result<Table> {
     rpc::install(lua, &core)?;
     globals::install(lua)?;
     io::install(lua)?;
-    let prelude: Table = lua.load(include_str!("prelude.lua")).set_name("=skynet.prelude").call(core)?;
+    let prelude: Table = lua.load(prelude_bytecode(lua)?).set_name("=skynet.prelude").call(core)?;
     let key = lua.create_registry_value(prelude)?;
     crate::service::of(lua)?.prelude.replace(Some(key));
     // One module table per state, even when busted makes us install twice.
@@ -55,6 +55,17 @@ pub fn install(lua: &Lua) -> Result<Table> {
     Ok(module)
 }
 
+/// `prelude.lua`, compiled once per process: loading bytecode costs a
+/// fraction of parsing it again in every new service.
+fn prelude_bytecode(lua: &Lua) -> Result<&'static [u8]> {
+    static BYTECODE: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    if let Some(b) = BYTECODE.get() {
+        return Ok(b);
+    }
+    let compiled = lua.load(include_str!("prelude.lua")).set_name("=skynet.prelude").into_function()?.dump(false);
+    Ok(BYTECODE.get_or_init(|| compiled))
+}
+
 /// Installs the data helpers (pure functions and data structures) into `lua`:
 /// `string`/`table` extras and `compress` at once, the rest on first use.
 pub fn install_data_helpers(lua: &Lua) -> Result<()> {
@@ -64,6 +75,9 @@ pub fn install_data_helpers(lua: &Lua) -> Result<()> {
     lazy::install(
         lua,
         &[
+            ("math", lazy::math),
+            ("utf8", lazy::utf8),
+            ("debug", lazy::debug),
             ("json", json::create),
             ("base64", base64::create),
             ("crypto", crypto::create),

@@ -85,10 +85,10 @@ function throw(...)
   error(joined(...), 2)
 end
 
-local debugging, getinfo, date, id = os.debugging, debug.getinfo, os.date, os.id
+local debugging, date, id = os.debugging, os.date, os.id
 function trace(...)
   if not debugging() then return end
-  local info = getinfo(2, "Sl")
+  local info = debug.getinfo(2, "Sl")
   local where = info and (info.short_src .. ":" .. (info.currentline or 0)) or "?"
   io.stderr:write(("#%d [%s] <%s> %s\n"):format(id(), date("%H:%M:%S"), where, joined(...)))
 end

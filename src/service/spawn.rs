@@ -14,7 +14,7 @@ use crate::runtime::message::{Kind, Message, Session, SpawnRequest};
 use crate::runtime::registry::ServiceInfo;
 use crate::runtime::worker::Worker;
 use crate::runtime::{self, failure_payload};
-use mlua::{Function, Lua, LuaOptions, MultiValue, StdLib};
+use mlua::{Function, Lua, LuaOptions, MultiValue};
 use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -55,11 +55,12 @@ pub fn request(
     Ok((session, info))
 }
 
-/// A fresh state with the stock libraries (debug included: tracebacks need it).
+/// A fresh state with the stock libraries; `math`, `utf8` and `debug` are
+/// opened on first use (see `lua_api::lazy`).
 pub fn new_state() -> Lua {
-    // SAFETY: `StdLib::ALL` only adds the `debug` library to the safe set,
-    // which stock lua5.4 scripts have too.
-    unsafe { Lua::unsafe_new_with(StdLib::ALL, LuaOptions::default()) }
+    // SAFETY: the `debug` library (opened later, on demand) is the only
+    // unsafe one; stock lua5.4 scripts have it too.
+    unsafe { Lua::unsafe_new_with(crate::lua_api::lazy::eager_std_libs(), LuaOptions::default()) }
 }
 
 /// On the chosen worker: creates the service of a spawn request and runs it
@@ -85,6 +86,8 @@ fn start_main(svc: &Rc<Service>, request: &SpawnRequest, args: &[u8]) -> mlua::R
     package.set("cpath", request.package_cpath.as_str())?;
     crate::lua_api::install(lua)?;
     let chunk = lua.load(std::path::Path::new(&request.path)).into_function()?;
+    // Setting up leaves garbage that an idle service would keep for good.
+    lua.gc_collect()?;
     let run_main: Function = svc.prelude_table()?.get("run_main")?;
     let mut call = MultiValue::new();
     call.push_back(mlua::Value::Function(chunk));
