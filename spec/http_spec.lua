@@ -115,7 +115,7 @@ describe("io.http parsers", function()
     local p, log = recorder("response")
     local head = "HTTP/1.0 200 OK\r\nServer: test\r\n\r\n"
     assert.are.equal(#head + 5, p:execute(head .. "first"))
-    assert.are.equal(6, p:execute(" part"))
+    assert.are.equal(#" part", p:execute(" part"))
     assert.are.equal(200, p:status_code())
     assert.is_false(p:should_keep_alive())
     assert.is_nil(p:method())
@@ -210,7 +210,7 @@ describe("io.http parsers", function()
     local urls = {}
     p:reset { on_url = function(u) urls[#urls + 1] = u end }
     assert.are.equal(0, (p:error()))
-    assert.are.equal(18, p:execute("GET /x HTTP/1.1\r\n\r\n"))
+    assert.are.equal(#"GET /x HTTP/1.1\r\n\r\n", p:execute("GET /x HTTP/1.1\r\n\r\n"))
     p:reset()
     p:execute("GET /y HTTP/1.1\r\n\r\n")
     assert.are.same({ "/x", "/y" }, urls)

@@ -61,13 +61,13 @@ fn new_parser(lua: &Lua, kind: Kind, fname: &'static str, args: MultiValue) -> R
 /// Splits a method call's arguments into the parser and the rest.
 fn split_self(fname: &'static str, args: MultiValue) -> Result<(AnyUserData, MultiValue)> {
     let mut values = args.into_vec();
-    let this = if values.is_empty() { Value::Nil } else { values.remove(0) };
-    match this {
-        Value::UserData(ud) if ud.is::<HttpParser>() => Ok((ud, MultiValue::from_vec(values))),
-        other => Err(Error::runtime(format!(
-            "bad argument #1 to '{fname}' (http parser expected, got {})",
-            type_name(Some(&other))
-        ))),
+    match values.first() {
+        Some(Value::UserData(ud)) if ud.is::<HttpParser>() => {
+            let ud = ud.clone();
+            values.remove(0);
+            Ok((ud, MultiValue::from_vec(values)))
+        }
+        other => Err(bad_argument(1, fname, format!("http parser expected, got {}", type_name(other)))),
     }
 }
 
