@@ -2,6 +2,7 @@
 
 use mlua::{Lua, Result};
 
-pub fn install(_lua: &Lua) -> Result<()> {
+pub fn install(lua: &Lua) -> Result<()> {
+    lua.globals().get::<mlua::Table>("io")?.set("http", super::http::create(lua)?)?; // TEMPORARY (http helper): the lead wires io.http lazily
     Ok(())
 }
