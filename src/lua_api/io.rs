@@ -3,6 +3,6 @@
 use mlua::{Lua, Result};
 
 pub fn install(lua: &Lua) -> Result<()> {
-    lua.globals().get::<mlua::Table>("io")?.set("http", super::http::create(lua)?)?; // TEMPORARY (http helper): the lead wires io.http lazily
-    Ok(())
+    let io: mlua::Table = lua.globals().get("io")?;
+    super::lazy::install(lua, &io, &[("http", super::http::create)])
 }

@@ -42,11 +42,10 @@ pub fn debug(lua: &Lua) -> Result<Table> {
     std_lib(lua, mlua::StdLib::DEBUG, "debug")
 }
 
-/// Makes each `(name, creator)` a global that is created on first read.
-pub fn install(lua: &Lua, entries: &[(&'static str, Creator)]) -> Result<()> {
+/// Lets `require "math"` find a lazy standard library too (`require`
+/// passes the name to the loader, so one loader serves them all).
+pub fn preload_std_libs(lua: &Lua) -> Result<()> {
     let globals = lua.globals();
-    // `require "math"` finds a lazy standard library too (`require` passes
-    // the name to the loader, so one loader serves them all).
     let preload: Table = globals.get::<Table>("package")?.get("preload")?;
     let loader = lua.create_function(|lua, name: String| lua.globals().get::<Value>(name))?;
     for name in ["math", "utf8", "debug"] {
@@ -54,6 +53,11 @@ pub fn install(lua: &Lua, entries: &[(&'static str, Creator)]) -> Result<()> {
             preload.raw_set(name, &loader)?;
         }
     }
+    Ok(())
+}
+
+/// Makes each `(name, creator)` a field of `target` created on first read.
+pub fn install(lua: &Lua, target: &Table, entries: &[(&'static str, Creator)]) -> Result<()> {
     let creators: Vec<(&'static str, Creator)> = entries.to_vec();
     let index: Function = lua.create_function(move |lua, (g, key): (Table, Value)| {
         let Value::String(key) = key else { return Ok(Value::Nil) };
@@ -69,7 +73,7 @@ pub fn install(lua: &Lua, entries: &[(&'static str, Creator)]) -> Result<()> {
     })?;
     let meta = lua.create_table()?;
     meta.raw_set("__index", index)?;
-    globals.set_metatable(Some(meta))?;
+    target.set_metatable(Some(meta))?;
     Ok(())
 }
 
@@ -86,7 +90,7 @@ mod tests {
     #[test]
     fn builds_on_first_read_then_is_a_plain_global() {
         let lua = Lua::new();
-        install(&lua, &[("thing", make)]).unwrap();
+        install(&lua, &lua.globals(), &[("thing", make)]).unwrap();
         assert!(lua.globals().raw_get::<Value>("thing").unwrap().is_nil());
         let v: i64 = lua.load("return thing.answer").eval().unwrap();
         assert_eq!(v, 42);

@@ -72,8 +72,10 @@ pub fn install_data_helpers(lua: &Lua) -> Result<()> {
     string_ext::install(lua)?;
     table_ext::install(lua)?;
     compress::install(lua)?;
+    lazy::preload_std_libs(lua)?;
     lazy::install(
         lua,
+        &lua.globals(),
         &[
             ("math", lazy::math),
             ("utf8", lazy::utf8),
