@@ -107,7 +107,7 @@ fn pload(lua: &Lua, a: Args) -> Result<MultiValue> {
     let (path, err): (Option<String>, Option<String>) =
         searchpath.call((name.as_str(), package.get::<String>("path")?))?;
     let Some(path) = path else {
-        return nil_then(lua, (false, format!("module '{name}' not found:{}", err.unwrap_or_default())));
+        return nil_then(lua, (false, format!("module '{name}' not found:\n\t{}", err.unwrap_or_default().trim_start())));
     };
     let payload = wrap::encode(a.rest(2).iter())?;
     match spawn::request(&svc, &name, path, payload) {

@@ -295,12 +295,14 @@ impl Worker {
     /// Before sleeping, watches the mailbox for a few microseconds: in a
     /// conversation between services of two workers the answer usually comes
     /// within that time, and catching it here saves the sender a wake-up
-    /// syscall and us a sleep (a round trip then costs two cache-line
-    /// transfers instead of two futex calls). Returns true if mail came.
+    /// syscall and us a sleep. Between looks it yields the CPU, so that when
+    /// the machine is busy the peer worker (maybe waiting for this very core)
+    /// gets to run instead of being starved by our spinning. Returns true if
+    /// mail came.
     fn spin_for_mail(&self) -> bool {
         let start = Instant::now();
         loop {
-            for _ in 0..64 {
+            for _ in 0..16 {
                 if !self.mailbox.is_empty() {
                     return true;
                 }
@@ -309,6 +311,7 @@ impl Worker {
             if start.elapsed() >= SPIN_BEFORE_SLEEP {
                 return false;
             }
+            std::thread::yield_now();
         }
     }
 
