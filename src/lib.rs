@@ -10,6 +10,7 @@ pub mod codec;
 pub mod collections;
 pub mod crypto;
 pub mod lua_api;
+pub mod net;
 pub mod runtime;
 pub mod service;
 pub mod shared;
