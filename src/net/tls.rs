@@ -196,7 +196,8 @@ mod tests {
 
     #[test]
     fn garbage_is_refused() {
-        assert_eq!(parse_certificates(b"-----BEGIN nothing").unwrap_err(), "no certificate found");
+        assert!(parse_certificates(b"-----BEGIN nothing").is_err());
+        assert_eq!(parse_certificates(b"-----BEGIN X-----\n").unwrap_err(), "no certificate found");
         assert!(parse_key(b"-----BEGIN nothing", None).is_err());
         let ctx = Context::default();
         assert_eq!(ctx.server_config().unwrap_err(), "no certificate");
