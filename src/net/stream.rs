@@ -157,7 +157,11 @@ impl Writer {
                     let _ = w.shutdown().await;
                 }
                 Writer::Ws(w) => {
-                    let _ = w.send(Message::Close(None)).await;
+                    let normal = tungstenite::protocol::CloseFrame {
+                        code: tungstenite::protocol::frame::coding::CloseCode::Normal,
+                        reason: "".into(),
+                    };
+                    let _ = w.send(Message::Close(Some(normal))).await;
                     let _ = w.close().await;
                 }
             }
