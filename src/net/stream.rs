@@ -67,7 +67,9 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Io for T {}
 pub type BoxIo = Box<dyn Io>;
 
 pub enum Reader {
-    Bytes(ReadHalf<BoxIo>),
+    /// The half and a buffer reused for every read (a fresh 64 KiB per
+    /// chunk would cost more than the read itself for small messages).
+    Bytes(ReadHalf<BoxIo>, Box<[u8]>),
     Ws(SplitStream<WebSocketStream<BoxIo>>),
 }
 
@@ -108,14 +110,12 @@ impl Reader {
     /// the end of the stream.
     pub async fn next(&mut self) -> Result<Option<Vec<u8>>, String> {
         match self {
-            Reader::Bytes(r) => {
-                let mut buf = vec![0u8; CHUNK];
-                let n = r.read(&mut buf).await.map_err(io_error)?;
+            Reader::Bytes(r, buf) => {
+                let n = r.read(buf).await.map_err(io_error)?;
                 if n == 0 {
                     return Ok(None);
                 }
-                buf.truncate(n);
-                Ok(Some(buf))
+                Ok(Some(buf[..n].to_vec()))
             }
             Reader::Ws(r) => loop {
                 match r.next().await {
@@ -172,7 +172,7 @@ impl Writer {
 
 fn halves(io: BoxIo) -> (Reader, Writer) {
     let (r, w) = tokio::io::split(io);
-    (Reader::Bytes(r), Writer::Bytes(w))
+    (Reader::Bytes(r, vec![0u8; CHUNK].into_boxed_slice()), Writer::Bytes(w))
 }
 
 fn ws_halves(ws: WebSocketStream<BoxIo>) -> (Reader, Writer) {

@@ -197,7 +197,7 @@ mod tests {
     #[test]
     fn garbage_is_refused() {
         assert!(parse_certificates(b"-----BEGIN nothing").is_err());
-        assert_eq!(parse_certificates(b"-----BEGIN X-----\n").unwrap_err(), "no certificate found");
+        assert_eq!(parse_certificates(b"-----BEGIN X-----\nAAAA\n-----END X-----\n").unwrap_err(), "no certificate found");
         assert!(parse_key(b"-----BEGIN nothing", None).is_err());
         let ctx = Context::default();
         assert_eq!(ctx.server_config().unwrap_err(), "no certificate");
