@@ -1,4 +1,9 @@
-//! Networking cores, tested without Lua: each submodule is one protocol piece
-//! that the `io` bindings in `lua_api` drive.
+//! Networking cores (API.md §9), tested without Lua: the Rust side of
+//! `io.socket`, `io.server`, `io.context` and `io.http`. Bindings live in
+//! `lua_api/io.rs` and `lua_api/http.rs`.
 
 pub mod http;
+pub mod socket;
+pub mod stream;
+pub mod tls;
+pub mod ws;

@@ -145,6 +145,13 @@ impl Service {
         self.resume(co, ctx, args);
     }
 
+    /// Starts `func(args)` as an event of its own (a socket callback, ...):
+    /// counted by `os.wait`, errors logged.
+    pub fn start_event(self: &Rc<Self>, func: Function, args: MultiValue) {
+        self.events.set(self.events.get() + 1);
+        self.start(func, Ctx::new(CtxKind::Event), args);
+    }
+
     /// Resumes `co` with `args` and deals with how it stopped: parked on a
     /// session, finished, or failed.
     pub fn resume(self: &Rc<Self>, co: Thread, ctx: Ctx, args: MultiValue) {

@@ -1,0 +1,295 @@
+-- io.socket (API.md §9.2), tcp kind; peers: a python3 echo server (not ours) and our own server.
+require "skynet"
+package.path = "spec/?.lua;" .. package.path
+local net = require("support.net")
+
+local function raises(f, needle)
+  local ok, err = pcall(f)
+  assert.is_false(ok)
+  assert.truthy(tostring(err):find(needle, 1, true), tostring(err))
+end
+
+local PY_ECHO = [[
+import socket, sys
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(8)
+open(sys.argv[1] + ".tmp", "w").write(str(s.getsockname()[1]))
+import os; os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+c, _ = s.accept()
+while True:
+    d = c.recv(65536)
+    if not d: break
+    c.sendall(d)
+c.close()
+]]
+
+local function python_echo()
+  local portfile = os.tmpname()
+  os.remove(portfile)
+  net.spawn("python3 " .. net.python_script(PY_ECHO) .. " " .. portfile)
+  assert(net.wait_until(function() return net.read_file(portfile) end))
+  return tonumber(net.read_file(portfile))
+end
+
+-- Our own echo server; returns the server and its port.
+local function echo_server()
+  local srv = io.server("tcp")
+  assert(srv:listen("127.0.0.1", 0, function(peer)
+    peer:receive(function(data) if data then peer:send(data) end end)
+  end))
+  return srv, srv:endpoint().port
+end
+
+local function random_bytes(n)
+  local t = {}
+  for i = 1, n do t[i] = string.char(math.random(0, 255)) end
+  return table.concat(t)
+end
+
+describe("io.socket", function()
+  after_each(net.stop_all)
+
+  it("creates sockets of the four kinds and refuses others", function()
+    for _, k in ipairs { "tcp", "ssl", "ws", "wss" } do
+      assert.are.equal("userdata", type(io.socket(k)))
+    end
+    local s, msg = io.socket("udp")
+    assert.is_nil(s)
+    assert.are.equal("unknown type: udp", msg)
+    raises(function() io.socket() end, "bad argument #1 to 'socket' (string expected, got no value)")
+    raises(function() io.socket("ssl", {}) end, "bad argument #2 to 'socket' (context expected, got table)")
+  end)
+
+  it("ids are distinct integers", function()
+    local a, b = io.socket("tcp"), io.socket("tcp")
+    assert.are.equal("number", math.type(a:id()) and "number")
+    assert.are_not.equal(a:id(), b:id())
+  end)
+
+  it("talks to a python echo server: 1 MiB byte for byte", function()
+    local port = python_echo()
+    local s = io.socket("tcp")
+    assert.is_true(s:connect("127.0.0.1", port))
+    local data = random_bytes(1 << 20)
+    assert.are.equal(#data, s:write(data))
+    local got = {}
+    local n = 0
+    while n < #data do
+      local chunk = assert(s:read())
+      assert.truthy(#chunk >= 1 and #chunk <= 65536)
+      got[#got + 1] = chunk
+      n = n + #chunk
+    end
+    assert.are.equal(data, table.concat(got))
+    local ep = s:endpoint()
+    assert.are.equal("127.0.0.1", ep.address)
+    assert.are.equal(port, ep.port)
+    assert.are.equal("127.0.0.1", s:endpoint("local").address)
+    assert.are_not.equal(port, s:endpoint("local").port)
+    s:close()
+  end)
+
+  it("reads eof when the peer closes, closed after a local close", function()
+    local port = python_echo()
+    local s = io.socket("tcp")
+    assert.is_true(s:connect("127.0.0.1", port))
+    assert.are.equal(2, s:write("hi"))
+    assert.are.equal("hi", s:read())
+    local t = io.socket("tcp")
+    local srv = io.server("tcp")
+    assert(srv:listen("127.0.0.1", 0, function(peer) peer:close() end))
+    assert.is_true(t:connect("127.0.0.1", srv:endpoint().port))
+    local d, err = t:read()
+    assert.is_nil(d)
+    assert.are.equal("eof", err)
+    s:close()
+    s:close()
+    d, err = s:read()
+    assert.is_nil(d)
+    assert.are.equal("closed", err)
+    assert.are.same({ nil, "closed" }, { s:write("x") })
+    assert.are.same({ false, "closed" }, { s:send("x") })
+    assert.are.same({ false, "closed" }, { s:connect("127.0.0.1", port) })
+    srv:close()
+  end)
+
+  it("connect: blocking failure and callback forms", function()
+    local srv, port = echo_server()
+    srv:close()
+    local ok, msg = io.socket("tcp"):connect("127.0.0.1", port)
+    assert.is_false(ok)
+    assert.are.equal("string", type(msg))
+    local srv2, port2 = echo_server()
+    local results = {}
+    local good, bad = io.socket("tcp"), io.socket("tcp")
+    assert.is_true(good:connect("127.0.0.1", port2, function(err) results.good = err or "ok" end))
+    assert.is_true(bad:connect("127.0.0.1", port, function(err) results.bad = err end))
+    assert.is_true(net.wait_until(function() return results.good and results.bad end))
+    assert.are.equal("ok", results.good)
+    assert.are.equal("string", type(results.bad))
+    assert.are.same({ false, "already connected" }, { good:connect("127.0.0.1", port2) })
+    assert.are.equal(3, good:write("abc"))
+    assert.are.equal("abc", good:read())
+    good:close()
+    srv2:close()
+  end)
+
+  it("checks its arguments", function()
+    local s = io.socket("tcp")
+    raises(function() s:connect("127.0.0.1") end, "bad argument #2 to 'connect' (number expected, got no value)")
+    raises(function() s:connect({}, 1) end, "bad argument #1 to 'connect' (string expected, got table)")
+    raises(function() s:connect("127.0.0.1", 1, 5) end, "bad argument #3 to 'connect' (function expected, got number)")
+    assert.are.same({ false, "invalid port" }, { s:connect("127.0.0.1", 70000) })
+    assert.are.same({ false, "invalid port" }, { s:connect("127.0.0.1", 0) })
+    raises(function() s:write({}) end, "bad argument #1 to 'write' (string expected, got table)")
+    raises(function() s:send() end, "bad argument #1 to 'send' (string expected, got no value)")
+    raises(function() s:send("x", 1) end, "bad argument #2 to 'send' (function expected, got number)")
+    raises(function() s:receive() end, "bad argument #1 to 'receive' (function expected, got no value)")
+    raises(function() s.read(nil) end, "bad argument #1 to 'read' (socket expected, got nil)")
+    raises(function() s:seturi() end, "bad argument #1 to 'seturi' (string expected, got no value)")
+    raises(function() s:setheader() end, "bad argument #1 to 'setheader' (string expected, got no value)")
+    raises(function() s:getheader("x", "nope") end, "invalid type: nope")
+    raises(function() s:getheader() end, "bad argument #1 to 'getheader'")
+    assert.are.same({ nil, "unknown type" }, { s:endpoint("middle") })
+    assert.are.same({ nil, "not connected" }, { s:endpoint() })
+    assert.are.same({ nil, "not connected" }, { s:read() })
+    assert.are.same({ nil, "not connected" }, { s:write("x") })
+    assert.are.same({ false, "not connected" }, { s:send("x") })
+    assert.are.same({ nil, "not connected" }, { s:receive(function() end) })
+    local ok, msg = s:connect("no-such-host.invalid", 80)
+    assert.is_false(ok)
+    assert.are.equal("string", type(msg))
+  end)
+
+  it("uri and headers are stored (case-insensitive names)", function()
+    local s = io.socket("ws")
+    assert.are.equal("/", s:geturi())
+    s:seturi("/chat")
+    assert.are.equal("/chat", s:geturi())
+    s:setheader("X-Token", 42)
+    assert.are.equal("42", s:getheader("x-token"))
+    assert.are.equal("42", s:getheader("X-TOKEN", "request"))
+    assert.is_nil(s:getheader("x-token", "response"))
+  end)
+
+  it("send keeps order and calls back with the size", function()
+    local srv, port = echo_server()
+    local s = io.socket("tcp")
+    assert.is_true(s:connect("127.0.0.1", port))
+    local parts, sizes = {}, {}
+    for i = 1, 200 do
+      parts[i] = ("<%d>"):format(i)
+      assert.is_true(s:send(parts[i], function(size, err)
+        assert.is_nil(err)
+        sizes[#sizes + 1] = size
+      end))
+    end
+    local want = table.concat(parts)
+    local got = ""
+    while #got < #want do got = got .. assert(s:read()) end
+    assert.are.equal(want, got)
+    assert.is_true(net.wait_until(function() return #sizes == 200 end))
+    for i = 1, 200 do assert.are.equal(#parts[i], sizes[i]) end
+    s:close()
+    srv:close()
+  end)
+
+  it("receive: chunks, busy read, replaced handler, eof once", function()
+    local srv = io.server("tcp")
+    local peers = {}
+    assert(srv:listen("127.0.0.1", 0, function(peer) peers[#peers + 1] = peer end))
+    local s = io.socket("tcp")
+    assert.is_true(s:connect("127.0.0.1", srv:endpoint().port))
+    assert.is_true(net.wait_until(function() return #peers == 1 end))
+    local first, second, ends = {}, {}, {}
+    assert.is_true(s:receive(function(d, e) if d then first[#first + 1] = d else ends[#ends + 1] = e end end))
+    assert.are.same({ nil, "busy" }, { s:read() })
+    peers[1]:write("one")
+    assert.is_true(net.wait_until(function() return #first == 1 end))
+    assert.is_true(s:receive(function(d, e) if d then second[#second + 1] = d else ends[#ends + 1] = e end end))
+    peers[1]:write("two")
+    assert.is_true(net.wait_until(function() return #second == 1 end))
+    peers[1]:close()
+    assert.is_true(net.wait_until(function() return #ends == 1 end))
+    os.wait(50)
+    assert.are.same({ "eof" }, ends)
+    assert.are.same({ "one" }, first)
+    assert.are.same({ "two" }, second)
+    assert.are.same({ nil, "eof" }, { s:read() })
+    srv:close()
+  end)
+
+  it("close wakes a pending read and an active receive with 'closed'", function()
+    local srv, port = echo_server()
+    local a, b = io.socket("tcp"), io.socket("tcp")
+    assert.is_true(a:connect("127.0.0.1", port))
+    assert.is_true(b:connect("127.0.0.1", port))
+    local read_result, recv_end
+    os.post(function() read_result = { a:read() } end)
+    b:receive(function(d, e) if not d then recv_end = e end end)
+    os.wait(50)
+    a:close()
+    b:close()
+    assert.is_true(net.wait_until(function() return read_result and recv_end end))
+    assert.are.same({ nil, "closed" }, read_result)
+    assert.are.equal("closed", recv_end)
+    srv:close()
+  end)
+
+  it("a slow reader makes send callbacks come late; memory stays bounded", function()
+    local srv = io.server("tcp")
+    local peer
+    assert(srv:listen("127.0.0.1", 0, function(p) peer = p end))
+    local s = io.socket("tcp")
+    assert.is_true(s:connect("127.0.0.1", srv:endpoint().port))
+    assert.is_true(net.wait_until(function() return peer end))
+    local chunk = random_bytes(1 << 16):rep(16) -- 1 MiB
+    local done, queued = 0, 0
+    os.post(function()
+      for _ = 1, 64 do
+        s:send(chunk, function(size) if size == #chunk then done = done + 1 end end)
+        queued = queued + 1
+      end
+    end)
+    os.wait(300)
+    -- 64 MiB cannot fit in the kernel buffers plus our 1 MiB budget.
+    assert.truthy(done < 64)
+    assert.truthy(queued < 64)
+    local total = 0
+    peer:receive(function(d) if d then total = total + #d end end)
+    assert.is_true(net.wait_until(function() return done == 64 and total == 64 * #chunk end, 1500))
+    s:close()
+    srv:close()
+  end)
+
+  it("an idle unreachable socket is closed by GC; one with receive is kept", function()
+    local srv = io.server("tcp")
+    local ends, peers = 0, {}
+    assert(srv:listen("127.0.0.1", 0, function(peer)
+      peers[#peers + 1] = peer
+      peer:receive(function(d) if not d then ends = ends + 1 end end)
+    end))
+    local port = srv:endpoint().port
+    do
+      local s = io.socket("tcp")
+      assert.is_true(s:connect("127.0.0.1", port))
+    end
+    assert.is_true(net.wait_until(function() return #peers == 1 end))
+    collectgarbage()
+    collectgarbage()
+    assert.is_true(net.wait_until(function() return ends == 1 end))
+    local got
+    do
+      local s = io.socket("tcp")
+      assert.is_true(s:connect("127.0.0.1", port))
+      s:receive(function(d) if d then got = d end end)
+    end
+    assert.is_true(net.wait_until(function() return #peers == 2 end))
+    collectgarbage()
+    collectgarbage()
+    peers[2]:write("still here")
+    assert.is_true(net.wait_until(function() return got end))
+    assert.are.equal("still here", got)
+    assert.are.equal(1, ends)
+    srv:close()
+  end)
+end)

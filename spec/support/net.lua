@@ -1,0 +1,79 @@
+-- Helpers for the networking specs: bounded waiting, background processes
+-- (python peers, openssl s_client) that are always stopped, and test
+-- certificates made by the openssl CLI (CA:FALSE, SAN 127.0.0.1/localhost:
+-- rustls refuses a CA certificate as a server's end-entity certificate).
+local M = {}
+
+-- Runs the service's events until cond() holds; at most `tries` x 20 ms.
+function M.wait_until(cond, tries)
+  for _ = 1, tries or 500 do
+    if cond() then return true end
+    os.wait(20)
+  end
+  return cond() and true or false
+end
+
+function M.read_file(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+function M.write_file(path, data)
+  local f = assert(io.open(path, "wb"))
+  f:write(data)
+  f:close()
+end
+
+local started = {}
+
+-- Starts `cmd` in the background (killed after `limit` s anyway); returns its pid.
+function M.spawn(cmd, limit)
+  local pidfile = os.tmpname()
+  os.execute(string.format("(timeout %d %s) >/dev/null 2>&1 & echo $! > %s", limit or 30, cmd, pidfile))
+  local pid = tonumber((M.read_file(pidfile) or ""):match("%d+"))
+  os.remove(pidfile)
+  started[#started + 1] = pid
+  return pid
+end
+
+-- Stops every process started by spawn (their `timeout` wrapper and children).
+function M.stop_all()
+  for _, pid in ipairs(started) do
+    os.execute(string.format("pkill -P %d 2>/dev/null; kill %d 2>/dev/null", pid, pid))
+  end
+  started = {}
+end
+
+-- A python3 script in a temp file; returns its path.
+function M.python_script(source)
+  local path = os.tmpname() .. ".py"
+  M.write_file(path, source)
+  return path
+end
+
+-- A fresh directory with cert.pem/key.pem (RSA, self-signed, CA:FALSE),
+-- enc.pem (the key as encrypted PKCS#8, password "secret"), rsa1.pem
+-- (PKCS#1), and ec_cert.pem/ec_key.pem (P-256, SEC1 key).
+function M.certificates()
+  local dir = os.tmpname()
+  os.remove(dir)
+  assert(os.execute("mkdir -p " .. dir))
+  local subj = '-subj "/CN=localhost" -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" '
+    .. '-addext "basicConstraints=critical,CA:FALSE"'
+  local cmds = {
+    "openssl req -x509 -newkey rsa:2048 -nodes -keyout key.pem -out cert.pem -days 2 " .. subj,
+    "openssl pkcs8 -topk8 -in key.pem -out enc.pem -passout pass:secret -v2 aes-256-cbc",
+    "openssl rsa -in key.pem -traditional -out rsa1.pem",
+    "openssl ecparam -name prime256v1 -genkey -noout -out ec_key.pem",
+    "openssl req -x509 -key ec_key.pem -out ec_cert.pem -days 2 " .. subj,
+  }
+  for _, c in ipairs(cmds) do
+    assert(os.execute("cd " .. dir .. " && " .. c .. " >/dev/null 2>&1"), c)
+  end
+  return dir
+end
+
+return M

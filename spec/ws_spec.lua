@@ -1,0 +1,180 @@
+-- ws and wss sockets/servers (API.md §9.2-9.3) against python's `websockets`
+-- (a peer that is not ours), in both directions.
+require "skynet"
+package.path = "spec/?.lua;" .. package.path
+local net = require("support.net")
+
+local dir = net.certificates()
+
+local function server_context()
+  local ctx = io.context()
+  assert(ctx:certificate(dir .. "/cert.pem"))
+  assert(ctx:key(dir .. "/key.pem"))
+  return ctx
+end
+
+local function random_bytes(n)
+  local t = {}
+  for i = 1, n do t[i] = string.char(math.random(0, 255)) end
+  return table.concat(t)
+end
+
+-- python client: connects, checks text/binary echo (1 MiB), ping, then close code.
+local PY_CLIENT = [[
+import asyncio, os, ssl, sys, websockets
+url, out = sys.argv[1], sys.argv[2]
+async def main():
+    ctx = None
+    if url.startswith("wss"):
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
+    async with websockets.connect(url, ssl=ctx, max_size=None, additional_headers={"X-Test": "yes"}) as ws:
+        await ws.send("héllo")
+        t = await ws.recv()
+        assert t == "héllo", t
+        data = os.urandom(1 << 20)
+        await ws.send(data)
+        b = await ws.recv()
+        assert b == data, "binary mismatch"
+        await asyncio.wait_for(await ws.ping(), 5)
+        await ws.send("bye")
+        try:
+            await ws.recv()
+        except websockets.ConnectionClosed as e:
+            open(out, "w").write("ok %s" % (e.rcvd.code if e.rcvd else "none"))
+            return
+    open(out, "w").write("not closed")
+try:
+    asyncio.run(main())
+except Exception as e:
+    open(out, "w").write("error %r" % e)
+]]
+
+-- python server: echoes every message; writes its port to a file.
+local PY_SERVER = [[
+import asyncio, os, ssl, sys, websockets
+portfile, certdir, secure = sys.argv[1], sys.argv[2], sys.argv[3] == "1"
+async def echo(ws):
+    async for m in ws:
+        await ws.send(m)
+async def main():
+    ctx = None
+    if secure:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(certdir + "/cert.pem", certdir + "/key.pem")
+    async with websockets.serve(echo, "127.0.0.1", 0, ssl=ctx, max_size=None,
+            process_response=lambda conn, req, resp: (resp.headers.__setitem__("X-Server", req.path), resp)[1]) as srv:
+        port = srv.sockets[0].getsockname()[1]
+        open(portfile + ".tmp", "w").write(str(port)); os.rename(portfile + ".tmp", portfile)
+        await asyncio.sleep(25)
+asyncio.run(main())
+]]
+
+local function our_server(kind)
+  local srv = io.server(kind, kind == "wss" and server_context() or nil)
+  local seen = {}
+  assert(srv:listen("127.0.0.1", 0, function(peer)
+    seen.uri = peer:geturi()
+    seen.header = peer:getheader("x-test")
+    peer:receive(function(d, err)
+      if not d then seen.ended = err return end
+      if d == "bye" then peer:close() else peer:send(d) end
+    end)
+  end))
+  return srv, srv:endpoint().port, seen
+end
+
+describe("websocket", function()
+  after_each(net.stop_all)
+
+  for _, kind in ipairs { "ws", "wss" } do
+    it(kind .. " server serves a python websockets client", function()
+      local srv, port, seen = our_server(kind)
+      local out = os.tmpname()
+      net.spawn(("python3 %s %s://127.0.0.1:%d/chat?room=1 %s"):format(net.python_script(PY_CLIENT), kind, port, out))
+      assert.is_true(net.wait_until(function() return (net.read_file(out) or "") ~= "" end, 1000))
+      assert.are.equal("ok 1000", net.read_file(out))
+      assert.are.equal("/chat?room=1", seen.uri)
+      assert.are.equal("yes", seen.header)
+      srv:close()
+    end)
+
+    it(kind .. " client talks to a python websockets server: 1 MiB byte for byte", function()
+      local portfile = os.tmpname()
+      os.remove(portfile)
+      net.spawn(("python3 %s %s %s %s"):format(net.python_script(PY_SERVER), portfile, dir, kind == "wss" and 1 or 0))
+      assert.is_true(net.wait_until(function() return net.read_file(portfile) end, 1000))
+      local s = io.socket(kind)
+      s:seturi("/path?q=1")
+      s:setheader("X-Client", "ours")
+      assert.are.same({ true }, { s:connect("127.0.0.1", tonumber(net.read_file(portfile))) })
+      assert.are.equal("/path?q=1", s:getheader("x-server", "response"))
+      assert.are.equal("ours", s:getheader("X-Client"))
+      assert.are.equal(5, s:write("hello"))
+      assert.are.equal("hello", s:read())
+      local data = random_bytes(1 << 20)
+      assert.are.equal(#data, s:write(data))
+      assert.are.equal(data, s:read())
+      local got = {}
+      s:receive(function(d) got[#got + 1] = d end)
+      for i = 1, 50 do s:send("m" .. i) end
+      assert.is_true(net.wait_until(function() return #got == 50 end))
+      for i = 1, 50 do assert.are.equal("m" .. i, got[i]) end
+      s:close()
+    end)
+  end
+
+  it("our ws client and server: messages keep their boundaries, close is seen as eof", function()
+    local srv = io.server("ws")
+    local peer
+    assert(srv:listen("127.0.0.1", 0, function(p) peer = p end))
+    local s = io.socket("ws")
+    assert.is_true(s:connect("127.0.0.1", srv:endpoint().port))
+    assert.is_true(net.wait_until(function() return peer end))
+    assert.are.equal("/", peer:geturi())
+    s:write("a")
+    s:write("")
+    s:write("\255\0")
+    assert.are.equal("a", peer:read())
+    assert.are.equal("", peer:read())
+    assert.are.equal("\255\0", peer:read())
+    peer:close()
+    assert.are.same({ nil, "eof" }, { s:read() })
+    srv:close()
+  end)
+
+  it("broken handshakes and oversized messages close only that connection", function()
+    local srv, port, seen = our_server("ws")
+    local raw = io.socket("tcp")
+    assert.is_true(raw:connect("127.0.0.1", port))
+    raw:write("GARBAGE\r\n\r\n")
+    local d = raw:read()
+    while d do d = raw:read() end
+    local plain = io.socket("tcp")
+    assert.is_true(plain:connect("127.0.0.1", port))
+    plain:write("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    d = plain:read()
+    while d do d = plain:read() end
+    -- a message over 16 MiB
+    local big = io.socket("ws")
+    assert.is_true(big:connect("127.0.0.1", port))
+    big:send(("x"):rep((16 << 20) + 1))
+    assert.is_true(net.wait_until(function() return seen.ended end, 1000))
+    assert.are_not.equal("eof", seen.ended)
+    -- the server still accepts
+    local s = io.socket("ws")
+    assert.is_true(s:connect("127.0.0.1", port))
+    assert.are.equal(2, s:write("ok"))
+    assert.are.equal("ok", s:read())
+    s:close()
+    srv:close()
+  end)
+
+  it("a ws client against a server that is not websocket fails with a message", function()
+    local srv = io.server("tcp")
+    assert(srv:listen("127.0.0.1", 0, function(peer) peer:write("HTTP/1.1 404 Not Found\r\n\r\n") peer:close() end))
+    local ok, msg = io.socket("ws"):connect("127.0.0.1", srv:endpoint().port)
+    assert.is_false(ok)
+    assert.truthy(msg:find("handshake", 1, true), msg)
+    srv:close()
+  end)
+end)

@@ -1,0 +1,222 @@
+//! TLS contexts: certificates and keys (PEM text or a file path) turned
+//! into rustls client and server configurations.
+//!
+//! A context only collects material; the rustls configs are built when a
+//! socket or server is created from it, so `key` and `password` can come in
+//! any order. TLS 1.2 and 1.3 only (rustls' safe defaults, ring provider).
+//! Clients do not verify the server unless asked (`verify(true)`), as the
+//! original never did; then only the certificates given to the context are
+//! trusted (there is no system root store in this build).
+
+use std::sync::Arc;
+use tokio_rustls::rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use tokio_rustls::rustls::crypto::{CryptoProvider, ring, verify_tls12_signature, verify_tls13_signature};
+use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName, UnixTime};
+use tokio_rustls::rustls::{self, ClientConfig, DigitallySignedStruct, RootCertStore, ServerConfig, SignatureScheme};
+
+const ENCRYPTED_BEGIN: &str = "-----BEGIN ENCRYPTED PRIVATE KEY-----";
+const ENCRYPTED_END: &str = "-----END ENCRYPTED PRIVATE KEY-----";
+
+/// What `io.context()` holds.
+#[derive(Default)]
+pub struct Context {
+    chain: Vec<CertificateDer<'static>>,
+    /// The key's PEM text, kept because an encrypted key waits for its password.
+    key_pem: Option<Vec<u8>>,
+    password: Option<Vec<u8>>,
+    pub verify: bool,
+}
+
+/// PEM text as given, or the content of the file it names.
+pub fn load(text: &[u8]) -> Result<Vec<u8>, String> {
+    if text.windows(10).any(|w| w == b"-----BEGIN") {
+        return Ok(text.to_vec());
+    }
+    let path = String::from_utf8_lossy(text).into_owned();
+    std::fs::read(&path).map_err(|e| format!("{path}: {e}"))
+}
+
+/// Every certificate in `pem`; an error if there is none.
+pub fn parse_certificates(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, String> {
+    let mut certs = Vec::new();
+    for item in rustls_pemfile::certs(&mut &pem[..]) {
+        certs.push(item.map_err(|e| format!("bad certificate: {e}"))?);
+    }
+    if certs.is_empty() {
+        return Err("no certificate found".into());
+    }
+    Ok(certs)
+}
+
+/// A key parsed from PEM, or `Ok(None)` for an encrypted PKCS#8 key when
+/// no password is known yet.
+pub fn parse_key(pem: &[u8], password: Option<&[u8]>) -> Result<Option<PrivateKeyDer<'static>>, String> {
+    let text = String::from_utf8_lossy(pem);
+    if let (Some(start), Some(end)) = (text.find(ENCRYPTED_BEGIN), text.find(ENCRYPTED_END)) {
+        let Some(password) = password else { return Ok(None) };
+        let block = &text[start..end + ENCRYPTED_END.len()];
+        let (_, der) = pkcs8::der::pem::decode_vec(block.as_bytes()).map_err(|e| format!("bad key: {e}"))?;
+        let info = pkcs8::EncryptedPrivateKeyInfo::try_from(der.as_slice()).map_err(|e| format!("bad key: {e}"))?;
+        let plain = info.decrypt(password).map_err(|_| "bad password".to_string())?;
+        return Ok(Some(PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(plain.as_bytes().to_vec()))));
+    }
+    match rustls_pemfile::private_key(&mut &pem[..]) {
+        Ok(Some(key)) => Ok(Some(key)),
+        Ok(None) => Err("no private key found".into()),
+        Err(e) => Err(format!("bad key: {e}")),
+    }
+}
+
+fn provider() -> Arc<CryptoProvider> {
+    Arc::new(ring::default_provider())
+}
+
+impl Context {
+    /// `ctx:certificate(pem)`.
+    pub fn set_certificate(&mut self, text: &[u8]) -> Result<(), String> {
+        self.chain = parse_certificates(&load(text)?)?;
+        Ok(())
+    }
+
+    /// `ctx:key(pem)`: checked at once unless it waits for a password.
+    pub fn set_key(&mut self, text: &[u8]) -> Result<(), String> {
+        let pem = load(text)?;
+        parse_key(&pem, self.password.as_deref())?;
+        self.key_pem = Some(pem);
+        Ok(())
+    }
+
+    /// `ctx:password(pwd)`: checked against an encrypted key already given.
+    pub fn set_password(&mut self, password: &[u8]) -> Result<(), String> {
+        if let Some(pem) = &self.key_pem {
+            parse_key(pem, Some(password))?;
+        }
+        self.password = Some(password.to_vec());
+        Ok(())
+    }
+
+    fn key(&self) -> Result<PrivateKeyDer<'static>, String> {
+        let pem = self.key_pem.as_ref().ok_or("no private key")?;
+        parse_key(pem, self.password.as_deref())?.ok_or_else(|| "the key needs a password".to_string())
+    }
+
+    /// The configuration of a server using this context.
+    pub fn server_config(&self) -> Result<Arc<ServerConfig>, String> {
+        if self.chain.is_empty() {
+            return Err("no certificate".into());
+        }
+        let key = self.key()?;
+        let config = ServerConfig::builder_with_provider(provider())
+            .with_safe_default_protocol_versions()
+            .map_err(|e| e.to_string())?
+            .with_no_client_auth()
+            .with_single_cert(self.chain.clone(), key)
+            .map_err(|e| e.to_string())?;
+        Ok(Arc::new(config))
+    }
+
+    /// The configuration of a client using this context.
+    pub fn client_config(&self) -> Result<Arc<ClientConfig>, String> {
+        let builder = ClientConfig::builder_with_provider(provider())
+            .with_safe_default_protocol_versions()
+            .map_err(|e| e.to_string())?;
+        let config = if self.verify {
+            let mut roots = RootCertStore::empty();
+            for cert in &self.chain {
+                roots.add(cert.clone()).map_err(|e| e.to_string())?;
+            }
+            builder.with_root_certificates(roots).with_no_client_auth()
+        } else {
+            builder.dangerous().with_custom_certificate_verifier(Arc::new(AnyServer(provider()))).with_no_client_auth()
+        };
+        Ok(Arc::new(config))
+    }
+}
+
+/// The client config of `ssl`/`wss` sockets created without a context.
+pub fn default_client_config() -> Result<Arc<ClientConfig>, String> {
+    Context::default().client_config()
+}
+
+/// The name a client presents (SNI) and checks: a DNS name or an IP address
+/// (for which rustls sends no SNI).
+pub fn server_name(host: &str) -> Result<ServerName<'static>, String> {
+    ServerName::try_from(host.to_owned()).map_err(|_| format!("invalid host name: {host}"))
+}
+
+/// Accepts any server certificate but still checks the handshake
+/// signatures (the `verify(false)` default).
+#[derive(Debug)]
+struct AnyServer(Arc<CryptoProvider>);
+
+impl ServerCertVerifier for AnyServer {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_without_pem_marker_is_a_path() {
+        assert!(load(b"/nonexistent/cert.pem").unwrap_err().contains("/nonexistent/cert.pem"));
+        assert_eq!(load(b"-----BEGIN X-----").unwrap(), b"-----BEGIN X-----");
+    }
+
+    #[test]
+    fn garbage_is_refused() {
+        assert!(parse_certificates(b"-----BEGIN nothing").is_err());
+        assert_eq!(parse_certificates(b"-----BEGIN X-----\nAAAA\n-----END X-----\n").unwrap_err(), "no certificate found");
+        assert!(parse_key(b"-----BEGIN nothing", None).is_err());
+        let ctx = Context::default();
+        assert_eq!(ctx.server_config().unwrap_err(), "no certificate");
+    }
+
+    #[test]
+    fn encrypted_key_waits_for_its_password() {
+        let pem = format!("{ENCRYPTED_BEGIN}\nAAAA\n{ENCRYPTED_END}\n");
+        assert!(parse_key(pem.as_bytes(), None).unwrap().is_none());
+        assert!(parse_key(pem.as_bytes(), Some(b"x")).is_err());
+    }
+
+    #[test]
+    fn client_configs_build_with_and_without_verification() {
+        assert!(default_client_config().is_ok());
+        let ctx = Context { verify: true, ..Context::default() };
+        assert!(ctx.client_config().is_ok());
+        assert!(server_name("127.0.0.1").is_ok());
+        assert!(server_name("localhost").is_ok());
+        assert!(server_name("bad host").is_err());
+    }
+}
