@@ -6,6 +6,7 @@
 //! whose payloads are [`codec::wrap`]ped Lua values. The data helpers
 //! ([`crypto`], ...) are plain Rust cores under thin bindings.
 
+pub mod cluster;
 pub mod codec;
 pub mod collections;
 pub mod crypto;

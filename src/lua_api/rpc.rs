@@ -41,7 +41,8 @@ fn name_arg(a: &Args, n: usize) -> Result<String> {
 fn create(lua: &Lua, a: Args) -> Result<MultiValue> {
     let name = name_arg(&a, 1)?;
     let func = a.function(2)?;
-    if service::of(lua)?.add_handler(&name, func) {
+    let public = a.flag(3);
+    if service::of(lua)?.add_handler(&name, func, public) {
         true.into_lua_multi(lua)
     } else {
         (false, "already registered").into_lua_multi(lua)

@@ -143,6 +143,9 @@ impl Runtime {
     /// Routes `msg` to the worker of its receiver: the local queue when that
     /// is the current thread's worker, else its mailbox.
     pub fn send(&self, msg: Message) {
+        if msg.to > registry::MAX_ID {
+            return crate::cluster::route(msg);
+        }
         match self.registry.worker_of(msg.to) {
             Some(w) => {
                 worker::push_local_if_current(w, msg, |msg| self.mailboxes[w].push(msg));
@@ -159,11 +162,16 @@ impl Runtime {
     /// A message whose receiver is gone: callers waiting on it must not wait
     /// for the timeout, so calls and close requests are answered at once.
     pub fn undeliverable(&self, msg: Message) {
+        self.fail(msg, "cancel");
+    }
+
+    /// Answers a call that cannot be delivered with `false, why`.
+    pub fn fail(&self, msg: Message, why: &str) {
         if msg.session == 0 || msg.from == 0 {
             return;
         }
         match msg.kind {
-            Kind::Call(_) => self.send(Message::reply(msg.from, msg.to, msg.session, cancel_payload())),
+            Kind::Call(_) => self.send(Message::reply(msg.from, msg.to, msg.session, failure_payload(why))),
             Kind::Stop => self.send(Message::reply(msg.from, msg.to, msg.session, Vec::new())),
             _ => {}
         }

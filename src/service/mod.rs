@@ -67,7 +67,8 @@ pub struct Service {
     pub worker: Rc<Worker>,
     stopped: Cell<bool>,
     ended: Cell<bool>,
-    handlers: RefCell<HashMap<Arc<str>, Function>>,
+    /// rpc handlers by name, with their `public` flag (announced to the cluster).
+    handlers: RefCell<HashMap<Arc<str>, (Function, bool)>>,
     waiters: RefCell<HashMap<Session, Waiter>>,
     next_session: Cell<Session>,
     /// Finished coroutines kept for reuse (rule 2).
@@ -185,26 +186,36 @@ impl Service {
     // ---- rpc names -------------------------------------------------------
 
     /// Registers `func` under `name`; false if this service already has it.
-    pub fn add_handler(&self, name: &str, func: Function) -> bool {
+    /// Registers `func` under `name` (`public`: callable from other nodes);
+    /// false if this service already has `name`.
+    pub fn add_handler(&self, name: &str, func: Function, public: bool) -> bool {
         if self.handlers.borrow().contains_key(name) {
             return false;
         }
         let key: Arc<str> = Arc::from(name);
-        self.handlers.borrow_mut().insert(key, func);
+        self.handlers.borrow_mut().insert(key, (func, public));
         runtime::get().names.add(name, self.id);
+        if public {
+            crate::cluster::announce(name, self.id, true);
+        }
         true
     }
 
     pub fn remove_handler(&self, name: &str) -> bool {
-        if self.handlers.borrow_mut().remove(name).is_none() {
-            return false;
-        }
+        let Some((_, public)) = self.handlers.borrow_mut().remove(name) else { return false };
         runtime::get().names.remove(name, self.id);
+        if public {
+            crate::cluster::announce(name, self.id, false);
+        }
         true
     }
 
-    pub fn handler(&self, name: &str) -> Option<Function> {
-        self.handlers.borrow().get(name).cloned()
+    /// The handler of `name`; `from_remote` calls only reach public ones.
+    pub fn handler(&self, name: &str, from_remote: bool) -> Option<Function> {
+        match self.handlers.borrow().get(name) {
+            Some((func, public)) if *public || !from_remote => Some(func.clone()),
+            _ => None,
+        }
     }
 
     /// Records a waiter that is not a parked coroutine (an async callback).
@@ -279,8 +290,11 @@ impl Service {
             Some(msg) => self.report_ready(|| runtime::failure_payload(msg)),
             None => self.report_ready(|| vec![0xc3]),
         }
-        for name in self.handlers.borrow_mut().drain().map(|(k, _)| k) {
+        for (name, (_, public)) in self.handlers.borrow_mut().drain() {
             rt.names.remove(&name, self.id);
+            if public {
+                crate::cluster::announce(&name, self.id, false);
+            }
         }
         for (caller, session) in self.unanswered.borrow_mut().drain() {
             self.send(Message::reply(caller, self.id, session, cancel_payload()));

@@ -115,7 +115,8 @@ impl Service {
     fn on_call(self: &Rc<Self>, from: ServiceId, session: Session, name: &str, payload: &[u8]) {
         self.events.set(self.events.get() + 1);
         self.expect_answer(from, session);
-        let Some(func) = self.handler(name) else {
+        let from_remote = from > crate::runtime::registry::MAX_ID;
+        let Some(func) = self.handler(name, from_remote) else {
             self.answer(from, session, runtime::failure_payload("function not found"));
             return;
         };
