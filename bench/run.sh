@@ -15,7 +15,8 @@
 #                     cloudwu/skynet checkout) or is unpacked from
 #                     ../shared/bench/skynet-src.tar.gz; an existing build in
 #                     $BUILD_ROOT/skynet (default /tmp/skynet-bench-build) is reused
-#                     unless --skynet-rebuild.
+#                     unless --skynet-rebuild. SKYNET_BENCH_RUN=/path/to/skynet/run.sh if
+#                     shared/ is elsewhere; without it --with-skynet just says so and stops.
 #
 # Which skynet module is used: by default the one built in this repo,
 # build/lib/skynet.so (LUA_CPATH="<repo>/build/lib/?.so;;"). To use another one:
@@ -105,8 +106,7 @@ echo "== ours (skynet-lua) =="
 summary "$ALL" | tee "$LOG/summary.txt"
 
 [ "$WITH_SKYNET" = 1 ] || exit 0
-SK_RUN="$REPO/../shared/bench/skynet/run.sh"
-[ -x "$SK_RUN" ] || SK_RUN="/work/shared/bench/skynet/run.sh"
+SK_RUN="${SKYNET_BENCH_RUN:-$REPO/../shared/bench/skynet/run.sh}"
 if [ ! -x "$SK_RUN" ]; then
 	echo "INFO --with-skynet: shared/bench/skynet/run.sh not found next to the repo; skipping cloudwu/skynet" >&2
 	exit 0

@@ -9,7 +9,7 @@
 //! RSA private keys may be encrypted PKCS#8; their password is an optional
 //! extra argument after the key (`sign`, `encrypt`, `decrypt`).
 
-use mlua::{Error, Lua, LuaString, MultiValue, Result, Table, Value};
+use mlua::{Error, Lua, MultiValue, Result, Table, Value};
 
 use super::args::Args;
 use crate::crypto::digest::Algorithm;
@@ -23,17 +23,17 @@ pub fn create(lua: &Lua) -> Result<Table> {
         crypto.set(
             name,
             lua.create_function(move |lua, mv: MultiValue| {
-                let args = Args::new(name, mv);
-                let data = string_arg(lua, &args, 1)?;
+                let args = Args::with_lua(lua, name, mv);
+                let data = args.string(1)?;
                 digest_result(lua, &alg.digest(&data.as_bytes()), args.flag(2))
             })?,
         )?;
         hmac.set(
             name,
             lua.create_function(move |lua, mv: MultiValue| {
-                let args = Args::new(name, mv);
-                let data = string_arg(lua, &args, 1)?;
-                let key = string_arg(lua, &args, 2)?;
+                let args = Args::with_lua(lua, name, mv);
+                let data = args.string(1)?;
+                let key = args.string(2)?;
                 digest_result(lua, &alg.hmac(&key.as_bytes(), &data.as_bytes()), args.flag(3))
             })?,
         )?;
@@ -42,8 +42,8 @@ pub fn create(lua: &Lua) -> Result<Table> {
     crypto.set(
         "hash32",
         lua.create_function(|lua, mv: MultiValue| {
-            let args = Args::new("hash32", mv);
-            Ok(i64::from(murmur::hash32(&string_arg(lua, &args, 1)?.as_bytes())))
+            let args = Args::with_lua(lua, "hash32", mv);
+            Ok(i64::from(murmur::hash32(&args.string(1)?.as_bytes())))
         })?,
     )?;
     crypto.set("aes", aes_table(lua)?)?;
@@ -51,18 +51,6 @@ pub fn create(lua: &Lua) -> Result<Table> {
     Ok(crypto)
 }
 
-/// String argument `n`, numbers converted as `luaL_checklstring` does.
-/// (`Args::string` needs another Lua-owned argument to convert a number, so
-/// `crypto.md5(12)` would fail; converting through `lua` here always works.)
-fn string_arg(lua: &Lua, args: &Args, n: usize) -> Result<LuaString> {
-    match args.value(n) {
-        v @ (Value::Integer(_) | Value::Number(_)) => match lua.coerce_string(v)? {
-            Some(s) => Ok(s),
-            None => args.string(n),
-        },
-        _ => args.string(n),
-    }
-}
 
 /// Hex (default) or raw bytes of a digest.
 fn digest_result(lua: &Lua, bytes: &[u8], raw: bool) -> Result<Value> {
@@ -98,8 +86,8 @@ fn aes_table(lua: &Lua) -> Result<Table> {
     t.set(
         "encrypt",
         lua.create_function(|lua, mv: MultiValue| {
-            let args = Args::new("encrypt", mv);
-            let (data, key) = (string_arg(lua, &args, 1)?, string_arg(lua, &args, 2)?);
+            let args = Args::with_lua(lua, "encrypt", mv);
+            let (data, key) = (args.string(1)?, args.string(2)?);
             let out = aes::encrypt(&data.as_bytes(), &key.as_bytes()).map_err(|e| raise("AES encrypt", e))?;
             lua.create_string(out)
         })?,
@@ -107,8 +95,8 @@ fn aes_table(lua: &Lua) -> Result<Table> {
     t.set(
         "decrypt",
         lua.create_function(|lua, mv: MultiValue| {
-            let args = Args::new("decrypt", mv);
-            let (data, key) = (string_arg(lua, &args, 1)?, string_arg(lua, &args, 2)?);
+            let args = Args::with_lua(lua, "decrypt", mv);
+            let (data, key) = (args.string(1)?, args.string(2)?);
             match aes::decrypt(&data.as_bytes(), &key.as_bytes()) {
                 Ok(out) => one(lua, &out),
                 Err(e) => fail_or_raise(lua, "AES decrypt", e),
@@ -119,16 +107,16 @@ fn aes_table(lua: &Lua) -> Result<Table> {
 }
 
 /// The PEM text of argument `n` (PEM is ASCII; other bytes cannot make a key valid).
-fn pem(lua: &Lua, args: &Args, n: usize) -> Result<String> {
-    Ok(String::from_utf8_lossy(&string_arg(lua, args, n)?.as_bytes()).into_owned())
+fn pem(args: &Args, n: usize) -> Result<String> {
+    Ok(String::from_utf8_lossy(&args.string(n)?.as_bytes()).into_owned())
 }
 
 /// The optional password argument `n`, as bytes.
-fn password(lua: &Lua, args: &Args, n: usize) -> Result<Option<Vec<u8>>> {
+fn password(args: &Args, n: usize) -> Result<Option<Vec<u8>>> {
     if args.is_none(n) {
         return Ok(None);
     }
-    Ok(Some(string_arg(lua, args, n)?.as_bytes().to_vec()))
+    Ok(Some(args.string(n)?.as_bytes().to_vec()))
 }
 
 fn rsa_table(lua: &Lua) -> Result<Table> {
@@ -136,9 +124,9 @@ fn rsa_table(lua: &Lua) -> Result<Table> {
     t.set(
         "sign",
         lua.create_function(|lua, mv: MultiValue| {
-            let args = Args::new("sign", mv);
-            let data = string_arg(lua, &args, 1)?;
-            let (pem, password) = (pem(lua, &args, 2)?, password(lua, &args, 3)?);
+            let args = Args::with_lua(lua, "sign", mv);
+            let data = args.string(1)?;
+            let (pem, password) = (pem(&args, 2)?, password(&args, 3)?);
             let key = rsa::private_key(&pem, password.as_deref()).map_err(|e| raise("RSA sign", e))?;
             let sig = rsa::sign(&key, &data.as_bytes()).map_err(|e| raise("RSA sign", e))?;
             lua.create_string(sig)
@@ -147,8 +135,8 @@ fn rsa_table(lua: &Lua) -> Result<Table> {
     t.set(
         "verify",
         lua.create_function(|lua, mv: MultiValue| {
-            let args = Args::new("verify", mv);
-            let (data, sig, pem) = (string_arg(lua, &args, 1)?, string_arg(lua, &args, 2)?, pem(lua, &args, 3)?);
+            let args = Args::with_lua(lua, "verify", mv);
+            let (data, sig, pem) = (args.string(1)?, args.string(2)?, pem(&args, 3)?);
             let key = rsa::public_key(&pem).map_err(|e| raise("RSA verify", e))?;
             Ok(rsa::verify(&key, &data.as_bytes(), &sig.as_bytes()))
         })?,
@@ -156,9 +144,9 @@ fn rsa_table(lua: &Lua) -> Result<Table> {
     t.set(
         "encrypt",
         lua.create_function(|lua, mv: MultiValue| {
-            let args = Args::new("encrypt", mv);
-            let data = string_arg(lua, &args, 1)?;
-            let (pem, password) = (pem(lua, &args, 2)?, password(lua, &args, 3)?);
+            let args = Args::with_lua(lua, "encrypt", mv);
+            let data = args.string(1)?;
+            let (pem, password) = (pem(&args, 2)?, password(&args, 3)?);
             let key = rsa::parse_key(&pem, password.as_deref()).map_err(|e| raise("RSA encrypt", e))?;
             let out = rsa::encrypt(&key, &data.as_bytes()).map_err(|e| raise("RSA encrypt", e))?;
             lua.create_string(out)
@@ -167,9 +155,9 @@ fn rsa_table(lua: &Lua) -> Result<Table> {
     t.set(
         "decrypt",
         lua.create_function(|lua, mv: MultiValue| {
-            let args = Args::new("decrypt", mv);
-            let data = string_arg(lua, &args, 1)?;
-            let (pem, password) = (pem(lua, &args, 2)?, password(lua, &args, 3)?);
+            let args = Args::with_lua(lua, "decrypt", mv);
+            let data = args.string(1)?;
+            let (pem, password) = (pem(&args, 2)?, password(&args, 3)?);
             let key = rsa::parse_key(&pem, password.as_deref()).map_err(|e| raise("RSA decrypt", e))?;
             match rsa::decrypt(&key, &data.as_bytes()) {
                 Ok(out) => one(lua, &out),

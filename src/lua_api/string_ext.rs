@@ -6,7 +6,7 @@
 //! "digit" and "whitespace" mean ASCII only, whatever the locale.
 //! The byte logic is in plain functions at the top so it is tested without Lua.
 
-use mlua::{Lua, LuaString, MultiValue, Result, Table, Value};
+use mlua::{Lua, MultiValue, Result, Table};
 
 use super::args::{Args, bad_argument};
 
@@ -50,18 +50,6 @@ pub fn is_alnum(s: &[u8]) -> bool {
     !s.is_empty() && s.iter().all(u8::is_ascii_alphanumeric)
 }
 
-/// Argument `n` as a string, numbers converted the way `tostring` does.
-/// (`Args::string` cannot convert a number when no argument carries the state,
-/// e.g. `string.isalnum(123)`, so numbers are converted here with `lua`.)
-fn text(lua: &Lua, args: &Args, n: usize) -> Result<LuaString> {
-    match args.value(n) {
-        v @ (Value::Integer(_) | Value::Number(_)) => match lua.coerce_string(v)? {
-            Some(s) => Ok(s),
-            None => args.string(n),
-        },
-        _ => args.string(n),
-    }
-}
 
 /// Adds the functions to the global `string` table.
 pub fn install(lua: &Lua) -> Result<()> {
@@ -69,9 +57,9 @@ pub fn install(lua: &Lua) -> Result<()> {
     string.set(
         "split",
         lua.create_function(|lua, args: MultiValue| {
-            let args = Args::new("split", args);
-            let s = text(lua, &args, 1)?;
-            let sep = text(lua, &args, 2)?;
+            let args = Args::with_lua(lua, "split", args);
+            let s = args.string(1)?;
+            let sep = args.string(2)?;
             let (s, sep) = (s.as_bytes(), sep.as_bytes());
             if sep.is_empty() {
                 return Err(bad_argument(2, "split", "separator is empty"));
@@ -87,7 +75,7 @@ pub fn install(lua: &Lua) -> Result<()> {
     string.set(
         "trim",
         lua.create_function(|lua, args: MultiValue| {
-            let s = text(lua, &Args::new("trim", args), 1)?;
+            let s = Args::with_lua(lua, "trim", args).string(1)?;
             let bytes = s.as_bytes();
             let t = trim(&bytes);
             // Avoid a copy (and an interning) when nothing is trimmed.
@@ -97,21 +85,21 @@ pub fn install(lua: &Lua) -> Result<()> {
     string.set(
         "icmp",
         lua.create_function(|lua, args: MultiValue| {
-            let args = Args::new("icmp", args);
-            let (a, b) = (text(lua, &args, 1)?, text(lua, &args, 2)?);
+            let args = Args::with_lua(lua, "icmp", args);
+            let (a, b) = (args.string(1)?, args.string(2)?);
             Ok(a.as_bytes().eq_ignore_ascii_case(&b.as_bytes()))
         })?,
     )?;
     string.set(
         "isalpha",
         lua.create_function(|lua, args: MultiValue| {
-            Ok(is_alpha(&text(lua, &Args::new("isalpha", args), 1)?.as_bytes()))
+            Ok(is_alpha(&Args::with_lua(lua, "isalpha", args).string(1)?.as_bytes()))
         })?,
     )?;
     string.set(
         "isalnum",
         lua.create_function(|lua, args: MultiValue| {
-            Ok(is_alnum(&text(lua, &Args::new("isalnum", args), 1)?.as_bytes()))
+            Ok(is_alnum(&Args::with_lua(lua, "isalnum", args).string(1)?.as_bytes()))
         })?,
     )?;
     Ok(())
