@@ -1,6 +1,8 @@
 -- pingpong: two services bounce a ball back and forth with rpc.deliver.
 -- Run from the repo root:
---   LUA_PATH="examples/?.lua;;" LUA_CPATH="build/lib/?.so;;" lua5.4 examples/pingpong.lua
+--   lua5.4 examples/pingpong.lua
+-- Services of this example live next to it (found through package.path).
+package.path = (arg[0]:match("^(.*)[/\\]") or ".") .. "/?.lua;" .. package.path
 require "skynet"
 
 local ROUNDS = 6

@@ -4,7 +4,9 @@
 --   * shard:       rpc.deliver(name, mask, 0, ...) with mask ~= 0 reaches
 --                  handler number (mask % N) + 1 (in service id order)
 -- Run from the repo root:
---   LUA_PATH="examples/?.lua;;" LUA_CPATH="build/lib/?.so;;" lua5.4 examples/pool.lua
+--   lua5.4 examples/pool.lua
+-- Services of this example live next to it (found through package.path).
+package.path = (arg[0]:match("^(.*)[/\\]") or ".") .. "/?.lua;" .. package.path
 require "skynet"
 
 local N = 4

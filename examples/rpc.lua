@@ -1,6 +1,8 @@
 -- rpc: calling a service synchronously and asynchronously.
 -- Run from the repo root:
---   LUA_PATH="examples/?.lua;;" LUA_CPATH="build/lib/?.so;;" lua5.4 examples/rpc.lua
+--   lua5.4 examples/rpc.lua
+-- Services of this example live next to it (found through package.path).
+package.path = (arg[0]:match("^(.*)[/\\]") or ".") .. "/?.lua;" .. package.path
 require "skynet"
 
 assert(os.pload("rpc_calc"))	-- examples/rpc_calc.lua registers the "calc.*" names
