@@ -19,10 +19,11 @@ dependencies = {
 }
 build = {
    type = "command",
-   build_command = "cargo build --release",
+   -- luarocks installs a library under its file name: copy it to skynet.so.
+   build_command = "cargo build --release && cp target/release/libskynet.so skynet.so",
    install = {
       lib = {
-         skynet = "target/release/libskynet.so",
+         skynet = "skynet.so",
       },
       lua = {
          ["skynet.launcher"] = "lua/skynet/launcher.lua",
