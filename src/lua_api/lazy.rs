@@ -11,13 +11,13 @@ use mlua::{Function, Lua, Result, Table, Value};
 /// Builds one lazy global table.
 pub type Creator = fn(&Lua) -> Result<Table>;
 
-/// The standard libraries a new service state opens at once. `math`,
+/// The standard libraries a new service state opens at once. `io`, `math`,
 /// `utf8` and `debug` are opened on first use (through the lazy globals and
 /// `package.preload`): each costs time and memory in every new service,
 /// and most services never touch them.
 pub fn eager_std_libs() -> mlua::StdLib {
     use mlua::StdLib;
-    StdLib::COROUTINE | StdLib::TABLE | StdLib::IO | StdLib::OS | StdLib::STRING | StdLib::PACKAGE
+    StdLib::COROUTINE | StdLib::TABLE | StdLib::OS | StdLib::STRING | StdLib::PACKAGE
 }
 
 fn std_lib(lua: &Lua, lib: mlua::StdLib, name: &str) -> Result<Table> {
@@ -42,13 +42,20 @@ pub fn debug(lua: &Lua) -> Result<Table> {
     std_lib(lua, mlua::StdLib::DEBUG, "debug")
 }
 
+/// `io`, with our additions (`io.socket`, `io.http`, ...).
+pub fn io(lua: &Lua) -> Result<Table> {
+    let io = std_lib(lua, mlua::StdLib::IO, "io")?;
+    crate::lua_api::io::install(lua)?;
+    Ok(io)
+}
+
 /// Lets `require "math"` find a lazy standard library too (`require`
 /// passes the name to the loader, so one loader serves them all).
 pub fn preload_std_libs(lua: &Lua) -> Result<()> {
     let globals = lua.globals();
     let preload: Table = globals.get::<Table>("package")?.get("preload")?;
     let loader = lua.create_function(|lua, name: String| lua.globals().get::<Value>(name))?;
-    for name in ["math", "utf8", "debug"] {
+    for name in ["io", "math", "utf8", "debug"] {
         if globals.raw_get::<Value>(name)?.is_nil() {
             preload.raw_set(name, &loader)?;
         }

@@ -36,7 +36,9 @@ pub fn install(lua: &Lua) -> Result<Table> {
     os::install(lua, &core)?;
     rpc::install(lua, &core)?;
     globals::install(lua)?;
-    io::install(lua)?;
+    if lua.globals().raw_get::<Option<Table>>("io")?.is_some() {
+        io::install(lua)?; // the main state: `io` is there already
+    }
     let prelude: Table = lua.load(prelude_bytecode(lua)?).set_name("=skynet.prelude").call(core)?;
     let key = lua.create_registry_value(prelude)?;
     crate::service::of(lua)?.prelude.replace(Some(key));
@@ -77,6 +79,7 @@ pub fn install_data_helpers(lua: &Lua) -> Result<()> {
         lua,
         &lua.globals(),
         &[
+            ("io", lazy::io),
             ("math", lazy::math),
             ("utf8", lazy::utf8),
             ("debug", lazy::debug),
