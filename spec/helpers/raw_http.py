@@ -1,5 +1,6 @@
-# Sends raw bytes (a python bytes expression, written by the spec) to 127.0.0.1:<port> and prints what comes back until the
-# server closes the connection (exit 0) or <wait> s (default 15) pass (exit 3).
+# Sends raw bytes (a python bytes expression written by the spec) to
+# 127.0.0.1:<port> and prints what comes back until the server closes the
+# connection (exit 0) or <wait> s (default 15) pass (exit 3).
 #   python3 raw_http.py <port> <python-bytes-expression> [wait]
 # e.g. python3 raw_http.py 8080 'b"GET / HTTP/1.1\r\n\r\n"'
 import socket, sys
