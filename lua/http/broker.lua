@@ -165,9 +165,9 @@ function main(port, host, ca, key, pwd)
   else
     server = io.server("tcp")
   end
+  rpc.create("http:index", function() return VERSION end)
   local ok, err = server:listen(host, port, serve)
   check(ok, err and ("cannot listen on " .. host .. ":" .. port .. ": " .. err))
-  rpc.create("http:index", function() return VERSION end)
   print("http.broker works on port " .. server:endpoint().port)
   io.stdout:flush()
   while not os.stopped() do os.wait() end
