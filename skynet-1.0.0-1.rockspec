@@ -27,6 +27,7 @@ build = {
       },
       lua = {
          ["skynet.launcher"] = "lua/skynet/launcher.lua",
+         ["http.broker"] = "lua/http/broker.lua",
       },
       bin = {
          skynet = "bin/skynet",

@@ -1,0 +1,130 @@
+-- Helpers for specs that run skynet programs as real processes and talk to
+-- them with curl / python3: start in the background (bounded by `timeout`),
+-- wait for a line in their output, stop every one of them at the end.
+local M = {}
+
+local root = os.getenv("PWD") or "."
+-- This checkout's module and Lua files, whatever the caller's environment.
+local ENV = string.format("env LUA_CPATH='%s/build/lib/?.so;;' LUA_PATH='%s/lua/?.lua;%s/lua/?/init.lua;%s/spec/?.lua;%s/examples/?.lua;;'",
+  root, root, root, root, root)
+M.root = root
+
+function M.read_file(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+function M.write_file(path, data)
+  local f = assert(io.open(path, "wb"))
+  f:write(data)
+  f:close()
+end
+
+--- Runs a shell command; returns its stdout and its exit status.
+function M.sh(cmd)
+  local p = assert(io.popen(cmd))
+  local out = p:read("a")
+  local _, _, status = p:close()
+  return out, status
+end
+
+function M.quote(s)
+  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
+end
+
+local started = {}
+
+--- Starts `lua5.4 bin/skynet <args>` in the background (killed after
+--- `limit` s anyway); stdout and stderr go to a temp file. Returns a process
+--- record {pid, log}.
+function M.skynet(args, limit)
+  local log, pidfile = os.tmpname(), os.tmpname()
+  os.execute(string.format("cd %s && %s timeout %d lua5.4 bin/skynet %s >%s 2>&1 & echo $! >%s",
+    M.quote(root), ENV, limit or 120, args, log, pidfile))
+  local pid = tonumber((M.read_file(pidfile) or ""):match("%d+"))
+  os.remove(pidfile)
+  local proc = { pid = pid, log = log }
+  started[#started + 1] = proc
+  return proc
+end
+
+--- Runs `lua5.4 bin/skynet <args>` to its end (20 s at most); returns its
+--- output (stdout and stderr) and exit status.
+function M.run_skynet(args)
+  return M.sh(string.format("cd %s && %s timeout 20 lua5.4 bin/skynet %s 2>&1", M.quote(root), ENV, args))
+end
+
+--- Waits (up to ~15 s) until the process's output matches `pattern`;
+--- returns the first capture (or the match), or fails with the output.
+function M.wait_output(proc, pattern)
+  for _ = 1, 300 do
+    local out = M.read_file(proc.log) or ""
+    local found = out:match(pattern)
+    if found then return found end
+    os.execute("sleep 0.05")
+  end
+  error("no '" .. pattern .. "' in the output of process " .. tostring(proc.pid) .. ":\n"
+    .. (M.read_file(proc.log) or ""), 2)
+end
+
+--- Stops one process (SIGTERM to `timeout`, which passes it on, then to any
+--- child left) and waits for it to be gone.
+function M.stop(proc, signal)
+  if not proc.pid then return end
+  os.execute(string.format("kill -%s %d 2>/dev/null; pkill -%s -P %d 2>/dev/null", signal or "TERM", proc.pid,
+    signal or "TERM", proc.pid))
+  for _ = 1, 100 do
+    if not os.execute(string.format("kill -0 %d 2>/dev/null", proc.pid)) then break end
+    os.execute("sleep 0.05")
+  end
+  os.execute(string.format("kill -KILL %d 2>/dev/null; pkill -KILL -P %d 2>/dev/null", proc.pid, proc.pid))
+  proc.pid = nil
+end
+
+--- Stops every process started by M.skynet.
+function M.stop_all()
+  for _, proc in ipairs(started) do
+    M.stop(proc)
+    os.remove(proc.log)
+  end
+  started = {}
+end
+
+--- curl with `opts` (a string of extra options) on `url`. Returns
+--- {status, headers (lower-case names), body, raw} of the final response.
+function M.curl(opts, url)
+  local out = M.sh(string.format("curl -s -S -i --max-time 30 %s %s 2>&1", opts or "", M.quote(url)))
+  -- -i prints every response (a 100 Continue first): keep the last.
+  local head, body = out:match("^(.-)\r\n\r\n(.*)$")
+  while head and head:match("^HTTP/[%d.]+ 1%d%d") do
+    head, body = body:match("^(.-)\r\n\r\n(.*)$")
+  end
+  if not head then return { raw = out } end
+  local status = tonumber(head:match("^HTTP/[%d.]+ (%d+)"))
+  local headers = {}
+  for name, value in head:gmatch("\r\n([^:\r\n]+):%s*([^\r\n]*)") do headers[name:lower()] = value end
+  return { status = status, headers = headers, body = body, raw = out }
+end
+
+--- A fresh directory with cert.pem / key.pem (RSA, self-signed, CA:FALSE,
+--- SAN 127.0.0.1) and enc.pem (the key as encrypted PKCS#8, password
+--- "secret"), made by the openssl CLI.
+function M.certificates()
+  local dir = os.tmpname()
+  os.remove(dir)
+  assert(os.execute("mkdir -p " .. dir))
+  local subj = '-subj "/CN=localhost" -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" '
+    .. '-addext "basicConstraints=critical,CA:FALSE"'
+  for _, c in ipairs({
+    "openssl req -x509 -newkey rsa:2048 -nodes -keyout key.pem -out cert.pem -days 2 " .. subj,
+    "openssl pkcs8 -topk8 -in key.pem -out enc.pem -passout pass:secret -v2 aes-256-cbc",
+  }) do
+    assert(os.execute("cd " .. dir .. " && " .. c .. " >/dev/null 2>&1"), c)
+  end
+  return dir
+end
+
+return M
