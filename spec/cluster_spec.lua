@@ -7,7 +7,7 @@ package.path = "spec/?.lua;lua/?.lua;" .. package.path
 local net = require("support.net")
 
 local launcher = os.getenv("SKYNET_LAUNCHER") or "bin/skynet"
-local clock = os.steady_clock
+local function clock() return os.steady_clock("ms") end
 
 local tmp = os.tmpname()
 os.remove(tmp)
