@@ -349,3 +349,35 @@ describe("cluster", function()
 		assert.is_true((call_from("c", "node.t.echo")))
 	end)
 end)
+
+-- The internal table the adapter uses (docs/cluster.md): argument checks and
+-- a link to nobody.
+describe("skynet.cluster (internal)", function()
+	local link = require "skynet.cluster"
+
+	it("checks its arguments like stock functions", function()
+		assert.has_error(function() link.listen() end, "bad argument #1 to 'listen' (string expected, got no value)")
+		assert.has_error(function() link.listen("127.0.0.1", "x") end,
+			"bad argument #2 to 'listen' (number expected, got string)")
+		assert.has_error(function() link.listen("127.0.0.1", 0) end, "bad argument #2 to 'listen' (invalid port)")
+		assert.has_error(function() link.connect("127.0.0.1", 70000) end, "bad argument #2 to 'connect' (invalid port)")
+		assert.has_error(function() link.connect({}, 1) end, "bad argument #1 to 'connect' (string expected, got table)")
+	end)
+
+	it("a link to a port nobody listens on fails with a message", function()
+		local ok, err = link.connect("127.0.0.1", free_port())
+		assert.is_false(ok)
+		assert.is_string(err)
+		assert.are.equal("integer", math.type(link.links()))
+	end)
+
+	it("a link to something that is not a node fails", function()
+		-- a plain ws server that never answers the link handshake ('ready'): the link closes
+		local srv = io.server("ws")
+		assert(srv:listen("127.0.0.1", 0, function(peer) peer:send(wrap { what = "nonsense" }) end))
+		local ok, err = link.connect("127.0.0.1", srv:endpoint().port)
+		srv:close()
+		assert.are.same({ false, "link closed before it was ready" }, { ok, err })
+	end)
+end)
+
