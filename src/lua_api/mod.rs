@@ -8,6 +8,7 @@
 
 pub mod args;
 pub mod base64;
+pub mod cluster;
 pub mod compress;
 pub mod coroutine;
 pub mod crypto;

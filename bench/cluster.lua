@@ -1,0 +1,107 @@
+-- Cluster rpc between two processes on loopback, next to the same workload
+-- within one process (calls/s):
+--   roundtrip: sequential sync pcall("bench.echo", i), reply checked
+--   concurrent: the same with 64 async calls in flight
+--   oneway: rpc.deliver("bench.sink", ...) N times, timed until all were handled
+-- Run from the repo root (starts a master and a node process, stops them):
+--   LUA_CPATH="build/lib/?.so;;" lua5.4 bench/cluster.lua
+local here = (arg and arg[0] or ""):match("^(.*)[/\\]") or "."
+package.path = here .. "/?.lua;" .. here .. "/../lua/?.lua;" .. package.path
+package.cpath = package.cpath .. ";" .. here .. "/../build/lib/?.so"
+require "skynet"
+local B = require "bench_util"
+
+local N_RT, N_CONC, N_ONEWAY, IN_FLIGHT = 20000, 50000, 200000, 64
+
+local function roundtrip(n)
+	for i = 1, n do
+		local ok, v = pcall("bench.echo", i)
+		if not ok or v ~= i then error("bad answer: " .. tostring(v)) end
+	end
+end
+
+local function concurrent(n)
+	local sent, done = 0, 0
+	local function one(ok, v)
+		if not ok then error(v) end
+		done = done + 1
+		if sent < n then
+			sent = sent + 1
+			pcall("bench.echo", one, sent)
+		end
+	end
+	for _ = 1, IN_FLIGHT do
+		sent = sent + 1
+		pcall("bench.echo", one, sent)
+	end
+	while done < n do os.wait(1) end
+end
+
+local function oneway(n)
+	local _, before = pcall("bench.count")
+	for i = 1, n do rpc.deliver("bench.sink", 0, 0, i) end
+	while select(2, pcall("bench.count")) < before + n do os.wait(1) end
+end
+
+local function measure(where)
+	roundtrip(1000)	-- warm-up
+	for _, w in ipairs {
+		{ "roundtrip", roundtrip, N_RT },
+		{ "concurrent", concurrent, N_CONC },
+		{ "oneway", oneway, N_ONEWAY },
+	} do
+		local t0 = B.now()
+		w[2](w[3])
+		B.result(("cluster_%s_%s"):format(w[1], where), w[3] / (B.now() - t0), "calls/s")
+	end
+end
+
+-- 1. within one process
+local ok, job = os.pload("cluster_echo")
+assert(ok, job)
+measure("local")
+job:close()
+
+-- 2. across two processes: a master, a node hosting the names, and us
+local launcher = os.getenv("SKYNET_LAUNCHER") or (here .. "/../bin/skynet")
+local s = io.server("tcp")
+assert(s:listen("127.0.0.1", 0, function() end))
+local port = s:endpoint().port
+s:close()
+local tmp = os.tmpname()
+local pids = {}
+local function start(args, log)
+	-- the children find what we found (module, Lua files)
+	os.execute(("(LUA_PATH='%s' LUA_CPATH='%s' timeout 300 lua5.4 %s %s) >%s 2>&1 & echo $! >%s.pid")
+		:format(package.path, package.cpath, launcher, args, log, log))
+	local f = assert(io.open(log .. ".pid"))
+	pids[#pids + 1] = f:read("n")
+	f:close()
+	os.remove(log .. ".pid")
+end
+local function wait_line(log, pattern)
+	for _ = 1, 500 do
+		local f = io.open(log)
+		local text = f and f:read("a") or ""
+		if f then f:close() end
+		if text:find(pattern) then return true end
+		os.wait(20)
+	end
+	error("no '" .. pattern .. "' in " .. log)
+end
+local function remote()
+	start(("cluster.master %d 127.0.0.1"):format(port), tmp .. ".master")
+	wait_line(tmp .. ".master", "works on port")
+	start(("cluster_echo %d"):format(port), tmp .. ".node")
+	wait_line(tmp .. ".node", "ready")
+	local joined, adapter = os.pload("cluster.adapter", "127.0.0.1", port)
+	assert(joined, adapter)
+	B.info("threads %s, loopback, one node process + this one", os.getenv("SKYNET_THREADS") or "default")
+	local run_ok, err = pcall(measure, "remote")
+	adapter:close()
+	assert(run_ok, err)
+end
+local run_ok, err = pcall(remote)
+for _, pid in ipairs(pids) do os.execute(("pkill -P %d; kill %d 2>/dev/null"):format(pid, pid)) end
+os.remove(tmp .. ".master"); os.remove(tmp .. ".node"); os.remove(tmp)
+if not run_ok then error(err, 0) end

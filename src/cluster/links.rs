@@ -1,0 +1,490 @@
+//! The process-wide cluster tables: links to other nodes, the public names
+//! hosted here, and what each link is owed.
+//!
+//! * A **link** is one connection to one peer node, numbered `1..=0xFFFF`
+//!   (fresh numbers first, so a stale remote id rarely reaches a new link).
+//!   Anyone may queue a frame for it from any thread: its `tx` feeds the
+//!   writer task that owns the socket (`transport.rs`).
+//! * A **remote handler** is service `s` of the peer behind link `l`,
+//!   registered in the name registry as id `(s << 16) | l` (always above
+//!   every local id). Each link remembers the ones it registered, to remove
+//!   them all at once when it drops.
+//! * **Pending calls**: each `(caller, session)` sent over a link and not
+//!   answered yet; when the link drops every one is answered
+//!   `false, "disconnected"` at once instead of waiting for the timeout.
+//! * **Public names** (`rpc.create(name, f, true)`) of local services, kept
+//!   here by `announce` so that a new link can be told all of them.
+//!
+//! Ordering of binds. A new link must learn every public name exactly as
+//! of some instant and then every change after it, never an `unbind`
+//! overtaken by an older `bind`. So `sync` (the initial binds plus `ready`)
+//! and `announce` (one change to all synced links) both hold the public
+//! table's lock while they queue frames, and a link hears `announce` only
+//! once it has been synced. Links are FIFO, so the peer sees the same order.
+//!
+//! Join order. The connecting side syncs at once; the accepting side syncs
+//! when it has read the connector's `ready` (all the connector's binds came
+//! before it). When the connector then reads the acceptor's `ready`, both
+//! sides know all of each other's names, which is when a joining adapter
+//! may report itself ready.
+//!
+//! Nothing here touches a Lua state or the runtime: effects on services come
+//! back as [`Message`]s for the caller to send, so the bookkeeping is
+//! tested on its own below.
+
+use super::frame::{self, Frame};
+use crate::runtime::failure_payload;
+use crate::runtime::message::{Kind, Message, ServiceId, Session};
+use crate::runtime::names::Names;
+use crate::runtime::registry::MAX_ID;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use tokio::sync::mpsc;
+
+/// Remote handlers one link may register; a peer binding more is hostile.
+pub const MAX_REMOTE_NAMES: usize = 100_000;
+
+pub type LinkId = u16;
+
+/// The remote id of service `service` of the node behind `link`.
+pub fn remote_id(service: ServiceId, link: LinkId) -> ServiceId {
+    (service << 16) | link as ServiceId
+}
+
+/// `(service, link)` of a remote id.
+pub fn split_remote(id: ServiceId) -> (ServiceId, LinkId) {
+    (id >> 16, (id & 0xFFFF) as LinkId)
+}
+
+pub struct Link {
+    pub id: LinkId,
+    tx: mpsc::UnboundedSender<Vec<u8>>,
+    state: Mutex<LinkState>,
+}
+
+#[derive(Default)]
+struct LinkState {
+    closed: bool,
+    synced: bool,
+    pending: HashSet<(ServiceId, Session)>,
+    remote: HashSet<(Arc<str>, ServiceId)>,
+}
+
+impl Link {
+    fn state(&self) -> MutexGuard<'_, LinkState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Queues one frame for the writer (dropped if the writer is gone: the
+    /// link is closing and its reader will clean up).
+    pub fn queue(&self, frame: Vec<u8>) {
+        let _ = self.tx.send(frame);
+    }
+
+    pub fn pending(&self) -> usize {
+        self.state().pending.len()
+    }
+
+    pub fn remote_names(&self) -> usize {
+        self.state().remote.len()
+    }
+}
+
+/// What an incoming frame asks of the node.
+pub enum Incoming {
+    Nothing,
+    /// Send this to a local service (a call from the peer, or a reply to one of ours).
+    Local(Message),
+    /// The peer has sent all its binds.
+    Ready,
+}
+
+#[derive(Default)]
+pub struct Cluster {
+    links: RwLock<HashMap<LinkId, Arc<Link>>>,
+    /// The last link id handed out.
+    last_id: Mutex<LinkId>,
+    /// Local public names -> the local services that host them.
+    public: RwLock<HashMap<Arc<str>, Vec<ServiceId>>>,
+}
+
+impl Cluster {
+    /// A new link that writes through `tx`; `None` if all 65535 ids are taken.
+    pub fn open(&self, tx: mpsc::UnboundedSender<Vec<u8>>) -> Option<Arc<Link>> {
+        let mut links = self.links.write().unwrap_or_else(|e| e.into_inner());
+        let mut last = self.last_id.lock().unwrap_or_else(|e| e.into_inner());
+        let mut id = *last;
+        for _ in 0..=u16::MAX {
+            id = id.wrapping_add(1);
+            if id != 0 && !links.contains_key(&id) {
+                *last = id;
+                let link = Arc::new(Link { id, tx, state: Mutex::new(LinkState::default()) });
+                links.insert(id, link.clone());
+                return Some(link);
+            }
+        }
+        None
+    }
+
+    pub fn link(&self, id: LinkId) -> Option<Arc<Link>> {
+        self.links.read().unwrap_or_else(|e| e.into_inner()).get(&id).cloned()
+    }
+
+    pub fn link_count(&self) -> usize {
+        self.links.read().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
+    /// Tells `link` every local public name, then `ready`; from now on it
+    /// hears every change too (see the module docs for why under the lock).
+    pub fn sync(&self, link: &Link) {
+        let public = self.public.read().unwrap_or_else(|e| e.into_inner());
+        let mut state = link.state();
+        if state.closed || state.synced {
+            return;
+        }
+        state.synced = true;
+        for (name, ids) in public.iter() {
+            for &caller in ids {
+                link.queue(Frame::Bind { name: name.to_string(), caller }.encode());
+            }
+        }
+        link.queue(Frame::Ready.encode());
+    }
+
+    /// Local service `id` bound (or unbound) public `name`: record it and tell every synced link.
+    pub fn announce(&self, name: &str, id: ServiceId, bound: bool) {
+        let mut public = self.public.write().unwrap_or_else(|e| e.into_inner());
+        let changed = if bound {
+            let ids = public.entry(Arc::from(name)).or_default();
+            let fresh = !ids.contains(&id);
+            if fresh {
+                ids.push(id);
+            }
+            fresh
+        } else {
+            match public.get_mut(name) {
+                Some(ids) => {
+                    let before = ids.len();
+                    ids.retain(|&i| i != id);
+                    let gone = ids.len() != before;
+                    if ids.is_empty() {
+                        public.remove(name);
+                    }
+                    gone
+                }
+                None => false,
+            }
+        };
+        if !changed {
+            return;
+        }
+        let frame = if bound {
+            Frame::Bind { name: name.to_owned(), caller: id }
+        } else {
+            Frame::Unbind { name: name.to_owned(), caller: id }
+        }
+        .encode();
+        for link in self.links.read().unwrap_or_else(|e| e.into_inner()).values() {
+            let state = link.state();
+            if state.synced && !state.closed {
+                link.queue(frame.clone());
+            }
+        }
+    }
+
+    /// Whether local service `id` hosts public `name`; the shared name if so.
+    fn public_name(&self, name: &str, id: ServiceId) -> Option<Arc<str>> {
+        let public = self.public.read().unwrap_or_else(|e| e.into_inner());
+        let (key, ids) = public.get_key_value(name)?;
+        ids.contains(&id).then(|| key.clone())
+    }
+
+    /// Sends `msg` (addressed to a remote id) over its link. `Err(msg)`: it
+    /// could not be sent, and the caller should fail it (`"disconnected"`).
+    pub fn route(&self, msg: Message) -> Result<(), Message> {
+        let (who, link_id) = split_remote(msg.to);
+        let Some(link) = self.link(link_id) else { return Err(msg) };
+        match &msg.kind {
+            Kind::Call(name) => {
+                if msg.from == 0 || msg.from > MAX_ID || who == 0 {
+                    return Err(msg);
+                }
+                let rcf = u32::from(msg.session != 0);
+                let bytes = frame::deliver(name, &msg.payload, 0, who, msg.from, rcf, msg.session);
+                let mut state = link.state();
+                if state.closed {
+                    return Err(msg);
+                }
+                if msg.session != 0 {
+                    state.pending.insert((msg.from, msg.session));
+                }
+                if link.tx.send(bytes).is_err() {
+                    state.pending.remove(&(msg.from, msg.session));
+                    return Err(msg);
+                }
+                Ok(())
+            }
+            Kind::Reply => {
+                // Nobody to tell if this fails: the caller's node lost the link too.
+                if who != 0 && !link.state().closed {
+                    link.queue(frame::response(&msg.payload, who, 1, msg.session));
+                }
+                Ok(())
+            }
+            _ => Err(msg),
+        }
+    }
+
+    /// Handles one frame read from `link`. `Err`: the peer is broken or
+    /// hostile and the link must close.
+    pub fn incoming(&self, link: &Link, bytes: &[u8], names: &Names) -> Result<Incoming, String> {
+        match Frame::decode(bytes)? {
+            Frame::Bind { name, caller } => {
+                let mut state = link.state();
+                if state.remote.len() >= MAX_REMOTE_NAMES {
+                    return Err(format!("more than {MAX_REMOTE_NAMES} names bound"));
+                }
+                let id = remote_id(caller, link.id);
+                if !state.closed && names.add(&name, id) {
+                    state.remote.insert((Arc::from(name), id));
+                }
+                Ok(Incoming::Nothing)
+            }
+            Frame::Unbind { name, caller } => {
+                let mut state = link.state();
+                let id = remote_id(caller, link.id);
+                if state.remote.remove(&(Arc::from(name.as_str()), id)) {
+                    names.remove(&name, id);
+                }
+                Ok(Incoming::Nothing)
+            }
+            Frame::Ready => Ok(Incoming::Ready),
+            Frame::Deliver { name, argv, who, caller, rcf, sn, .. } => {
+                let session = if rcf != 0 { sn } else { 0 };
+                // Only public names of this node: never forwarded, never private.
+                match self.public_name(&name, who) {
+                    Some(shared) => Ok(Incoming::Local(Message {
+                        to: who,
+                        from: remote_id(caller, link.id),
+                        session,
+                        kind: Kind::Call(shared),
+                        payload: argv,
+                    })),
+                    None => {
+                        if session != 0 {
+                            link.queue(frame::response(&failure_payload(&format!("{name} not found")), caller, rcf, sn));
+                        }
+                        Ok(Incoming::Nothing)
+                    }
+                }
+            }
+            Frame::Response { data, caller, sn, .. } => {
+                // Only answers we wait for: a late one (after our timeout)
+                // or a forged one is dropped.
+                if link.state().pending.remove(&(caller, sn)) {
+                    Ok(Incoming::Local(Message::reply(caller, 0, sn, data)))
+                } else {
+                    Ok(Incoming::Nothing)
+                }
+            }
+        }
+    }
+
+    /// `link` dropped: forgets it and its remote handlers; returns the
+    /// `false, "disconnected"` answers its pending calls are owed.
+    pub fn close(&self, link: &Link, names: &Names) -> Vec<Message> {
+        {
+            let mut links = self.links.write().unwrap_or_else(|e| e.into_inner());
+            if links.get(&link.id).is_some_and(|l| std::ptr::eq(&**l, link)) {
+                links.remove(&link.id);
+            }
+        }
+        let mut state = link.state();
+        if state.closed {
+            return Vec::new();
+        }
+        state.closed = true;
+        for (name, id) in state.remote.drain() {
+            names.remove(&name, id);
+        }
+        let payload = failure_payload("disconnected");
+        state.pending.drain().map(|(caller, session)| Message::reply(caller, 0, session, payload.clone())).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frames(rx: &mut mpsc::UnboundedReceiver<Vec<u8>>) -> Vec<Frame> {
+        let mut out = Vec::new();
+        while let Ok(b) = rx.try_recv() {
+            out.push(Frame::decode(&b).unwrap());
+        }
+        out
+    }
+
+    fn call(to: ServiceId, from: ServiceId, session: Session, name: &str, payload: &[u8]) -> Message {
+        Message { to, from, session, kind: Kind::Call(Arc::from(name)), payload: payload.to_vec() }
+    }
+
+    #[test]
+    fn remote_ids_pack_service_and_link() {
+        assert_eq!(remote_id(3, 2), 0x0003_0002);
+        assert_eq!(split_remote(0xFFFF_0001), (0xFFFF, 1));
+        assert!(remote_id(1, 1) > MAX_ID);
+    }
+
+    #[test]
+    fn link_ids_are_fresh_first_and_never_zero() {
+        let c = Cluster::default();
+        let (tx, _rx) = mpsc::unbounded_channel();
+        let a = c.open(tx.clone()).unwrap();
+        let b = c.open(tx.clone()).unwrap();
+        assert_eq!((a.id, b.id), (1, 2));
+        let names = Names::default();
+        c.close(&a, &names);
+        assert_eq!(c.open(tx.clone()).unwrap().id, 3, "a closed id is not reused at once");
+        assert_eq!(c.link_count(), 2);
+    }
+
+    #[test]
+    fn sync_sends_every_public_name_then_ready_and_later_changes() {
+        let c = Cluster::default();
+        c.announce("a", 5, true);
+        c.announce("a", 6, true);
+        c.announce("b", 5, true);
+        c.announce("b", 5, false);
+        c.announce("b", 5, false);
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let link = c.open(tx).unwrap();
+        c.announce("early", 1, true);
+        assert!(frames(&mut rx).is_empty(), "nothing before the sync");
+        c.sync(&link);
+        let mut got = frames(&mut rx);
+        assert_eq!(got.pop(), Some(Frame::Ready));
+        got.sort_by_key(|f| format!("{f:?}"));
+        assert_eq!(got, vec![
+            Frame::Bind { name: "a".into(), caller: 5 },
+            Frame::Bind { name: "a".into(), caller: 6 },
+            Frame::Bind { name: "early".into(), caller: 1 },
+        ]);
+        c.sync(&link);
+        assert!(frames(&mut rx).is_empty(), "synced once");
+        c.announce("a", 6, false);
+        assert_eq!(frames(&mut rx), vec![Frame::Unbind { name: "a".into(), caller: 6 }]);
+    }
+
+    #[test]
+    fn binds_register_remote_handlers_and_close_removes_them() {
+        let c = Cluster::default();
+        let names = Names::default();
+        names.add("echo", 4);
+        let (tx, _rx) = mpsc::unbounded_channel();
+        let link = c.open(tx).unwrap();
+        let bind = Frame::Bind { name: "echo".into(), caller: 9 }.encode();
+        assert!(matches!(c.incoming(&link, &bind, &names), Ok(Incoming::Nothing)));
+        c.incoming(&link, &Frame::Bind { name: "other".into(), caller: 9 }.encode(), &names).unwrap();
+        assert_eq!(names.lookup("echo").unwrap().ids, vec![4, remote_id(9, link.id)]);
+        c.incoming(&link, &Frame::Unbind { name: "other".into(), caller: 9 }.encode(), &names).unwrap();
+        assert!(names.lookup("other").is_none());
+        assert_eq!(link.remote_names(), 1);
+        assert!(c.close(&link, &names).is_empty());
+        assert_eq!(names.lookup("echo").unwrap().ids, vec![4]);
+        assert!(c.link(link.id).is_none());
+        // a bind that arrives after the close registers nothing
+        c.incoming(&link, &bind, &names).unwrap();
+        assert_eq!(names.lookup("echo").unwrap().ids, vec![4]);
+    }
+
+    #[test]
+    fn calls_are_framed_tracked_and_failed_on_close() {
+        let c = Cluster::default();
+        let names = Names::default();
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let link = c.open(tx).unwrap();
+        let to = remote_id(7, link.id);
+        assert!(c.route(call(to, 3, 11, "echo", b"\x01")).is_ok());
+        assert!(c.route(call(to, 3, 0, "echo", b"\x02")).is_ok());
+        assert_eq!(frames(&mut rx), vec![
+            Frame::Deliver { name: "echo".into(), argv: vec![1], mask: 0, who: 7, caller: 3, rcf: 1, sn: 11 },
+            Frame::Deliver { name: "echo".into(), argv: vec![2], mask: 0, who: 7, caller: 3, rcf: 0, sn: 0 },
+        ]);
+        assert_eq!(link.pending(), 1, "one-way messages are not tracked");
+        let failed = c.close(&link, &names);
+        assert_eq!(failed.len(), 1);
+        assert_eq!((failed[0].to, failed[0].session), (3, 11));
+        assert_eq!(failed[0].payload, failure_payload("disconnected"));
+        // after the close, a call cannot go: the caller fails it at once
+        assert!(c.route(call(to, 3, 12, "echo", b"")).is_err());
+        assert!(c.route(call(remote_id(7, 999), 3, 12, "echo", b"")).is_err());
+    }
+
+    #[test]
+    fn responses_reach_only_pending_callers() {
+        let c = Cluster::default();
+        let names = Names::default();
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let link = c.open(tx).unwrap();
+        assert!(c.route(call(remote_id(7, link.id), 3, 11, "echo", b"")).is_ok());
+        frames(&mut rx);
+        let answer = frame::response(b"\xc3\x05", 3, 1, 11);
+        match c.incoming(&link, &answer, &names).unwrap() {
+            Incoming::Local(m) => {
+                assert_eq!((m.to, m.session, m.payload.as_slice()), (3, 11, &b"\xc3\x05"[..]));
+                assert!(matches!(m.kind, Kind::Reply));
+            }
+            _ => panic!("expected a local message"),
+        }
+        assert!(matches!(c.incoming(&link, &answer, &names).unwrap(), Incoming::Nothing), "answered once");
+        assert!(matches!(c.incoming(&link, &frame::response(b"", 4, 1, 1), &names).unwrap(), Incoming::Nothing));
+        assert_eq!(link.pending(), 0);
+    }
+
+    #[test]
+    fn incoming_calls_reach_only_local_public_handlers() {
+        let c = Cluster::default();
+        let names = Names::default();
+        c.announce("pub", 2, true);
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let link = c.open(tx).unwrap();
+        let d = frame::deliver("pub", b"\x07", 0, 2, 9, 1, 5);
+        match c.incoming(&link, &d, &names).unwrap() {
+            Incoming::Local(m) => {
+                assert_eq!((m.to, m.from, m.session), (2, remote_id(9, link.id), 5));
+                assert!(matches!(&m.kind, Kind::Call(n) if &**n == "pub"));
+                assert_eq!(m.payload, vec![7]);
+            }
+            _ => panic!("expected a local message"),
+        }
+        // the right name on the wrong service, or an unknown name: refused with an answer
+        for (name, who) in [("pub", 3), ("private", 2)] {
+            let d = frame::deliver(name, b"", 0, who, 9, 1, 6);
+            assert!(matches!(c.incoming(&link, &d, &names).unwrap(), Incoming::Nothing));
+            let expect = Frame::Response { data: failure_payload(&format!("{name} not found")), caller: 9, rcf: 1, sn: 6 };
+            assert_eq!(frames(&mut rx), vec![expect]);
+        }
+        // one-way: no answer at all
+        c.incoming(&link, &frame::deliver("private", b"", 0, 2, 9, 0, 0), &names).unwrap();
+        assert!(frames(&mut rx).is_empty());
+    }
+
+    #[test]
+    fn replies_to_remote_callers_become_responses() {
+        let c = Cluster::default();
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let link = c.open(tx).unwrap();
+        assert!(c.route(Message::reply(remote_id(9, link.id), 2, 5, b"\xc3".to_vec())).is_ok());
+        assert_eq!(frames(&mut rx), vec![Frame::Response { data: vec![0xc3], caller: 9, rcf: 1, sn: 5 }]);
+    }
+
+    #[test]
+    fn bad_frames_are_errors() {
+        let c = Cluster::default();
+        let names = Names::default();
+        let (tx, _rx) = mpsc::unbounded_channel();
+        let link = c.open(tx).unwrap();
+        assert!(c.incoming(&link, b"garbage", &names).is_err());
+        assert!(c.incoming(&link, b"\x81\xa4what\xa5hello", &names).is_err());
+    }
+}
