@@ -28,6 +28,8 @@ build = {
       lua = {
          ["skynet.launcher"] = "lua/skynet/launcher.lua",
          ["http.broker"] = "lua/http/broker.lua",
+         ["cluster.master"] = "lua/cluster/master.lua",
+         ["cluster.adapter"] = "lua/cluster/adapter.lua",
       },
       bin = {
          skynet = "bin/skynet",
