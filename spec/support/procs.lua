@@ -70,17 +70,18 @@ function M.wait_output(proc, pattern)
     .. (M.read_file(proc.log) or ""), 2)
 end
 
---- Stops one process (SIGTERM to `timeout`, which passes it on, then to any
---- child left) and waits for it to be gone.
+--- Stops one process: the signal goes to the program under `timeout` first
+--- (once `timeout` is gone its child has another parent and `pkill -P`
+--- would miss it), then to `timeout`; then waits for it to be gone.
 function M.stop(proc, signal)
   if not proc.pid then return end
-  os.execute(string.format("kill -%s %d 2>/dev/null; pkill -%s -P %d 2>/dev/null", signal or "TERM", proc.pid,
+  os.execute(string.format("pkill -%s -P %d 2>/dev/null; kill -%s %d 2>/dev/null", signal or "TERM", proc.pid,
     signal or "TERM", proc.pid))
   for _ = 1, 100 do
     if not os.execute(string.format("kill -0 %d 2>/dev/null", proc.pid)) then break end
     os.execute("sleep 0.05")
   end
-  os.execute(string.format("kill -KILL %d 2>/dev/null; pkill -KILL -P %d 2>/dev/null", proc.pid, proc.pid))
+  os.execute(string.format("pkill -KILL -P %d 2>/dev/null; kill -KILL %d 2>/dev/null", proc.pid, proc.pid))
   proc.pid = nil
 end
 
