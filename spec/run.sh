@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 cargo test --no-default-features --features vendored
 cargo build --release
 mkdir -p build/lib
-ln -sf ../../target/release/libskynet.so build/lib/skynet.so
+ln -sf "$(cd "${CARGO_TARGET_DIR:-target}" && pwd)/release/libskynet.so" build/lib/skynet.so
 # Specs and the processes they start find this checkout's module, Lua files and launcher.
 export LUA_CPATH="$PWD/build/lib/?.so;;"
 export LUA_PATH="$PWD/lua/?.lua;$PWD/lua/?/init.lua;$PWD/spec/?.lua;$PWD/examples/?.lua;;"
