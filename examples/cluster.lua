@@ -2,7 +2,11 @@
 -- two nodes (examples/cluster_node.lua) as separate processes, joins the
 -- cluster itself, calls across, then stops them all.
 -- Run from the repo root:
---   LUA_PATH="lua/?.lua;examples/?.lua;;" LUA_CPATH="build/lib/?.so;;" lua5.4 examples/cluster.lua
+--   lua5.4 examples/cluster.lua
+-- The node module lives next to this file; cluster.master/adapter come from
+-- the installed rock, or from this checkout's lua/ when run from the repo.
+local here = arg[0]:match("^(.*)[/\\]") or "."
+package.path = here .. "/?.lua;" .. here .. "/../lua/?.lua;" .. package.path
 require "skynet"
 
 local launcher = os.getenv("SKYNET_LAUNCHER") or "bin/skynet"
