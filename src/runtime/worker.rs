@@ -31,8 +31,10 @@ use std::time::{Duration, Instant};
 const BATCH: usize = 256;
 /// Turns between two yields to tokio while busy (lets socket tasks run).
 const TURNS_PER_YIELD: u32 = 8;
-/// How long an idle worker watches its mailbox before it sleeps.
+/// How long an idle worker watches its mailbox before it sleeps, and for
+/// how much of that it spins without giving up the CPU.
 const SPIN_BEFORE_SLEEP: Duration = Duration::from_micros(50);
+const SPIN_BEFORE_YIELD: Duration = Duration::from_micros(15);
 /// How often pending calls are checked for their timeout.
 const SWEEP_EVERY: Duration = Duration::from_millis(100);
 /// How long stopped services get to end at shutdown before they are abandoned.
@@ -295,23 +297,26 @@ impl Worker {
     /// Before sleeping, watches the mailbox for a few microseconds: in a
     /// conversation between services of two workers the answer usually comes
     /// within that time, and catching it here saves the sender a wake-up
-    /// syscall and us a sleep. Between looks it yields the CPU, so that when
-    /// the machine is busy the peer worker (maybe waiting for this very core)
-    /// gets to run instead of being starved by our spinning. Returns true if
-    /// mail came.
+    /// syscall and us a sleep. After the first few microseconds it yields
+    /// the CPU between looks, so that on a busy machine the peer worker
+    /// (maybe waiting for this very core) gets to run instead of being
+    /// starved by our spinning. Returns true if mail came.
     fn spin_for_mail(&self) -> bool {
         let start = Instant::now();
         loop {
-            for _ in 0..16 {
+            for _ in 0..32 {
                 if !self.mailbox.is_empty() {
                     return true;
                 }
                 std::hint::spin_loop();
             }
-            if start.elapsed() >= SPIN_BEFORE_SLEEP {
+            let spun = start.elapsed();
+            if spun >= SPIN_BEFORE_SLEEP {
                 return false;
             }
-            std::thread::yield_now();
+            if spun >= SPIN_BEFORE_YIELD {
+                std::thread::yield_now();
+            }
         }
     }
 
