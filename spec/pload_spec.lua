@@ -255,4 +255,29 @@ describe("job objects", function()
     assert.truthy(tostring(job):find("job", 1, true))
     job:close()
   end)
+  it("a child still starting when its parent ends is stopped too (regression: orphaned spawn)", function()
+    local hold = unique("orphan_hold")
+    rpc.create(hold, function() rpc.responser() end) -- never answers
+    local ptag, ctag = unique("orphan_parent"), unique("orphan_child")
+    local ok, parent = os.pload("helpers.agent", ptag)
+    assert.is_true(ok, parent)
+    -- The parent starts a child whose start-up blocks before its first os.wait.
+    assert.is_true(pcall(ptag, function() end,
+      "return os.pload('helpers.agent', ...)", ctag, "pcall(...)", hold))
+    local up = false
+    for _ = 1, 200 do
+      if pcall(ctag, "return 1") then up = true break end
+      os.wait(10)
+    end
+    assert.is_true(up, "the child never came up")
+    parent:close()
+    local gone = false
+    for _ = 1, 200 do
+      local _, err = pcall(ctag, "return 1")
+      if err == ctag .. " not found" then gone = true break end
+      os.wait(10)
+    end
+    assert.is_true(gone, "the child outlived its parent")
+    rpc.remove(hold)
+  end)
 end)

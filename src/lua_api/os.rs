@@ -111,7 +111,11 @@ fn pload(lua: &Lua, a: Args) -> Result<MultiValue> {
     };
     let payload = wrap::encode(a.rest(2).iter())?;
     match spawn::request(&svc, &name, path, payload) {
-        Ok((session, info)) => svc.suspend(session, WaitKind::Spawn(info), None),
+        Ok((session, info)) => {
+            // A child is ours from now on: if we end before it is ready, it is stopped with us.
+            svc.jobs.borrow_mut().insert(info.id, info.clone());
+            svc.suspend(session, WaitKind::Spawn(info), None)
+        }
         Err(msg) => nil_then(lua, (false, msg)),
     }
 }

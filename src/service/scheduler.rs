@@ -334,7 +334,6 @@ impl Service {
             WaitKind::Spawn(info) => {
                 let mut v = wrap::decode(lua, payload)?;
                 if matches!(v.front(), Some(Value::Boolean(true))) {
-                    self.jobs.borrow_mut().insert(info.id, info.clone());
                     let job = crate::lua_api::os::new_job(self, info.id)?;
                     return (true, job).into_lua_multi(lua);
                 }
