@@ -293,3 +293,42 @@ describe("io.socket", function()
     srv:close()
   end)
 end)
+
+describe("io.socket and the end of its service", function()
+  it("stopping the service wakes a pending read with nil, 'cancel' (API.md §9.2)", function()
+    local peers = {}
+    local srv = io.server("tcp")
+    assert(srv:listen("127.0.0.1", 0, function(peer) peers[#peers + 1] = peer end)) -- never writes
+    local port = srv:endpoint().port
+    local report, tag = "sock_stop_report", "sock_stop_agent"
+    local got
+    rpc.create(report, function(...) got = table.pack(...) end)
+    local ok, job = os.pload("helpers.agent", tag)
+    assert.is_true(ok, job)
+    assert.is_true(pcall(tag, function() end, [[
+      local port, report = ...
+      local s = io.socket("tcp")
+      assert(s:connect("127.0.0.1", port))
+      rpc.deliver(report, 0, 0, "connected")
+      rpc.deliver(report, 0, 0, s:read())
+    ]], port, report))
+    for _ = 1, 200 do
+      if got then break end
+      os.wait(10)
+    end
+    assert.are.equal("connected", got and got[1])
+    got = nil
+    local t0 = os.steady_clock("ms")
+    job:close()
+    assert.is_true(os.steady_clock("ms") - t0 < 2000)
+    for _ = 1, 200 do
+      if got then break end
+      os.wait(10)
+    end
+    assert.is_truthy(got, "the read was never woken")
+    assert.is_nil(got[1])
+    assert.are.equal("cancel", got[2])
+    rpc.remove(report)
+    srv:close()
+  end)
+end)
