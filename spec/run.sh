@@ -11,4 +11,11 @@ ln -sf "$(cd "${CARGO_TARGET_DIR:-target}" && pwd)/release/libskynet.so" build/l
 export LUA_CPATH="$PWD/build/lib/?.so;;"
 export LUA_PATH="$PWD/lua/?.lua;$PWD/lua/?/init.lua;$PWD/spec/?.lua;$PWD/examples/?.lua;;"
 export SKYNET_LAUNCHER="$PWD/bin/skynet"
-busted --lua=lua5.4 "$@" spec
+out=$(mktemp)
+status=0
+busted --lua=lua5.4 "$@" spec >"$out" 2>&1 || status=$?
+cat "$out"
+# The plain summary line CI tools understand: "N passed, N failed".
+awk '/success(es)? \/ [0-9]+ failures? \/ [0-9]+ errors?/ { print $1 " passed, " $4 + $7 " failed" }' "$out"
+rm -f "$out"
+exit $status
