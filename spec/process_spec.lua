@@ -24,7 +24,7 @@ describe("process: load and shutdown", function()
     assert.truthy(out:find("fails=0", 1, true), out)
   end)
 
-  it("a script that ends while services still run exits 0 (20 times)", function()
+  it("a script that ends while services still run exits 0 (100 times)", function()
     local src = [[
       require "skynet"
       local jobs = {}
@@ -42,11 +42,33 @@ describe("process: load and shutdown", function()
       os.wait(20)
       io.stdout:write("end of script")
     ]]
-    for i = 1, 20 do
+    for i = 1, 100 do
       local st, out, err = run_script(src)
       assert.are.equal(0, st, "run " .. i .. ": " .. err)
       assert.are.equal("end of script", out)
     end
+  end)
+
+  it("os.exit(3) from a service exits 3, 100 times in a row", function()
+    local script = os.tmpname() .. ".lua"
+    local f = assert(io.open(script, "w"))
+    f:write([[
+      require "skynet"
+      assert(os.pload("helpers.agent", "proc_exit3", "os.exit(3)"))
+      while not os.stopped() do os.wait() end
+    ]])
+    f:close()
+    local out = sh(([[
+      fails=0
+      for i in $(seq 1 100); do
+        timeout -s KILL 20 lua5.4 %s >/dev/null 2>&1
+        st=$?
+        if [ $st -ne 3 ]; then fails=$((fails+1)); echo "run $i: status $st"; fi
+      done
+      echo "fails=$fails"
+    ]]):format(script))
+    os.remove(script)
+    assert.truthy(out:find("fails=0", 1, true), out)
   end)
 
   it("require again after clearing package.loaded: same table, same runtime", function()
