@@ -56,7 +56,12 @@ impl Args {
 
     /// All arguments from position `n` on.
     pub fn rest(&self, n: usize) -> MultiValue {
-        self.values.iter().skip(n - 1).cloned().collect()
+        self.tail(n).iter().cloned().collect()
+    }
+
+    /// All arguments from position `n` on, borrowed (no copy: for encoding).
+    pub fn tail(&self, n: usize) -> &[Value] {
+        self.values.get(n - 1..).unwrap_or(&[])
     }
 
     /// Whether argument `n` is absent or nil.

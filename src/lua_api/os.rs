@@ -109,7 +109,7 @@ fn pload(lua: &Lua, a: Args) -> Result<MultiValue> {
     let Some(path) = path else {
         return nil_then(lua, (false, format!("module '{name}' not found:\n\t{}", err.unwrap_or_default().trim_start())));
     };
-    let payload = wrap::encode(a.rest(2).iter())?;
+    let payload = wrap::encode(a.tail(2))?;
     match spawn::request(&svc, &name, path, payload) {
         Ok((session, info)) => {
             // A child is ours from now on: if we end before it is ready, it is stopped with us.

@@ -64,7 +64,7 @@ fn call(lua: &Lua, a: Args) -> Result<MultiValue> {
         _ => None,
     };
     let first_arg = if callback.is_some() { 3 } else { 2 };
-    let payload = wrap::encode(a.rest(first_arg).iter())?;
+    let payload = wrap::encode(a.tail(first_arg))?;
     let picked = svc.names.borrow_mut().pick(&runtime::get().names, &name);
     let Some((target, shared_name)) = picked else {
         return (Value::Nil, false, format!("{name} not found")).into_lua_multi(lua);
@@ -90,7 +90,7 @@ fn deliver(lua: &Lua, a: Args) -> Result<MultiValue> {
     let name = name.to_str()?;
     let mask = a.integer(2)?;
     let receiver = a.integer(3)?;
-    let payload = wrap::encode(a.rest(4).iter())?;
+    let payload = wrap::encode(a.tail(4))?;
     let group = svc.names.borrow_mut().group(&runtime::get().names, &name);
     let Some(group) = group else { return 0.into_lua_multi(lua) };
     let targets: Vec<u32> = if receiver != 0 {

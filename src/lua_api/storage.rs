@@ -86,7 +86,7 @@ fn encode(a: &Args, n: usize) -> Result<Bytes> {
     if a.len() < n {
         return Err(Error::runtime("no value"));
     }
-    Ok(Bytes::from(wrap::encode(a.rest(n).iter())?))
+    Ok(Bytes::from(wrap::encode(a.tail(n))?))
 }
 
 /// Stored bytes back to Lua values; a missing key is a single `nil`.

@@ -432,7 +432,8 @@ impl Service {
 
 /// The payload of `true, values...`.
 pub fn success_payload<'a>(values: impl IntoIterator<Item = &'a Value>) -> Vec<u8> {
-    let mut buf = vec![0xc3];
+    let mut buf = Vec::with_capacity(16);
+    buf.push(0xc3);
     match wrap::encode_into(&mut buf, values) {
         Ok(()) => buf,
         Err(e) => runtime::failure_payload(&error_message(&e)),
