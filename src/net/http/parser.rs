@@ -271,7 +271,17 @@ impl Parser {
                         self.info = Info::default();
                         self.emit(h, Event::MessageBegin)?;
                     }
-                    let Some(end) = self.buffer_block(data, &mut pos) else { continue };
+                    let Some(end) = self.buffer_block(data, &mut pos) else {
+                        // An unfinished head that already cannot be HTTP (a TLS
+                        // hello on a plain port, say) fails now, not when a
+                        // blank line or the size limit comes.
+                        if self.state != State::Failed
+                            && let Err(errno) = self.check_head_prefix()
+                        {
+                            return Ok(self.fail(errno, 0));
+                        }
+                        continue;
+                    };
                     let start = pos.saturating_sub(end);
                     if !self.finish_head(h)? {
                         return Ok(start);
@@ -542,6 +552,16 @@ impl Parser {
         consumed
     }
 
+    /// Whether the head buffered so far can still become a valid one.
+    fn check_head_prefix(&self) -> Result<(), Errno> {
+        let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+        let parsed = match self.kind {
+            Kind::Request => httparse::Request::new(&mut headers).parse(&self.buf).map(|_| ()),
+            Kind::Response => httparse::Response::new(&mut headers).parse(&self.buf).map(|_| ()),
+        };
+        parsed.map_err(|e| errno_of(e, self.kind))
+    }
+
     fn fail_head(&mut self, errno: Errno) -> bool {
         self.fail(errno, 0);
         false
@@ -694,6 +714,20 @@ mod tests {
 
     fn run(kind: Kind, data: &[u8]) -> (Parser, Vec<String>, usize) {
         run_pieces(kind, &[data])
+    }
+
+    #[test]
+    fn an_unfinished_head_that_cannot_be_http_fails_at_once() {
+        let mut p = Parser::new(Kind::Request);
+        let mut h = Recorder::default();
+        // The start of a TLS ClientHello: no line end, no blank line.
+        let n = p.execute(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", &mut h).unwrap();
+        assert!(n < 11);
+        assert_ne!(p.info().errno, Errno::Ok);
+        // A valid but unfinished head is still waiting.
+        let mut p = Parser::new(Kind::Request);
+        assert_eq!(p.execute(b"GET /pa", &mut h).unwrap(), 7);
+        assert_eq!(p.info().errno, Errno::Ok);
     }
 
     const CHUNKED: &[u8] = b"POST /up HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n\
