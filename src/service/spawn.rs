@@ -13,7 +13,7 @@ use crate::codec::wrap;
 use crate::runtime::message::{Kind, Message, Session, SpawnRequest};
 use crate::runtime::registry::ServiceInfo;
 use crate::runtime::worker::Worker;
-use crate::runtime::{self, failure_payload};
+use crate::runtime;
 use mlua::{Function, Lua, LuaOptions, MultiValue};
 use std::rc::Rc;
 use std::sync::Arc;
@@ -95,11 +95,6 @@ fn start_main(svc: &Rc<Service>, request: &SpawnRequest, args: &[u8]) -> mlua::R
     call.extend(wrap::decode(lua, args)?);
     svc.start(run_main, Ctx::new(CtxKind::Main), call);
     Ok(())
-}
-
-/// The answer to the parent when the child cannot even be started.
-pub fn failed(parent: &Service, session: Session, msg: &str) {
-    parent.worker.push_local(Message::reply(parent.id, 0, session, failure_payload(msg)));
 }
 
 #[cfg(test)]
