@@ -1,0 +1,2 @@
+-- Run by the launcher specs: main raises.
+function main() error("launched main failed") end
