@@ -271,3 +271,31 @@ describe("wrap / unwrap", function()
     assert_error_contains(function() unwrap(nil) end, "bad argument #1")
   end)
 end)
+
+describe("errors raised by Rust functions", function()
+  local function raised_by_rust()
+    local ok, e = coroutine.resume(coroutine.create(function() return rpc.create() end))
+    assert.is_false(ok)
+    return e
+  end
+
+  it("read as their message, without mlua's label, then the traceback", function()
+    local s = tostring(raised_by_rust())
+    assert.are.equal(1, s:find("bad argument #1 to 'create' (string expected, got no value)", 1, true))
+    assert.is_nil(s:find("runtime error", 1, true))
+    assert.truthy(s:find("stack traceback", 1, true))
+  end)
+
+  it("take string methods and concatenation on their message", function()
+    local e = raised_by_rust()
+    assert.are.equal(1, (e:find("bad argument", 1, true)))
+    assert.are.equal("#1", e:match("#%d"))
+    assert.are.equal("x: bad", ("x: " .. e):sub(1, 6))
+  end)
+
+  it("come back from pcall as plain strings", function()
+    local ok, err = pcall(rpc.create)
+    assert.is_false(ok)
+    assert.are.equal("bad argument #1 to 'create' (string expected, got no value)", err)
+  end)
+end)

@@ -3,7 +3,7 @@
 
 use crate::codec::wrap;
 use crate::lua_api::args::Args;
-use mlua::{Lua, MultiValue, Result};
+use mlua::{Function, Lua, MultiValue, Result, Table};
 
 pub fn install(lua: &Lua) -> Result<()> {
     let globals = lua.globals();
@@ -23,6 +23,47 @@ pub fn install(lua: &Lua) -> Result<()> {
         })?,
     )?;
     Ok(())
+}
+
+/// Makes the error objects raised by Rust functions behave like the string
+/// a C library would raise: `tostring(e)` is the message and its traceback
+/// (without mlua's `runtime error:` label), string methods and `..` work on
+/// them. mlua keeps one metatable for these objects per state and offers no
+/// way to reach it, so we raise one error and change its metatable. Done
+/// for the main state only: services never show raised error objects
+/// (their handler errors are logged and answered as text), and every byte
+/// of set-up counts there.
+pub fn plain_error_objects(lua: &Lua, error_message: &Function) -> Result<()> {
+    let report = lua.create_function(|_, e: mlua::Value| match e {
+        mlua::Value::Error(e) => Ok(crate::service::scheduler::error_report(&e)),
+        other => other.to_string(),
+    })?;
+    let (tostring, index, concat): (Function, Function, Function) = lua
+        .load(
+            r#"local report, message, string_lib, tostring = ...
+            return function(e) return report(e) end,
+              function(e, k)
+                local f = string_lib[k]
+                if f then return function(self, ...) return f(message(self), ...) end end
+              end,
+              function(a, b) return tostring(a) .. tostring(b) end"#,
+        )
+        .set_name("=skynet.errors")
+        .call((report, error_message.clone(), lua.globals().get::<Table>("string")?, lua.globals().get::<Function>("tostring")?))?;
+    let probe = lua.create_function(|_, ()| Err::<(), _>(mlua::Error::runtime("probe")))?;
+    // SAFETY: stack use is local to this closure (exec_raw restores the
+    // top): the four arguments, then the error object and its metatable.
+    unsafe {
+        lua.exec_raw::<()>((tostring, index, concat, probe), |state| {
+            use mlua::ffi;
+            if ffi::lua_pcall(state, 0, 1, 0) != ffi::LUA_OK && ffi::lua_getmetatable(state, -1) != 0 {
+                for (slot, field) in [(1, c"__tostring"), (2, c"__index"), (3, c"__concat")] {
+                    ffi::lua_pushvalue(state, slot);
+                    ffi::lua_setfield(state, -2, field.as_ptr());
+                }
+            }
+        })
+    }
 }
 
 /// `core.error_message(e)`: the plain message of an error object raised by

@@ -34,13 +34,19 @@ pub fn install(lua: &Lua) -> Result<Table> {
     install_data_helpers(lua)?;
     let core = lua.create_table()?;
     core.set("error_message", lua.create_function(globals::error_message)?)?;
+    let main = crate::service::of(lua)?.is_main;
     os::install(lua, &core)?;
     rpc::install(lua, &core)?;
     globals::install(lua)?;
     if lua.globals().raw_get::<Option<Table>>("io")?.is_some() {
         io::install(lua)?; // the main state: `io` is there already
     }
-    let prelude: Table = lua.load(prelude_bytecode(lua)?).set_name("=skynet.prelude").call(core)?;
+    let prelude: Table = lua.load(prelude_bytecode(lua)?).set_name("=skynet.prelude").call(&core)?;
+    if main {
+        // Services log and answer errors as plain text themselves; the
+        // user's script is where raised error objects are seen and printed.
+        globals::plain_error_objects(lua, &core.get("error_message")?)?;
+    }
     let key = lua.create_registry_value(prelude)?;
     crate::service::of(lua)?.prelude.replace(Some(key));
     // One module table per state, even when busted makes us install twice.
