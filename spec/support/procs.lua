@@ -9,19 +9,9 @@ local ENV = string.format("env LUA_CPATH='%s/build/lib/?.so;;' LUA_PATH='%s/lua/
   root, root, root, root, root)
 M.root = root
 
-function M.read_file(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
-
-function M.write_file(path, data)
-  local f = assert(io.open(path, "wb"))
-  f:write(data)
-  f:close()
-end
+-- File helpers and test certificates are the networking specs' (support/net.lua).
+local net = require "support.net"
+M.read_file, M.write_file, M.certificates = net.read_file, net.write_file, net.certificates
 
 --- Runs a shell command; returns its stdout and its exit status.
 function M.sh(cmd)
@@ -108,24 +98,6 @@ function M.curl(opts, url)
   local headers = {}
   for name, value in head:gmatch("\r\n([^:\r\n]+):%s*([^\r\n]*)") do headers[name:lower()] = value end
   return { status = status, headers = headers, body = body, raw = out }
-end
-
---- A fresh directory with cert.pem / key.pem (RSA, self-signed, CA:FALSE,
---- SAN 127.0.0.1) and enc.pem (the key as encrypted PKCS#8, password
---- "secret"), made by the openssl CLI.
-function M.certificates()
-  local dir = os.tmpname()
-  os.remove(dir)
-  assert(os.execute("mkdir -p " .. dir))
-  local subj = '-subj "/CN=localhost" -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" '
-    .. '-addext "basicConstraints=critical,CA:FALSE"'
-  for _, c in ipairs({
-    "openssl req -x509 -newkey rsa:2048 -nodes -keyout key.pem -out cert.pem -days 2 " .. subj,
-    "openssl pkcs8 -topk8 -in key.pem -out enc.pem -passout pass:secret -v2 aes-256-cbc",
-  }) do
-    assert(os.execute("cd " .. dir .. " && " .. c .. " >/dev/null 2>&1"), c)
-  end
-  return dir
 end
 
 return M
