@@ -10,6 +10,7 @@ pub mod cluster;
 pub mod codec;
 pub mod collections;
 pub mod crypto;
+pub mod error;
 pub mod lua_api;
 pub mod net;
 pub mod runtime;

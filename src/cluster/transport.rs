@@ -42,13 +42,6 @@ fn log(line: String) {
     runtime::log(&line);
 }
 
-/// Logs only under `os.debugging()`: links coming and going normally is not news.
-fn debug(line: impl FnOnce() -> String) {
-    if crate::lua_api::os::debugging() {
-        runtime::log(&line());
-    }
-}
-
 /// The local address this host uses to reach `host:port` (no packet is
 /// sent: connecting a UDP socket only picks the route), so the listener
 /// is reachable by the master's other members and by nothing else.
@@ -66,7 +59,7 @@ pub fn local_address_towards(host: &str, port: u16) -> Result<IpAddr, String> {
 /// Listens for links on an ephemeral port of `ip`; returns the address.
 /// Peers without the join header are refused (logged, closed).
 pub fn listen(svc: &Rc<Service>, ip: IpAddr) -> Result<SocketAddr, String> {
-    let listener = crate::lua_api::main_state::in_runtime(|| -> std::io::Result<TcpListener> {
+    let listener = crate::runtime::main_loop::in_runtime(|| -> std::io::Result<TcpListener> {
         let socket = if ip.is_ipv4() { TcpSocket::new_v4()? } else { TcpSocket::new_v6()? };
         socket.bind(SocketAddr::new(ip, 0))?;
         socket.listen(1024)
@@ -142,7 +135,7 @@ fn start_link(svc: &Rc<Service>, opened: Opened, connector: bool, on_ready: Opti
         return;
     };
     let peer = opened.remote.map(|a| a.to_string()).unwrap_or_else(|| "?".into());
-    debug(|| format!("[{}] cluster link {} to {peer} open", svc.label(), link.id));
+    runtime::debug(|| format!("[{}] cluster link {} to {peer} open", svc.label(), link.id));
     let (stop_tx, stop_rx) = watch::channel(false);
     svc.spawn_task(writer_task(opened.writer, rx, stop_rx));
     if connector {
@@ -200,7 +193,7 @@ async fn reader_task(mut reader: Reader, mut guard: LinkGuard, connector: bool) 
     };
     match why {
         Some(e) => log(format!("[{}] cluster link {} to {} closed: {e}", guard.label, guard.link.id, guard.peer)),
-        None => debug(|| {
+        None => runtime::debug(|| {
             format!("[{}] cluster link {} to {} closed by the peer", guard.label, guard.link.id, guard.peer)
         }),
     }

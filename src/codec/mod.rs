@@ -7,3 +7,16 @@
 pub mod compress;
 pub mod json;
 pub mod wrap;
+
+use mlua::Value;
+
+/// The Lua type name of `v`, `"no value"` for a missing argument (as stock
+/// error messages spell it: both integers and floats are `"number"`).
+pub fn type_name(v: Option<&Value>) -> &'static str {
+    match v {
+        None => "no value",
+        Some(Value::Integer(_)) | Some(Value::Number(_)) => "number",
+        Some(Value::LightUserData(_)) | Some(Value::UserData(_)) => "userdata",
+        Some(v) => v.type_name(),
+    }
+}

@@ -57,7 +57,7 @@ fn encode_value(buf: &mut Vec<u8>, value: &Value, depth: usize) -> Result<()> {
         }
         Value::Table(t) => encode_table(buf, t, depth + 1)?,
         other => {
-            return Err(mlua::Error::runtime(format!("cannot wrap a {}", crate::lua_api::args::type_name(Some(other)))));
+            return Err(mlua::Error::runtime(format!("cannot wrap a {}", crate::codec::type_name(Some(other)))));
         }
     }
     Ok(())

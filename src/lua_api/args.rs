@@ -15,15 +15,7 @@ pub struct Args {
     lua: Option<Lua>,
 }
 
-/// The Lua type name of `v`, `"no value"` for a missing argument.
-pub fn type_name(v: Option<&Value>) -> &'static str {
-    match v {
-        None => "no value",
-        Some(Value::Integer(_)) | Some(Value::Number(_)) => "number",
-        Some(Value::LightUserData(_)) | Some(Value::UserData(_)) => "userdata",
-        Some(v) => v.type_name(),
-    }
-}
+pub use crate::codec::type_name;
 
 /// A `bad argument` error in the stock shape.
 pub fn bad_argument(n: usize, fname: &str, msg: impl std::fmt::Display) -> Error {

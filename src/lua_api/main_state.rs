@@ -7,23 +7,10 @@
 //! runs the shutdown before `package` unloads `skynet.so` (DESIGN.md §7).
 
 use crate::runtime::worker::Worker;
-use crate::runtime::{self, shutdown};
+use crate::runtime::{self, main_loop, shutdown};
 use crate::service::Service;
 use mlua::{Lua, Result, Table, UserData};
-use std::cell::{Cell, RefCell};
-use std::rc::Rc;
 use std::sync::atomic::Ordering;
-
-/// The main thread's event loop, used only inside blocking calls.
-struct MainLoop {
-    tokio: tokio::runtime::Runtime,
-    local: tokio::task::LocalSet,
-}
-
-thread_local! {
-    static MAIN_LOOP: RefCell<Option<MainLoop>> = const { RefCell::new(None) };
-    static BLOCKING: Cell<bool> = const { Cell::new(false) };
-}
 
 /// Its finalizer shuts the runtime down when the main state closes.
 struct Sentinel;
@@ -47,11 +34,7 @@ pub fn open(lua: &Lua) -> Result<Table> {
         }
         return Err(mlua::Error::runtime("skynet: the runtime is already running in another Lua state"));
     };
-    let tokio = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| mlua::Error::runtime(format!("skynet: cannot start the main loop: {e}")))?;
-    MAIN_LOOP.with(|m| *m.borrow_mut() = Some(MainLoop { tokio, local: tokio::task::LocalSet::new() }));
+    main_loop::create().map_err(mlua::Error::external)?;
     let index = rt.main_index();
     let worker = Worker::install(rt, index);
     let name = script_name(lua);
@@ -77,49 +60,6 @@ fn script_name(lua: &Lua) -> String {
         .unwrap_or_else(|| "main".to_owned())
 }
 
-/// Runs the main thread's worker loop until `until()` holds.
-pub fn block_on(worker: &Rc<Worker>, until: &dyn Fn() -> bool) -> Result<()> {
-    if BLOCKING.with(|b| b.replace(true)) {
-        return Err(mlua::Error::runtime("skynet: blocking call inside a blocking call of the main thread"));
-    }
-    let result = MAIN_LOOP.with(|m| {
-        let m = m.borrow();
-        let Some(m) = m.as_ref() else { return Err(mlua::Error::runtime("skynet: the runtime has stopped")) };
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| m.local.block_on(&m.tokio, worker.run(until))))
-            .map_err(|_| mlua::Error::runtime("skynet: internal error in the main loop"))
-    });
-    BLOCKING.with(|b| b.set(false));
-    result
-}
-
-/// Queues a local task on the main thread's loop: it runs whenever the
-/// script blocks (like every other event of the main service).
-/// `None` once the runtime has stopped.
-pub fn spawn_local(task: impl std::future::Future<Output = ()> + 'static) -> Option<tokio::task::AbortHandle> {
-    MAIN_LOOP.with(|m| {
-        let m = m.borrow();
-        let m = m.as_ref()?;
-        let _inside = m.tokio.enter();
-        Some(m.local.spawn_local(task).abort_handle())
-    })
-}
-
-/// Runs `f` inside the main thread's tokio runtime (sockets need one to register with).
-pub fn in_runtime<R>(f: impl FnOnce() -> R) -> R {
-    MAIN_LOOP.with(|m| match m.borrow().as_ref() {
-        Some(m) => {
-            let _inside = m.tokio.enter();
-            f()
-        }
-        None => f(),
-    })
-}
-
-/// Whether the main thread is inside a blocking call (running its loop).
-pub fn blocking() -> bool {
-    BLOCKING.with(|b| b.get())
-}
-
 /// The sentinel's finalizer: stop everything, then leave with the status a
 /// service's `os.exit` asked for, if any.
 fn close() {
@@ -142,8 +82,5 @@ pub fn stop_runtime() {
     }
     shutdown::shutdown(rt);
     Worker::uninstall();
-    if let Some(m) = MAIN_LOOP.with(|m| m.borrow_mut().take()) {
-        drop(m.local);
-        m.tokio.shutdown_timeout(std::time::Duration::from_millis(500));
-    }
+    main_loop::destroy();
 }

@@ -8,12 +8,11 @@ use crate::lua_api::args::Args;
 use crate::runtime::message::{Kind, Message};
 use crate::runtime::registry::Life;
 use crate::runtime::worker::TimerEvent;
-use crate::lua_api::main_state;
 use crate::runtime;
 use crate::service::{self, Service, WaitKind, spawn};
 use mlua::{Function, IntoLuaMulti, Lua, MultiValue, Result, Table, UserData, UserDataMethods, Value};
 use std::cell::RefCell;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 pub fn install(lua: &Lua, core: &Table) -> Result<()> {
     let os: Table = lua.globals().get("os")?;
@@ -31,7 +30,7 @@ pub fn install(lua: &Lua, core: &Table) -> Result<()> {
     os.set("name", lua.create_function(|lua, ()| Ok(service::of(lua)?.info.name.clone()))?)?;
     os.set("stop", lua.create_function(|lua, ()| Ok(service::of(lua)?.stop()))?)?;
     os.set("stopped", lua.create_function(|lua, ()| Ok(service::of(lua)?.stopped()))?)?;
-    os.set("debugging", lua.create_function(|_, ()| Ok(debugging()))?)?;
+    os.set("debugging", lua.create_function(|_, ()| Ok(runtime::debugging()))?)?;
     os.set("dirsep", lua.create_function(|_, ()| Ok(std::path::MAIN_SEPARATOR_STR))?)?;
     os.set("processors", lua.create_function(|_, ()| Ok(processors()))?)?;
     os.set("post", f(post, "post")?)?;
@@ -45,10 +44,6 @@ pub fn install(lua: &Lua, core: &Table) -> Result<()> {
     os.set("timer", lua.create_function(|lua, ()| crate::lua_api::timer::new(lua))?)?;
     os.set("coroutine", lua.create_function(|lua, ()| crate::lua_api::coroutine::new(lua))?)?;
     Ok(())
-}
-
-pub fn debugging() -> bool {
-    cfg!(debug_assertions) || std::env::var("SKYNET_DEBUG").is_ok_and(|v| v != "0")
 }
 
 pub fn processors() -> usize {
@@ -80,18 +75,13 @@ fn wait(lua: &Lua, a: Args) -> Result<MultiValue> {
         Some(ms) if ms == 0.0 => svc.worker.push_local(Message::signal(svc.id, session, Kind::Wake)),
         Some(ms) if ms > 0.0 => {
             // Beyond what an Instant can hold: the same as waiting until stopped.
-            if let Some(deadline) = deadline_after(ms) {
+            if let Some(deadline) = runtime::timer::deadline_after(ms) {
                 svc.worker.add_timer(deadline, TimerEvent::Wake(svc.id, session));
             }
         }
         _ => {}
     }
     svc.suspend(session, kind, None)
-}
-
-/// The instant `ms` milliseconds from now, if it can be represented.
-pub fn deadline_after(ms: f64) -> Option<Instant> {
-    Instant::now().checked_add(Duration::try_from_secs_f64(ms.max(0.0) / 1000.0).ok()?)
 }
 
 /// `core.pload(name, ...)`.
@@ -169,13 +159,13 @@ fn exit(lua: &Lua, a: Args) -> Result<MultiValue> {
         _ => a.integer(1)? as i32,
     };
     let svc = service::of(lua)?;
-    if !svc.is_main || main_state::blocking() {
+    if !svc.is_main || runtime::main_loop::blocking() {
         // The main script is not the one running here: it ends on its own
         // once everything is stopped, then the process exits with `code`.
         runtime::get().request_exit(code);
         return Ok(MultiValue::new());
     }
-    main_state::stop_runtime();
+    crate::lua_api::main_state::stop_runtime();
     let stock: Function = lua.named_registry_value("skynet.stock_exit")?;
     stock.call::<()>((code, a.value(2)))?;
     Ok(MultiValue::new())

@@ -49,12 +49,6 @@ pub fn next_id() -> u64 {
     NEXT_ID.fetch_add(1, Ordering::Relaxed)
 }
 
-fn debug(line: impl FnOnce() -> String) {
-    if crate::lua_api::os::debugging() {
-        runtime::log(&line());
-    }
-}
-
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Phase {
     Idle,
@@ -590,7 +584,7 @@ impl Server {
             .map_err(|e| format!("{host}: {e}"))?
             .next()
             .ok_or_else(|| format!("{host}: no address"))?;
-        let listener = crate::lua_api::main_state::in_runtime(|| -> std::io::Result<TcpListener> {
+        let listener = crate::runtime::main_loop::in_runtime(|| -> std::io::Result<TcpListener> {
             let socket = if addr.is_ipv4() { TcpSocket::new_v4()? } else { TcpSocket::new_v6()? };
             socket.set_reuseaddr(true)?;
             socket.bind(addr)?;
@@ -621,7 +615,7 @@ impl Server {
             let Some(svc) = weak.upgrade() else { break };
             match accepted {
                 Err(e) => {
-                    debug(|| format!("[{}] accept: {e}", svc.label()));
+                    runtime::debug(|| format!("[{}] accept: {e}", svc.label()));
                     tokio::time::sleep(Duration::from_millis(20)).await;
                 }
                 Ok((tcp, addr)) => {
@@ -641,7 +635,7 @@ impl Server {
                                     }
                                 });
                             }
-                            Err(e) => debug(|| format!("[{owner}] {} peer {addr} dropped: {e}", kind.name())),
+                            Err(e) => runtime::debug(|| format!("[{owner}] {} peer {addr} dropped: {e}", kind.name())),
                         }
                     });
                 }

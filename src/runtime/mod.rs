@@ -17,10 +17,12 @@
 //! * [`timer`]: a worker's timer heap.
 //! * [`worker`]: the loop that drives one thread's services.
 //! * [`shutdown`]: stopping everything before `skynet.so` is unloaded.
+//! * [`main_loop`]: the main thread's loop, run only while the script blocks.
 //!
 //! Mailbox index `N` (after the N workers) belongs to the main thread.
 
 pub mod mailbox;
+pub mod main_loop;
 pub mod message;
 pub mod names;
 pub mod registry;
@@ -203,6 +205,18 @@ pub fn failure_payload(msg: &str) -> Vec<u8> {
     let _ = rmp::encode::write_str_len(&mut buf, msg.len() as u32);
     buf.extend_from_slice(msg.as_bytes());
     buf
+}
+
+/// Whether debug output is on (`os.debugging()`): a debug build, or `SKYNET_DEBUG` set to anything but 0.
+pub fn debugging() -> bool {
+    cfg!(debug_assertions) || std::env::var("SKYNET_DEBUG").is_ok_and(|v| v != "0")
+}
+
+/// Writes `line()` to the log only when [`debugging`].
+pub fn debug(line: impl FnOnce() -> String) {
+    if debugging() {
+        log(&line());
+    }
 }
 
 /// Writes a log line to stderr in one piece (lines of different threads never mix).

@@ -10,7 +10,13 @@
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+/// The instant `ms` milliseconds from now, if it can be represented
+/// (a deadline beyond that never comes).
+pub fn deadline_after(ms: f64) -> Option<Instant> {
+    Instant::now().checked_add(Duration::try_from_secs_f64(ms.max(0.0) / 1000.0).ok()?)
+}
 
 struct Entry<T> {
     deadline: Instant,

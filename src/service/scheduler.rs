@@ -259,7 +259,7 @@ impl Service {
 
     /// Runs the main thread's worker loop until the blocked wait ends.
     fn block_on(self: &Rc<Self>) -> mlua::Result<MultiValue> {
-        crate::lua_api::main_state::block_on(&self.worker, &|| self.block_result.borrow().is_some())?;
+        crate::runtime::main_loop::block_on(&self.worker, &|| self.block_result.borrow().is_some()).map_err(mlua::Error::external)?;
         self.block_result.borrow_mut().take().unwrap_or_else(|| Ok(MultiValue::new()))
     }
 
@@ -305,7 +305,7 @@ impl Service {
     /// into the service when it is local; it is aborted when the service ends.
     pub fn spawn_task(&self, task: impl std::future::Future<Output = ()> + 'static) {
         let handle = if self.is_main {
-            crate::lua_api::main_state::spawn_local(task)
+            crate::runtime::main_loop::spawn_local(task)
         } else {
             Some(tokio::task::spawn_local(task).abort_handle())
         };
@@ -392,7 +392,7 @@ impl Service {
         let arm = self.new_timer_key();
         self.timers.borrow_mut().insert(key, super::TimerSlot { func, ms, arm });
         // A deadline too far to represent never comes: the timer stays armed, silent.
-        if let Some(deadline) = crate::lua_api::os::deadline_after(ms) {
+        if let Some(deadline) = crate::runtime::timer::deadline_after(ms) {
             self.worker.add_timer(deadline, TimerEvent::Timer(self.id, key, arm));
         }
     }

@@ -192,7 +192,7 @@ fn node(v: &Value, reject: &dyn Fn(&Table) -> mlua::Result<()>, depth: usize) ->
 }
 
 fn cannot_export(v: &Value, what: &str) -> mlua::Error {
-    let ty = crate::lua_api::args::type_name(Some(v));
+    let ty = crate::codec::type_name(Some(v));
     mlua::Error::runtime(format!("cannot export a {ty}{what}"))
 }
 
