@@ -2,9 +2,10 @@
 //!
 //! Remote handlers are ordinary members of the name registry whose ids are
 //! above 0xFFFF: `(remote service id << 16) | link id`. A message to such an
-//! id is handed to [`route`], which frames it and queues it on the link to
-//! that node; a public name registered or removed here is handed to
-//! [`announce`], which tells every linked node. The Lua adapter
+//! id is handed to the route the cluster registers with the runtime
+//! ([`plug_in`]), which frames it and queues it on the link to that node; a
+//! public name bound or unbound by a local service reaches the observer it
+//! registers, which tells every linked node. The Lua adapter
 //! (`lua/cluster/adapter.lua`) only talks to the master and asks for links;
 //! calls and replies never run Lua outside the two services involved.
 //!
@@ -16,7 +17,7 @@ pub mod frame;
 pub mod links;
 pub mod transport;
 
-use crate::runtime::message::{Message, ServiceId};
+use crate::runtime::Runtime;
 use links::Cluster;
 use std::sync::OnceLock;
 
@@ -26,15 +27,11 @@ pub fn cluster() -> &'static Cluster {
     CLUSTER.get_or_init(Cluster::default)
 }
 
-/// Sends `msg` (addressed to a remote id) over its link. Without a link to
-/// that node the caller is answered `false, "disconnected"` at once.
-pub fn route(msg: Message) {
-    if let Err(msg) = cluster().route(msg) {
-        crate::runtime::get().fail(msg, "disconnected");
-    }
-}
-
-/// A public name was bound (`bound`) or unbound by local service `id`.
-pub fn announce(name: &str, id: ServiceId, bound: bool) {
-    cluster().announce(name, id, bound);
+/// Plugs the cluster into the runtime: messages to remote ids go to their
+/// link (without a link the caller is answered `false, "disconnected"` by
+/// the runtime), and public names bound or unbound by local services are
+/// announced to linked nodes.
+pub fn plug_in(rt: &Runtime) {
+    rt.route_remote(Box::new(|msg| cluster().route(msg)));
+    rt.names.observe_public(Box::new(|name, id, bound| cluster().announce(name, id, bound)));
 }

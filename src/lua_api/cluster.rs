@@ -71,7 +71,7 @@ fn connect(lua: &Lua, a: Args) -> Result<MultiValue> {
         host,
         port,
         Box::new(move |result| {
-            crate::runtime::get().run_on(owner, move |svc| {
+            service::run_on(owner, move |svc| {
                 svc.complete(session, move |lua| match result {
                     Ok(()) => true.into_lua_multi(lua),
                     Err(e) => (false, e).into_lua_multi(lua),

@@ -4,21 +4,14 @@
 //! services never touch most of them. Building them all in each new state
 //! would cost memory per idle service, so `_G` gets an `__index` metamethod
 //! that builds a table the first time its name is read and stores it as a
-//! plain global (later reads never reach the metamethod again).
+//! plain global (later reads never reach the metamethod again). The standard
+//! libraries a new state lacks (see `service::spawn::std_libs_at_start`) are built
+//! the same way.
 
 use mlua::{Function, Lua, Result, Table, Value};
 
 /// Builds one lazy global table.
 pub type Creator = fn(&Lua) -> Result<Table>;
-
-/// The standard libraries a new service state opens at once. `io`, `math`,
-/// `utf8` and `debug` are opened on first use (through the lazy globals and
-/// `package.preload`): each costs time and memory in every new service,
-/// and most services never touch them.
-pub fn eager_std_libs() -> mlua::StdLib {
-    use mlua::StdLib;
-    StdLib::COROUTINE | StdLib::TABLE | StdLib::OS | StdLib::STRING | StdLib::PACKAGE
-}
 
 fn std_lib(lua: &Lua, lib: mlua::StdLib, name: &str) -> Result<Table> {
     match lua.globals().raw_get::<Option<Table>>(name)? {

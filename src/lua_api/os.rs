@@ -5,9 +5,7 @@
 
 use crate::codec::wrap;
 use crate::lua_api::args::Args;
-use crate::runtime::message::{Kind, Message};
 use crate::runtime::registry::Life;
-use crate::runtime::worker::TimerEvent;
 use crate::runtime;
 use crate::service::{self, Service, WaitKind, spawn};
 use mlua::{Function, IntoLuaMulti, Lua, MultiValue, Result, Table, UserData, UserDataMethods, Value};
@@ -66,21 +64,8 @@ fn wait(lua: &Lua, a: Args) -> Result<MultiValue> {
     if svc.stopped() && svc.is_main {
         return nil_then(lua, 0);
     }
-    let session = svc.new_session();
     let kind = WaitKind::Sleep { events_before: svc.events() };
-    match ms {
-        // A stopped service's wait returns at once, but through the loop, so
-        // that `while true do os.wait(10) end` cannot hold the worker forever.
-        _ if svc.stopped() => svc.worker.push_local(Message::signal(svc.id, session, Kind::Wake)),
-        Some(ms) if ms == 0.0 => svc.worker.push_local(Message::signal(svc.id, session, Kind::Wake)),
-        Some(ms) if ms > 0.0 => {
-            // Beyond what an Instant can hold: the same as waiting until stopped.
-            if let Some(deadline) = runtime::timer::deadline_after(ms) {
-                svc.worker.add_timer(deadline, TimerEvent::Wake(svc.id, session));
-            }
-        }
-        _ => {}
-    }
+    let session = svc.sleep(ms);
     svc.suspend(session, kind, None)
 }
 
@@ -101,19 +86,9 @@ fn pload(lua: &Lua, a: Args) -> Result<MultiValue> {
     };
     let payload = wrap::encode(a.tail(2))?;
     match spawn::request(&svc, &name, path, payload) {
-        Ok((session, info)) => {
-            // A child is ours from now on: if we end before it is ready, it is stopped with us.
-            svc.jobs.borrow_mut().insert(info.id, info.clone());
-            svc.suspend(session, WaitKind::Spawn(info), None)
-        }
-        Err(msg) => nil_then(lua, (false, msg)),
+        Ok((session, info)) => svc.suspend(session, WaitKind::Spawn(info), None),
+        Err(e) => nil_then(lua, (false, e.to_string())),
     }
-}
-
-/// A job object for child `id` (built by the prelude).
-pub fn new_job(svc: &Service, id: u32) -> Result<Value> {
-    let new_job: Function = svc.prelude_table()?.get("new_job")?;
-    new_job.call(id)
 }
 
 fn job_info(svc: &Service, a: &Args) -> Result<std::sync::Arc<runtime::registry::ServiceInfo>> {
@@ -138,8 +113,7 @@ fn job_close(lua: &Lua, a: Args) -> Result<MultiValue> {
     if info.life() != Life::Running {
         return nil_then(lua, ());
     }
-    let session = svc.new_session();
-    svc.send(Message { to: info.id, from: svc.id, session, kind: Kind::Stop, payload: Vec::new() });
+    let session = svc.stop_job(info.id);
     svc.suspend(session, WaitKind::Close, None)
 }
 
@@ -165,7 +139,7 @@ fn exit(lua: &Lua, a: Args) -> Result<MultiValue> {
         runtime::get().request_exit(code);
         return Ok(MultiValue::new());
     }
-    crate::lua_api::main_state::stop_runtime();
+    crate::service::main::stop_runtime();
     let stock: Function = lua.named_registry_value("skynet.stock_exit")?;
     stock.call::<()>((code, a.value(2)))?;
     Ok(MultiValue::new())

@@ -1,17 +1,16 @@
-//! `rpc` (API.md §5) and the Rust half of the rpc form of `pcall` (§3.2).
+//! `rpc` (docs/API.md §5) and the Rust half of the rpc form of `pcall` (§3.2).
 //!
-//! A call picks one handler of the name (round robin per caller, through
-//! the caller's name cache), wraps the arguments once and sends a `Call`
-//! message; a sync call then waits on its session, an async one leaves a
-//! callback to run when the reply (or the timeout) comes.
+//! Argument checks and value conversion only: the call itself (picking a
+//! handler, the session, the message) is `service::Core::call`. A sync call
+//! then waits on its session, an async one leaves a callback to run when
+//! the reply (or the timeout) comes.
 
 use crate::codec::wrap;
-use crate::lua_api::args::Args;
-use crate::runtime::message::{Kind, Message};
-use crate::runtime::{self};
+use crate::lua_api::args::{Args, bad_argument};
 use crate::service::scheduler::success_payload;
-use crate::service::{self, CtxKind, Service, WaitKind, Waiter};
+use crate::service::{self, CtxKind, WaitKind};
 use mlua::{IntoLuaMulti, Lua, MultiValue, Result, Table, Value};
+use std::time::Duration;
 
 pub fn install(lua: &Lua, core: &Table) -> Result<()> {
     let f = |func: fn(&Lua, Args) -> Result<MultiValue>, name: &'static str| {
@@ -22,6 +21,7 @@ pub fn install(lua: &Lua, core: &Table) -> Result<()> {
     rpc.set("create", f(create, "create")?)?;
     rpc.set("remove", f(remove, "remove")?)?;
     rpc.set("deliver", f(deliver, "deliver")?)?;
+    rpc.set("timeout", f(timeout, "timeout")?)?;
     rpc.set("caller", lua.create_function(|lua, ()| Ok(service::of(lua)?.with_ctx(|c| c.caller).unwrap_or(0)))?)?;
     rpc.set("responser", lua.create_function(responser)?)?;
     lua.globals().set("rpc", rpc)?;
@@ -64,18 +64,14 @@ fn call(lua: &Lua, a: Args) -> Result<MultiValue> {
         _ => None,
     };
     let first_arg = if callback.is_some() { 3 } else { 2 };
-    let payload = wrap::encode(a.tail(first_arg))?;
-    let picked = svc.names.borrow_mut().pick(&runtime::get().names, &name);
-    let Some((target, shared_name)) = picked else {
-        return (Value::Nil, false, format!("{name} not found")).into_lua_multi(lua);
+    let session = match svc.call(&name, wrap::encode(a.tail(first_arg))?) {
+        Ok(session) => session,
+        Err(e) => return (Value::Nil, false, e.to_string()).into_lua_multi(lua),
     };
-    let session = svc.new_session();
-    svc.send(Message { to: target, from: svc.id, session, kind: Kind::Call(shared_name), payload });
-    let deadline = Some(Service::call_deadline());
+    let deadline = Some(svc.call_deadline());
     match callback {
         Some(func) => {
-            let ctx = crate::service::Ctx::new(CtxKind::Event);
-            svc.add_waiter(session, Waiter { co: None, ctx, kind: WaitKind::Callback(func), deadline });
+            svc.wait_callback(session, func, deadline);
             (Value::Nil, true).into_lua_multi(lua)
         }
         None => svc.suspend(session, WaitKind::Call, deadline),
@@ -83,28 +79,28 @@ fn call(lua: &Lua, a: Args) -> Result<MultiValue> {
 }
 
 /// `rpc.deliver(name, mask, receiver, ...)`: one-way, to the handlers chosen
-/// as API.md §5 says; returns how many it was sent to.
+/// as docs/API.md §5 says; returns how many it was sent to.
 fn deliver(lua: &Lua, a: Args) -> Result<MultiValue> {
     let svc = service::of(lua)?;
     let name = a.string(1)?;
-    let name = name.to_str()?;
     let mask = a.integer(2)?;
     let receiver = a.integer(3)?;
-    let payload = wrap::encode(a.tail(4))?;
-    let group = svc.names.borrow_mut().group(&runtime::get().names, &name);
-    let Some(group) = group else { return 0.into_lua_multi(lua) };
-    let targets: Vec<u32> = if receiver != 0 {
-        group.ids.iter().copied().filter(|&id| id as i64 == receiver).collect()
-    } else if mask == 0 {
-        group.ids.clone()
-    } else {
-        vec![group.ids[mask.rem_euclid(group.ids.len() as i64) as usize]]
-    };
-    for &to in &targets {
-        let kind = Kind::Call(group.name.clone());
-        svc.send(Message { to, from: svc.id, session: 0, kind, payload: payload.clone() });
+    let args = wrap::encode(a.tail(4))?;
+    svc.deliver(&name.to_str()?, mask, receiver, args).into_lua_multi(lua)
+}
+
+/// `rpc.timeout([ms])`: this service's call timeout; returns the previous one.
+fn timeout(lua: &Lua, a: Args) -> Result<MultiValue> {
+    let svc = service::of(lua)?;
+    let previous = svc.call_timeout().as_millis() as i64;
+    if !a.is_none(1) {
+        let ms = a.number(1)?;
+        if !(ms > 0.0 && ms.is_finite()) {
+            return Err(bad_argument(1, "timeout", "positive number expected"));
+        }
+        svc.set_call_timeout(Duration::from_secs_f64(ms / 1000.0));
     }
-    targets.len().into_lua_multi(lua)
+    previous.into_lua_multi(lua)
 }
 
 /// `rpc.responser()`: switch the running handler to a deferred answer.

@@ -3,7 +3,7 @@
 //!
 //! Everything here lives on the owning service's worker (rule 1), so the
 //! state is shared with its tasks through `Rc`/`RefCell`. Tasks never call
-//! Lua: they hand each result to the service with `Runtime::run_on`, which
+//! Lua: they hand each result to the service with `service::run_on`, which
 //! runs in the service's turn and either ends a parked wait
 //! (`Service::complete`) or starts a callback found in one of the
 //! per-state registry tables below (Lua functions never leave their state).
@@ -124,9 +124,9 @@ fn finish(owner: ServiceId, done: Done, outcome: Outcome) {
     match done {
         Done::Nobody => {}
         Done::Session(session, convert) => {
-            runtime::get().run_on(owner, move |svc| svc.complete(session, move |lua| convert(lua, outcome)))
+            crate::service::run_on(owner, move |svc| svc.complete(session, move |lua| convert(lua, outcome)))
         }
-        Done::Callback(token, convert) => runtime::get().run_on(owner, move |svc| {
+        Done::Callback(token, convert) => crate::service::run_on(owner, move |svc| {
             let run = || -> mlua::Result<()> {
                 let Some(func) = take_entry(&svc.lua, CALLBACKS, token)? else { return Ok(()) };
                 let args = convert(&svc.lua, outcome)?;
@@ -449,7 +449,7 @@ impl Shared {
 
 /// Hands one received chunk (or the end, once) to the `receive` handler.
 fn deliver_chunk(owner: ServiceId, id: u64, chunk: Result<Vec<u8>, String>, permit: Option<OwnedSemaphorePermit>) {
-    runtime::get().run_on(owner, move |svc| {
+    crate::service::run_on(owner, move |svc| {
         let lua = &svc.lua;
         let run = || -> mlua::Result<()> {
             let (func, args) = match chunk {
@@ -629,7 +629,7 @@ impl Server {
                                 peer.open(&svc, opened);
                                 let ticket = PeerTicket(peer.id);
                                 PEERS.with(|p| p.borrow_mut().insert(peer.id, peer));
-                                runtime::get().run_on(owner, move |svc| {
+                                crate::service::run_on(owner, move |svc| {
                                     if let Some(peer) = ticket.take() {
                                         deliver_peer(svc, server, peer);
                                     }

@@ -6,6 +6,9 @@
 //! from one sender to one receiver are handled in send order, because every
 //! queue on the way is FIFO.
 
+use crate::runtime::worker::Worker;
+use std::any::Any;
+use std::rc::Rc;
 use std::sync::Arc;
 
 /// A service id: `1..=0xFFFF` for local services (ids above denote remote callers).
@@ -40,24 +43,19 @@ pub enum Kind {
     Timer { key: u64, arm: u64 },
     /// Run the receiver's posted functions.
     Post,
-    /// Create this service on the receiving worker.
-    Spawn(Box<SpawnRequest>),
+    /// Create the service `to` on the receiving worker: the layer that asked
+    /// for it knows how (the runtime only delivers the request to the worker).
+    Spawn(Box<dyn FnOnce(&Rc<Worker>) + Send>),
     /// Stop the receiver (as `os.stop` inside it).
     Stop,
-    /// Run this on the receiver: how a local task (socket I/O, ...) hands
-    /// its result to its service. Never crosses a process boundary.
-    Run(Box<dyn FnOnce(&std::rc::Rc<crate::service::Service>) + Send>),
+    /// Run this on the receiver (given as `Any`, see [`Actor::into_any`]):
+    /// how a local task (socket I/O, ...) hands its result to its service.
+    /// Never crosses a process boundary.
+    ///
+    /// [`Actor::into_any`]: crate::runtime::actor::Actor::into_any
+    Run(Box<dyn FnOnce(Rc<dyn Any>) + Send>),
     /// The worker itself must stop all its services and exit (`to` is ignored).
     Shutdown,
-}
-
-/// Everything a worker needs to create a service.
-pub struct SpawnRequest {
-    pub name: String,
-    /// The file that holds the module (found by the parent through its `package.path`).
-    pub path: String,
-    pub package_path: String,
-    pub package_cpath: String,
 }
 
 impl Message {

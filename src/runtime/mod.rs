@@ -10,6 +10,7 @@
 //!  └─ signals ────── SIGINT/SIGTERM: stop the main service, then exit
 //! ```
 //!
+//! * [`actor`]: what a worker drives (services are actors of the layer above).
 //! * [`message`]: what travels between services.
 //! * [`mailbox`]: a worker's inbox (lock-free queue + wake only when idle).
 //! * [`registry`]: service ids -> worker, names and life states.
@@ -21,6 +22,7 @@
 //!
 //! Mailbox index `N` (after the N workers) belongs to the main thread.
 
+pub mod actor;
 pub mod mailbox;
 pub mod main_loop;
 pub mod message;
@@ -33,15 +35,13 @@ pub mod watchdog;
 pub mod worker;
 
 use mailbox::Mailbox;
-use message::{Kind, Message, ServiceId};
+use crate::error::Error;
+use message::{Kind, Message};
 use names::Names;
 use registry::Registry;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
-
-/// How long a sync `pcall` waits for its answer.
-pub const CALL_TIMEOUT_MS: u64 = 10_000;
 
 /// What the watchdog sees of one worker.
 #[derive(Default)]
@@ -71,7 +71,13 @@ pub struct Runtime {
     /// Set once shutdown has begun; never cleared.
     pub stopping: AtomicBool,
     pub threads: shutdown::Threads,
+    /// Where messages to remote ids (above [`registry::MAX_ID`]) go: the
+    /// cluster, once plugged in.
+    remote: OnceLock<RemoteRoute>,
 }
+
+/// Takes a message for a remote id; gives it back if it cannot be sent.
+pub type RemoteRoute = Box<dyn Fn(Message) -> Result<(), Message> + Send + Sync>;
 
 static RUNTIME: OnceLock<Runtime> = OnceLock::new();
 
@@ -113,6 +119,7 @@ pub fn start() -> Option<&'static Runtime> {
             main_service: AtomicU32::new(0),
             stopping: AtomicBool::new(false),
             threads: shutdown::Threads::default(),
+            remote: OnceLock::new(),
         }
     });
     if !fresh {
@@ -137,16 +144,23 @@ impl Runtime {
         (0..self.workers).min_by_key(|&w| self.live[w].load(Ordering::Relaxed)).unwrap_or(0)
     }
 
-    /// Milliseconds since the runtime started.
-    pub fn steady_ms(&self) -> f64 {
-        self.epoch.elapsed().as_secs_f64() * 1000.0
+    /// Registers where messages to remote ids go (once per process).
+    pub fn route_remote(&self, route: RemoteRoute) {
+        let _ = self.remote.set(route);
     }
 
     /// Routes `msg` to the worker of its receiver: the local queue when that
     /// is the current thread's worker, else its mailbox.
     pub fn send(&self, msg: Message) {
         if msg.to > registry::MAX_ID {
-            return crate::cluster::route(msg);
+            let unsent = match self.remote.get() {
+                Some(route) => route(msg),
+                None => Err(msg),
+            };
+            if let Err(msg) = unsent {
+                self.fail(msg, &Error::Disconnected);
+            }
+            return;
         }
         match self.registry.worker_of(msg.to) {
             Some(w) => {
@@ -156,24 +170,19 @@ impl Runtime {
         }
     }
 
-    /// Runs `f` on service `to` (on its worker, in its turn).
-    pub fn run_on(&self, to: ServiceId, f: impl FnOnce(&std::rc::Rc<crate::service::Service>) + Send + 'static) {
-        self.send(Message { to, from: 0, session: 0, kind: Kind::Run(Box::new(f)), payload: Vec::new() });
-    }
-
     /// A message whose receiver is gone: callers waiting on it must not wait
     /// for the timeout, so calls and close requests are answered at once.
     pub fn undeliverable(&self, msg: Message) {
-        self.fail(msg, "cancel");
+        self.fail(msg, &Error::Cancel);
     }
 
     /// Answers a call that cannot be delivered with `false, why`.
-    pub fn fail(&self, msg: Message, why: &str) {
+    pub fn fail(&self, msg: Message, why: &Error) {
         if msg.session == 0 || msg.from == 0 {
             return;
         }
         match msg.kind {
-            Kind::Call(_) => self.send(Message::reply(msg.from, msg.to, msg.session, failure_payload(why))),
+            Kind::Call(_) => self.send(Message::reply(msg.from, msg.to, msg.session, failure_payload(&why.to_string()))),
             Kind::Stop => self.send(Message::reply(msg.from, msg.to, msg.session, Vec::new())),
             _ => {}
         }
@@ -190,11 +199,6 @@ impl Runtime {
     pub fn requested_exit(&self) -> Option<i32> {
         *self.exit_code.lock().unwrap_or_else(|e| e.into_inner())
     }
-}
-
-/// The payload of `false, "cancel"`.
-pub fn cancel_payload() -> Vec<u8> {
-    failure_payload("cancel")
 }
 
 /// The payload of `false, msg`.

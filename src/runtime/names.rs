@@ -10,7 +10,7 @@
 use crate::runtime::message::ServiceId;
 use rustc_hash::FxHashMap as HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
 /// The handlers of one name, sorted by id.
 #[derive(Debug)]
@@ -19,10 +19,15 @@ pub struct Group {
     pub ids: Vec<ServiceId>,
 }
 
+/// Told when a local service binds (`true`) or unbinds a public name.
+pub type PublicObserver = Box<dyn Fn(&str, ServiceId, bool) + Send + Sync>;
+
 #[derive(Default)]
 pub struct Names {
     groups: RwLock<HashMap<Arc<str>, Arc<Group>>>,
     generation: AtomicU64,
+    /// The cluster, once plugged in: it tells linked nodes about public names.
+    observer: OnceLock<PublicObserver>,
 }
 
 impl Names {
@@ -55,6 +60,18 @@ impl Names {
         }
         self.generation.fetch_add(1, Ordering::Release);
         true
+    }
+
+    /// Registers the observer of public names (once per process).
+    pub fn observe_public(&self, observer: PublicObserver) {
+        let _ = self.observer.set(observer);
+    }
+
+    /// Local service `id` bound (`bound`) or unbound public `name`.
+    pub fn publish(&self, name: &str, id: ServiceId, bound: bool) {
+        if let Some(observer) = self.observer.get() {
+            observer(name, id, bound);
+        }
     }
 
     pub fn generation(&self) -> u64 {

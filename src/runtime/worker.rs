@@ -6,7 +6,7 @@
 //! between services of this thread) and a batch of the mailbox (sends from
 //! other threads); hand each message to its service; sleep when there is
 //! nothing to do. The main thread has a `Worker` too, driven only while the
-//! script blocks (see `service::Service::block_on`).
+//! script blocks (see `main_loop.rs`).
 //!
 //! Timers: tokio's timer rounds up to whole milliseconds, which would make
 //! every sleep up to 1 ms late. Each worker instead has one `timerfd` (an
@@ -18,7 +18,7 @@ use crate::runtime::mailbox::Mailbox;
 use crate::runtime::message::{Kind, Message, ServiceId, Session};
 use crate::runtime::timer::TimerQueue;
 use crate::runtime::{self, Runtime};
-use crate::service::Service;
+use crate::runtime::actor::Actor;
 use std::cell::{Cell, RefCell};
 use rustc_hash::FxHashMap as HashMap;
 use std::collections::VecDeque;
@@ -54,7 +54,7 @@ pub struct Worker {
     pub index: usize,
     pub mailbox: Arc<Mailbox>,
     local: RefCell<VecDeque<Message>>,
-    services: RefCell<HashMap<ServiceId, Rc<Service>>>,
+    services: RefCell<HashMap<ServiceId, Rc<dyn Actor>>>,
     timers: RefCell<TimerQueue<TimerEvent>>,
     sweep_armed: Cell<bool>,
     /// When shutdown began: stop everything, then leave.
@@ -167,15 +167,15 @@ impl Worker {
         CURRENT.with(|c| c.borrow_mut().take())
     }
 
-    pub fn add_service(&self, svc: Rc<Service>) {
-        self.services.borrow_mut().insert(svc.id, svc);
+    pub fn add_service(&self, svc: Rc<dyn Actor>) {
+        self.services.borrow_mut().insert(svc.id(), svc);
     }
 
-    pub fn remove_service(&self, id: ServiceId) -> Option<Rc<Service>> {
+    pub fn remove_service(&self, id: ServiceId) -> Option<Rc<dyn Actor>> {
         self.services.borrow_mut().remove(&id)
     }
 
-    pub fn service(&self, id: ServiceId) -> Option<Rc<Service>> {
+    pub fn service(&self, id: ServiceId) -> Option<Rc<dyn Actor>> {
         self.services.borrow().get(&id).cloned()
     }
 
@@ -196,7 +196,7 @@ impl Worker {
     }
 
     /// Handles whatever is due now; returns how many things it handled.
-    fn turn(&self, rt: &Runtime) -> usize {
+    fn turn(self: &Rc<Self>, rt: &Runtime) -> usize {
         let mut handled = 0;
         let now = Instant::now();
         loop {
@@ -225,7 +225,7 @@ impl Worker {
             TimerEvent::Timer(id, key, arm) => self.push_local(Message::signal(id, 0, Kind::Timer { key, arm })),
             TimerEvent::Sweep => {
                 self.sweep_armed.set(false);
-                let services: Vec<Rc<Service>> = self.services.borrow().values().cloned().collect();
+                let services: Vec<Rc<dyn Actor>> = self.services.borrow().values().cloned().collect();
                 let now = Instant::now();
                 let mut pending = false;
                 for svc in services {
@@ -238,10 +238,10 @@ impl Worker {
         }
     }
 
-    fn dispatch(&self, rt: &Runtime, msg: Message) {
+    fn dispatch(self: &Rc<Self>, rt: &Runtime, msg: Message) {
         match msg.kind {
             Kind::Shutdown => self.begin_shutdown(),
-            Kind::Spawn(_) => crate::service::spawn::create_here(self, msg),
+            Kind::Spawn(create) => create(self),
             _ => match self.service(msg.to) {
                 Some(svc) => {
                     let beat = &rt.heartbeats[self.index];
@@ -260,7 +260,7 @@ impl Worker {
             return;
         }
         self.shutdown_deadline.set(Some(Instant::now() + SHUTDOWN_GRACE));
-        let services: Vec<Rc<Service>> = self.services.borrow().values().cloned().collect();
+        let services: Vec<Rc<dyn Actor>> = self.services.borrow().values().cloned().collect();
         for svc in services {
             svc.stop();
         }
@@ -275,7 +275,7 @@ impl Worker {
         }
         if Instant::now() >= deadline {
             for (_, svc) in self.services.borrow_mut().drain() {
-                runtime::log(&format!("skynet: service {}:{} did not stop in time; abandoned", svc.info.name, svc.id));
+                runtime::log(&format!("skynet: service {} did not stop in time; abandoned", svc.label()));
                 svc.abandon();
             }
             return true;
@@ -321,7 +321,7 @@ impl Worker {
     }
 
     /// Runs the loop until `until()` holds or, on a worker thread, shutdown is complete.
-    pub async fn run(&self, until: &dyn Fn() -> bool) {
+    pub async fn run(self: &Rc<Self>, until: &dyn Fn() -> bool) {
         let rt = runtime::get();
         let mut turns = 0u32;
         loop {

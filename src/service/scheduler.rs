@@ -5,18 +5,21 @@
 //! coroutine parked on that session. When a coroutine finishes, its context
 //! says what to do with the result (answer the caller, end the service, ...).
 
+use super::core::OK_PAYLOAD;
+use super::task_queue::TaskQueue;
 use super::{Service, Waiter};
 use crate::codec::wrap;
+use crate::error::Error;
 use crate::runtime::message::{Kind, Message, ServiceId, Session};
 use crate::runtime::registry::ServiceInfo;
 use crate::runtime::worker::TimerEvent;
-use crate::runtime::{self, CALL_TIMEOUT_MS};
+use crate::runtime::{self, main_loop};
 use mlua::thread::ThreadStatus;
 use mlua::{Function, IntoLuaMulti, MultiValue, Thread, Value};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::rc::Rc;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// Why a coroutine runs, which says what to do when it finishes.
 #[derive(Clone)]
@@ -28,7 +31,7 @@ pub enum CtxKind {
     /// The callback of timer `key`, armed as `arm` (its result may re-arm it).
     Timer(u64, u64),
     /// A task of an `os.coroutine()` queue: start the next one when done.
-    Queued(Rc<crate::lua_api::coroutine::TaskQueue>),
+    Queued(Rc<TaskQueue>),
     /// Anything else (posted function, async callback): errors are logged.
     Event,
 }
@@ -100,24 +103,23 @@ impl Service {
             Kind::Timer { key, arm } => self.on_timer(key, arm),
             Kind::Post => self.on_post(),
             Kind::Stop => {
-                self.add_close_waiter(msg.from, msg.session);
+                self.core.add_close_waiter(msg.from, msg.session);
                 self.stop();
                 if self.is_main {
                     // The main thread may be blocked waiting for a stop.
                     self.worker.push_local(Message::signal(self.id, 0, Kind::Wake));
                 }
             }
-            Kind::Run(f) => f(self),
+            Kind::Run(f) => f(self.clone()),
             Kind::Spawn(_) | Kind::Shutdown => {}
         }
     }
 
     fn on_call(self: &Rc<Self>, from: ServiceId, session: Session, name: &str, payload: &[u8]) {
-        self.events.set(self.events.get() + 1);
+        self.count_event();
         self.expect_answer(from, session);
-        let from_remote = from > crate::runtime::registry::MAX_ID;
-        let Some(func) = self.handler(name, from_remote) else {
-            self.answer(from, session, runtime::failure_payload("function not found"));
+        let Some(func) = self.handler(name, from) else {
+            self.answer(from, session, runtime::failure_payload(&Error::NoHandler.to_string()));
             return;
         };
         let args = match wrap::decode(&self.lua, payload) {
@@ -149,7 +151,7 @@ impl Service {
     /// Starts `func(args)` as an event of its own (a socket callback, ...):
     /// counted by `os.wait`, errors logged.
     pub fn start_event(self: &Rc<Self>, func: Function, args: MultiValue) {
-        self.events.set(self.events.get() + 1);
+        self.count_event();
         self.start(func, Ctx::new(CtxKind::Event), args);
     }
 
@@ -171,9 +173,9 @@ impl Service {
                         && matches!(ctx.kind, CtxKind::Main)
                     {
                         // The first os.wait of main makes the service ready.
-                        self.report_ready(|| vec![0xc3]);
+                        self.report_ready(|| OK_PAYLOAD.to_vec());
                     }
-                    self.waiters.borrow_mut().insert(session, Waiter { co: Some(co), ctx, kind, deadline });
+                    self.core.wait(session, Waiter { co: Some(co), ctx, kind }, deadline);
                 }
                 None => {
                     let e = mlua::Error::runtime("attempt to yield from a service coroutine outside a blocking call");
@@ -237,9 +239,6 @@ impl Service {
         kind: WaitKind,
         deadline: Option<Instant>,
     ) -> mlua::Result<MultiValue> {
-        if deadline.is_some() {
-            self.worker.arm_sweep();
-        }
         if self.running_is_current() {
             self.parked.set(Some((session, kind, deadline)));
             return session.into_lua_multi(&self.lua);
@@ -249,7 +248,7 @@ impl Service {
                 "blocking call outside a service coroutine (use os.coroutine or os.post instead of coroutine.wrap)",
             ));
         }
-        self.waiters.borrow_mut().insert(session, Waiter { co: None, ctx: Ctx::new(CtxKind::Event), kind, deadline });
+        self.core.wait(session, Waiter { co: None, ctx: Ctx::new(CtxKind::Event), kind }, deadline);
         let values = self.block_on()?;
         let mut out = MultiValue::with_capacity(values.len() + 1);
         out.push_back(Value::Nil);
@@ -259,13 +258,19 @@ impl Service {
 
     /// Runs the main thread's worker loop until the blocked wait ends.
     fn block_on(self: &Rc<Self>) -> mlua::Result<MultiValue> {
-        crate::runtime::main_loop::block_on(&self.worker, &|| self.block_result.borrow().is_some()).map_err(mlua::Error::external)?;
+        main_loop::block_on(&self.worker, &|| self.block_result.borrow().is_some()).map_err(mlua::Error::external)?;
         self.block_result.borrow_mut().take().unwrap_or_else(|| Ok(MultiValue::new()))
+    }
+
+    /// Runs `func` with the answer to `session` when it comes (an async call).
+    pub fn wait_callback(&self, session: Session, func: Function, deadline: Option<Instant>) {
+        let waiter = Waiter { co: None, ctx: Ctx::new(CtxKind::Event), kind: WaitKind::Callback(func) };
+        self.core.wait(session, waiter, deadline);
     }
 
     /// A reply or wake-up for `session` arrived (`payload` None: synthetic).
     pub fn on_wake(self: &Rc<Self>, session: Session, payload: Option<&[u8]>) {
-        let Some(waiter) = self.waiters.borrow_mut().remove(&session) else { return };
+        let Some(waiter) = self.core.take_wait(session) else { return };
         let values = self.wake_values(&waiter.kind, payload.unwrap_or(&[]));
         self.deliver(waiter, values);
     }
@@ -274,7 +279,7 @@ impl Service {
     /// state: the way an operation run by a local task (a socket read, ...)
     /// hands over its result. Nothing happens if nobody waits any more.
     pub fn complete(self: &Rc<Self>, session: Session, make: impl FnOnce(&mlua::Lua) -> mlua::Result<MultiValue>) {
-        let Some(waiter) = self.waiters.borrow_mut().remove(&session) else { return };
+        let Some(waiter) = self.core.take_wait(session) else { return };
         let values = make(&self.lua);
         self.deliver(waiter, values);
     }
@@ -282,7 +287,7 @@ impl Service {
     fn deliver(self: &Rc<Self>, waiter: Waiter, values: mlua::Result<MultiValue>) {
         match (waiter.co, waiter.kind) {
             (_, WaitKind::Callback(func)) => {
-                self.events.set(self.events.get() + 1);
+                self.count_event();
                 match values {
                     Ok(v) => self.start(func, Ctx::new(CtxKind::Event), v),
                     Err(e) => runtime::log(&format!("[{}] {}", self.label(), error_report(&e))),
@@ -301,11 +306,11 @@ impl Service {
 
     /// Runs `task` on this service's worker as a tokio local task (sockets
     /// and other I/O live there, rule 1). The task ends its operation with
-    /// [`Runtime::run_on`](crate::runtime::Runtime::run_on) or by calling
+    /// [`run_on`](super::run_on) or by calling
     /// into the service when it is local; it is aborted when the service ends.
     pub fn spawn_task(&self, task: impl std::future::Future<Output = ()> + 'static) {
         let handle = if self.is_main {
-            crate::runtime::main_loop::spawn_local(task)
+            main_loop::spawn_local(task)
         } else {
             Some(tokio::task::spawn_local(task).abort_handle())
         };
@@ -334,7 +339,7 @@ impl Service {
             WaitKind::Spawn(info) => {
                 let mut v = wrap::decode(lua, payload)?;
                 if matches!(v.front(), Some(Value::Boolean(true))) {
-                    let job = crate::lua_api::os::new_job(self, info.id)?;
+                    let job = self.new_job(info.id)?;
                     return (true, job).into_lua_multi(lua);
                 }
                 if v.is_empty() {
@@ -343,26 +348,6 @@ impl Service {
                 Ok(v)
             }
         }
-    }
-
-    /// Fails every pending call whose deadline passed; true if some remain.
-    pub fn expire_calls(self: &Rc<Self>, now: Instant) -> bool {
-        let expired: Vec<Session> = self
-            .waiters
-            .borrow()
-            .iter()
-            .filter(|(_, w)| w.deadline.is_some_and(|d| d <= now))
-            .map(|(s, _)| *s)
-            .collect();
-        for session in expired {
-            self.worker.push_local(Message::reply(self.id, 0, session, runtime::failure_payload("timeout")));
-        }
-        self.waiters.borrow().values().any(|w| w.deadline.is_some_and(|d| d > now))
-    }
-
-    /// The deadline of a call started now.
-    pub fn call_deadline() -> Instant {
-        Instant::now() + Duration::from_millis(CALL_TIMEOUT_MS)
     }
 
     // ---- posted functions ---------------------------------------------------
@@ -379,7 +364,7 @@ impl Service {
     fn on_post(self: &Rc<Self>) {
         let batch: Vec<(Function, MultiValue)> = self.posted.borrow_mut().drain(..).collect();
         for (func, args) in batch {
-            self.events.set(self.events.get() + 1);
+            self.count_event();
             self.start(func, Ctx::new(CtxKind::Event), args);
         }
     }
@@ -392,7 +377,7 @@ impl Service {
         let arm = self.new_timer_key();
         self.timers.borrow_mut().insert(key, super::TimerSlot { func, ms, arm });
         // A deadline too far to represent never comes: the timer stays armed, silent.
-        if let Some(deadline) = crate::runtime::timer::deadline_after(ms) {
+        if let Some(deadline) = runtime::timer::deadline_after(ms) {
             self.worker.add_timer(deadline, TimerEvent::Timer(self.id, key, arm));
         }
     }
@@ -406,7 +391,7 @@ impl Service {
             Some(slot) if slot.arm == arm => slot.func.clone(),
             _ => return,
         };
-        self.events.set(self.events.get() + 1);
+        self.count_event();
         self.start(func, Ctx::new(CtxKind::Timer(key, arm)), MultiValue::new());
     }
 
@@ -433,7 +418,7 @@ impl Service {
 /// The payload of `true, values...`.
 pub fn success_payload<'a>(values: impl IntoIterator<Item = &'a Value>) -> Vec<u8> {
     let mut buf = Vec::with_capacity(16);
-    buf.push(0xc3);
+    buf.extend_from_slice(&OK_PAYLOAD);
     match wrap::encode_into(&mut buf, values) {
         Ok(()) => buf,
         Err(e) => runtime::failure_payload(&error_message(&e)),
@@ -444,10 +429,22 @@ pub fn success_payload<'a>(values: impl IntoIterator<Item = &'a Value>) -> Vec<u
 mod tests {
     use super::*;
 
-    /// The whole scheduler in one process: the only test that starts the
-    /// runtime (it is process-wide), driving it from a vendored Lua state.
+    /// The whole scheduler driven from a vendored Lua state as the main
+    /// script, through to shutdown. The runtime is process-wide and other
+    /// tests share it, so this one re-runs itself in a process of its own.
     #[test]
     fn services_call_wait_time_out_and_shut_down() {
+        const ALONE: &str = "SKYNET_TEST_ALONE";
+        if std::env::var_os(ALONE).is_none() {
+            let name = "service::scheduler::tests::services_call_wait_time_out_and_shut_down";
+            let status = std::process::Command::new(std::env::current_exe().unwrap())
+                .args(["--exact", name, "--test-threads=1"])
+                .env(ALONE, "1")
+                .status()
+                .unwrap();
+            assert!(status.success(), "the test failed in its own process");
+            return;
+        }
         let dir = std::env::temp_dir().join(format!("skynet-sched-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(
@@ -497,7 +494,7 @@ mod tests {
             let result: String = lua.load(script).eval().unwrap();
             assert_eq!(result, "true running|true,E,1,x|false,boom|t.none not found|30|true|true dead|dead");
             // What the sentinel's finalizer does when the interpreter closes the state.
-            crate::lua_api::main_state::stop_runtime();
+            crate::service::main::stop_runtime();
         }
         assert!(runtime::get().stopping.load(std::sync::atomic::Ordering::SeqCst));
         assert!(runtime::get().registry.ids().is_empty(), "every service ended");

@@ -10,14 +10,41 @@
 
 use super::{Ctx, CtxKind, Service};
 use crate::codec::wrap;
-use crate::runtime::message::{Kind, Message, Session, SpawnRequest};
+use crate::error::Error;
+use crate::runtime::message::{Kind, Message, ServiceId, Session};
 use crate::runtime::registry::ServiceInfo;
 use crate::runtime::worker::Worker;
 use crate::runtime;
 use mlua::{Function, Lua, LuaOptions, MultiValue};
 use std::rc::Rc;
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::sync::{Arc, OnceLock};
+
+/// Puts the Lua API into a new service's state (registered by the
+/// bindings, which sit above this layer).
+pub type ApiInstaller = fn(&Lua) -> mlua::Result<()>;
+
+static INSTALLER: OnceLock<ApiInstaller> = OnceLock::new();
+
+/// Registers the installer of the Lua API (once per process).
+pub fn set_api_installer(install: ApiInstaller) {
+    let _ = INSTALLER.set(install);
+}
+
+/// Everything a worker needs to create a service.
+struct SpawnRequest {
+    id: ServiceId,
+    parent: ServiceId,
+    /// The parent's session to answer when the child is ready.
+    session: Session,
+    name: String,
+    /// The file that holds the module (found by the parent through its `package.path`).
+    path: String,
+    package_path: String,
+    package_cpath: String,
+    /// The wrapped arguments of `main`.
+    args: Vec<u8>,
+}
 
 /// Turns a user's module name into the dotted form `require` uses:
 /// `/` and `\` become `.`, a trailing `.lua` goes.
@@ -26,65 +53,74 @@ pub fn module_name(name: &str) -> String {
     name.replace(['/', '\\'], ".")
 }
 
-/// Asks a worker to start module `name` (found at `path`) as a child of
-/// `parent`, with wrapped arguments `args`. Returns the session the answer
-/// will come on and the child's shared info.
-pub fn request(
-    parent: &Service,
-    name: &str,
-    path: String,
-    args: Vec<u8>,
-) -> Result<(Session, Arc<ServiceInfo>), String> {
+/// Asks the least-loaded worker to start module `name` (found at `path`)
+/// as a child of `parent`, with wrapped arguments `args`; the child finds
+/// its modules through the parent's `package.path` and `package.cpath`.
+/// Returns the session the answer will come on and the child's shared info;
+/// the child is the parent's job from now on.
+pub fn request(parent: &Service, name: &str, path: String, args: Vec<u8>) -> Result<(Session, Arc<ServiceInfo>), Error> {
     let rt = runtime::get();
     if rt.stopping.load(Ordering::Relaxed) {
-        return Err("runtime is shutting down".into());
+        return Err(Error::ShuttingDown);
     }
     let worker = rt.least_loaded();
-    let info = rt.registry.register(name, worker).ok_or("too many services")?;
+    let info = rt.registry.register(name, worker).ok_or(Error::TooManyServices)?;
     rt.live[worker].fetch_add(1, Ordering::Relaxed);
-    let lua = &parent.lua;
-    let package: mlua::Table = lua.globals().get("package").map_err(|e| e.to_string())?;
+    let package: Option<mlua::Table> = parent.lua.globals().get("package").ok();
+    let package_field = |field: &str| package.as_ref().and_then(|p| p.get(field).ok()).unwrap_or_default();
+    let session = parent.new_session();
     let request = SpawnRequest {
+        id: info.id,
+        parent: parent.id,
+        session,
         name: name.to_owned(),
         path,
-        package_path: package.get("path").unwrap_or_default(),
-        package_cpath: package.get("cpath").unwrap_or_default(),
+        package_path: package_field("path"),
+        package_cpath: package_field("cpath"),
+        args,
     };
-    let session = parent.new_session();
-    rt.send(Message { to: info.id, from: parent.id, session, kind: Kind::Spawn(Box::new(request)), payload: args });
+    let create = move |worker: &Rc<Worker>| create_here(worker, request);
+    rt.send(Message::signal(info.id, 0, Kind::Spawn(Box::new(create))));
+    parent.jobs.borrow_mut().insert(info.id, info.clone());
     Ok((session, info))
 }
 
-/// A fresh state with the stock libraries; `math`, `utf8` and `debug` are
-/// opened on first use (see `lua_api::lazy`).
+/// The standard libraries a new service state opens at once. `io`, `math`,
+/// `utf8` and `debug` are left for the Lua API installer to open on first
+/// use: each costs time and memory in every new service, and most services
+/// never touch them.
+pub fn std_libs_at_start() -> mlua::StdLib {
+    use mlua::StdLib;
+    StdLib::COROUTINE | StdLib::TABLE | StdLib::OS | StdLib::STRING | StdLib::PACKAGE
+}
+
+/// A fresh state with the standard libraries of [`std_libs_at_start`].
 pub fn new_state() -> Lua {
-    // SAFETY: the `debug` library (opened later, on demand) is the only
-    // unsafe one; stock lua5.4 scripts have it too.
-    unsafe { Lua::unsafe_new_with(crate::lua_api::lazy::eager_std_libs(), LuaOptions::default()) }
+    // SAFETY: `unsafe_new_with` only allows the `debug` library, which the
+    // installer opens later on demand; stock lua5.4 scripts have it too.
+    unsafe { Lua::unsafe_new_with(std_libs_at_start(), LuaOptions::default()) }
 }
 
 /// On the chosen worker: creates the service of a spawn request and runs it
 /// until its first blocking point.
-pub fn create_here(worker: &Worker, msg: Message) {
-    let rt = runtime::get();
-    let Kind::Spawn(request) = msg.kind else { return };
-    let Some(info) = rt.registry.info(msg.to) else { return };
-    let Some(worker) = crate::runtime::worker::current().filter(|w| w.index == worker.index) else { return };
-    let svc = Service::new(info, new_state(), msg.from, false, worker.clone());
-    svc.set_ready_reply(msg.session);
+fn create_here(worker: &Rc<Worker>, request: SpawnRequest) {
+    let Some(info) = runtime::get().registry.info(request.id) else { return };
+    let svc = Service::new(info, new_state(), request.parent, false, worker.clone());
+    svc.set_ready_reply(request.session);
     worker.add_service(svc.clone());
-    if let Err(e) = start_main(&svc, &request, &msg.payload) {
+    if let Err(e) = start_main(&svc, &request) {
         runtime::log(&format!("[{}] {}", svc.label(), super::scheduler::error_message(&e)));
         svc.end(Some(super::scheduler::error_message(&e)));
     }
 }
 
-fn start_main(svc: &Rc<Service>, request: &SpawnRequest, args: &[u8]) -> mlua::Result<()> {
+fn start_main(svc: &Rc<Service>, request: &SpawnRequest) -> mlua::Result<()> {
     let lua = &svc.lua;
     let package: mlua::Table = lua.globals().get("package")?;
     package.set("path", request.package_path.as_str())?;
     package.set("cpath", request.package_cpath.as_str())?;
-    crate::lua_api::install(lua)?;
+    let install = INSTALLER.get().ok_or_else(|| mlua::Error::runtime("skynet: no Lua API installer"))?;
+    install(lua)?;
     let chunk = lua.load(std::path::Path::new(&request.path)).into_function()?;
     // Setting up leaves garbage that an idle service would keep for good.
     lua.gc_collect()?;
@@ -92,7 +128,7 @@ fn start_main(svc: &Rc<Service>, request: &SpawnRequest, args: &[u8]) -> mlua::R
     let mut call = MultiValue::new();
     call.push_back(mlua::Value::Function(chunk));
     call.push_back(mlua::Value::String(lua.create_string(&request.name)?));
-    call.extend(wrap::decode(lua, args)?);
+    call.extend(wrap::decode(lua, &request.args)?);
     svc.start(run_main, Ctx::new(CtxKind::Main), call);
     Ok(())
 }
