@@ -19,24 +19,15 @@ use crate::lua_api::args::Args;
 use crate::service::{self, WaitKind};
 use mlua::{Function, IntoLuaMulti, Lua, MultiValue, Result, Table, Value};
 
-/// The Lua half: `connect` must yield the session its Rust half returns.
-const WRAPPERS: &str = r#"
-local connect = ...
-local yield = coroutine.yield
-local function suspend(session, ...)
-  if session then return yield(session) end
-  return ...
-end
-return function(host, port) return suspend(connect(host, port)) end
-"#;
-
 #[cfg_attr(feature = "module", mlua::lua_module(name = "skynet_cluster"))]
 pub fn create(lua: &Lua) -> Result<Table> {
     let t = lua.create_table()?;
     t.set("listen", lua.create_function(|lua, args: MultiValue| listen(lua, Args::with_lua(lua, "listen", args)))?)?;
     let raw_connect = lua.create_function(|lua, args: MultiValue| connect(lua, Args::with_lua(lua, "connect", args)))?;
-    let connect: Function = lua.load(WRAPPERS).set_name("=skynet.cluster").call(raw_connect)?;
-    t.set("connect", connect)?;
+    // `connect` blocks: its Lua half yields the session the Rust half returns.
+    let suspend: Function = service::of(lua)?.prelude_table()?.get("suspend")?;
+    let connect = lua.load("local suspend, connect = ...\nreturn function(host, port) return suspend(connect(host, port)) end");
+    t.set("connect", connect.set_name("=skynet.cluster").call::<Function>((suspend, raw_connect))?)?;
     t.set("links", lua.create_function(|_, ()| Ok(cluster::cluster().link_count()))?)?;
     Ok(t)
 }

@@ -66,12 +66,12 @@ pub fn plain_error_objects(lua: &Lua, error_message: &Function) -> Result<()> {
     }
 }
 
-/// `core.error_message(e)`: the plain message of an error object raised by
-/// Rust code; any other value is returned as it is.
+/// `core.error_message(e)`: the plain message (with the caller's position)
+/// of an error object raised by Rust code; any other value is returned as it is.
 pub fn error_message(lua: &Lua, e: mlua::Value) -> Result<mlua::Value> {
     match e {
         mlua::Value::Error(e) => {
-            Ok(mlua::Value::String(lua.create_string(crate::service::scheduler::error_message(&e))?))
+            Ok(mlua::Value::String(lua.create_string(crate::service::scheduler::raised_message(&e))?))
         }
         other => Ok(other),
     }

@@ -34,6 +34,8 @@ pub fn install(lua: &Lua) -> Result<Table> {
     install_data_helpers(lua)?;
     let core = lua.create_table()?;
     core.set("error_message", lua.create_function(globals::error_message)?)?;
+    core.set("block", lua.create_function(|lua, session: u32| crate::service::of(lua)?.block(session))?)?;
+    core.set("stock", stock_functions(lua)?)?;
     let main = crate::service::of(lua)?.is_main;
     os::install(lua, &core)?;
     rpc::install(lua, &core)?;
@@ -62,6 +64,25 @@ pub fn install(lua: &Lua) -> Result<Table> {
     let loaded: Table = lua.globals().get::<Table>("package")?.get("loaded")?;
     loaded.set("skynet", &module)?;
     Ok(module)
+}
+
+/// The stock functions the prelude wraps, as they were before the first
+/// install in this state (busted, for one, installs us again per spec file).
+fn stock_functions(lua: &Lua) -> Result<Table> {
+    const KEY: &str = "skynet.stock";
+    if let Some(stock) = lua.named_registry_value::<Option<Table>>(KEY)? {
+        return Ok(stock);
+    }
+    let globals = lua.globals();
+    let coroutine: Table = globals.get("coroutine")?;
+    let stock = lua.create_table()?;
+    stock.set("pcall", globals.get::<mlua::Value>("pcall")?)?;
+    stock.set("xpcall", globals.get::<mlua::Value>("xpcall")?)?;
+    for name in ["create", "resume", "yield", "close", "isyieldable"] {
+        stock.set(name, coroutine.get::<mlua::Value>(name)?)?;
+    }
+    lua.set_named_registry_value(KEY, &stock)?;
+    Ok(stock)
 }
 
 /// `prelude.lua`, compiled once per process: loading bytecode costs a

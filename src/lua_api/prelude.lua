@@ -1,33 +1,93 @@
 -- The Lua half of skynet's API, run once in every new state.
 --
 -- A Rust function cannot yield, so every blocking function is a small Lua
--- wrapper: its Rust half starts the operation and returns a session number,
--- which the wrapper yields to the scheduler (service/mod.rs, rule 3). When
--- the Rust half could answer at once (or blocked the main thread until the
--- answer came) it returns nil followed by the results instead.
+-- wrapper: its Rust half starts the operation and returns a session number
+-- to wait on (see `Service::suspend` in service/scheduler.rs), which the
+-- wrapper hands to `suspend` below. When the Rust half could answer at once
+-- it returns nil followed by the results instead.
 local core = ...
-local yield, select, type, error, tostring = coroutine.yield, select, type, error, tostring
+local select, type, error, tostring, setmetatable = select, type, error, tostring, setmetatable
 local concat, unpack = table.concat, table.unpack
+local stock = core.stock
+local co_create, co_resume, co_yield, co_close = stock.create, stock.resume, stock.yield, stock.close
+local isyieldable = stock.isyieldable
+local block = core.block
 
+-- Marks the yields that carry a wait, so that a user's coroutine.resume
+-- can tell them from the user's own yields.
+local WAIT = setmetatable({}, { __name = "skynet.wait" })
+
+-- Waits for `session`: yields it up to the scheduler (through any user
+-- coroutines in between, see coroutine.resume below) or, where nothing can
+-- yield (the main script's own thread), runs the loop here until it ends.
 local function suspend(session, ...)
-  if session then return yield(session) end
-  return ...
+  if not session then return ... end
+  if isyieldable() then return co_yield(WAIT, session) end
+  return block(session)
 end
 
--- Errors raised by our Rust functions are error objects (userdata) that
--- carry a traceback; pcall hands back their plain message, as stock C
--- libraries would give it.
-local stock_pcall = pcall
+-- Errors raised by our Rust functions are error objects (userdata); every
+-- place user code can catch an error hands back their message as a plain
+-- string with the caller's position, as a C library would raise it.
 local error_message = core.error_message
 local function plain(ok, ...)
   if ok then return ok, ... end
   return ok, error_message((...))
 end
 
+local stock_pcall, stock_xpcall = stock.pcall, stock.xpcall
 local rpc_call = core.rpc_call
 function pcall(f, ...)
   if type(f) ~= "string" then return plain(stock_pcall(f, ...)) end
   return suspend(rpc_call(f, ...))
+end
+
+function xpcall(f, handler, ...)
+  if type(handler) ~= "function" then return stock_xpcall(f, handler, ...) end
+  return stock_xpcall(f, function(e) return handler(error_message(e)) end, ...)
+end
+
+-- User coroutines: a wait inside one passes through its resume to the
+-- scheduler and comes back; `resume` returns only when the coroutine yields
+-- by itself or ends. A coroutine waiting so cannot be resumed by anyone else.
+local waiting = setmetatable({}, { __mode = "k" })
+local resume_with
+
+local function pass(co, ok, first, ...)
+  if not ok then return false, error_message(first) end
+  if first ~= WAIT then return true, first, ... end
+  waiting[co] = true
+  return resume_with(co, suspend(...))
+end
+
+resume_with = function(co, ...)
+  waiting[co] = nil
+  return pass(co, co_resume(co, ...))
+end
+
+function coroutine.resume(co, ...)
+  if waiting[co] then return false, "cannot resume non-suspended coroutine" end
+  return pass(co, co_resume(co, ...))
+end
+
+local resume = coroutine.resume
+local function unwrap(co, ok, ...)
+  if ok then return ... end
+  co_close(co)
+  error((...), 2)
+end
+
+function coroutine.wrap(f)
+  if type(f) ~= "function" then
+    error("bad argument #1 to 'wrap' (function expected, got " .. (f == nil and "no value" or type(f)) .. ")", 2)
+  end
+  local co = co_create(f)
+  return function(...) return unwrap(co, resume(co, ...)) end
+end
+
+function coroutine.close(co)
+  waiting[co] = nil
+  return plain(co_close(co))
 end
 
 local wait = core.wait
@@ -101,4 +161,4 @@ local function run_main(chunk, name, ...)
   return main(...)
 end
 
-return { new_job = new_job, run_main = run_main }
+return { new_job = new_job, run_main = run_main, suspend = suspend }

@@ -91,6 +91,32 @@ pub fn error_message(e: &mlua::Error) -> String {
     }
 }
 
+/// The message of an error raised by a Rust function as user code sees it:
+/// the position of the Lua code that called the function, then the message
+/// (what stock `luaL_error` gives; nothing when the caller was not Lua code,
+/// or when the message already starts with a position, being an error of
+/// Lua code that passed through Rust).
+pub fn raised_message(e: &mlua::Error) -> String {
+    let message = error_message(e);
+    let mlua::Error::CallbackError { traceback, .. } = e else { return message };
+    // The first frame is the Rust function itself, the second its caller.
+    let caller = traceback.lines().nth(2).and_then(|frame| frame.trim_start().split(": in ").next());
+    match caller {
+        Some(place) if !place.starts_with("[C]") && !starts_with_position(&message) => {
+            format!("{place}: {message}")
+        }
+        _ => message,
+    }
+}
+
+/// Whether `message` starts like `file.lua:12: ...`.
+fn starts_with_position(message: &str) -> bool {
+    let Some((head, _)) = message.split_once(": ") else { return false };
+    head.rsplit_once(':').is_some_and(|(source, line)| {
+        !source.is_empty() && !line.is_empty() && line.bytes().all(|b| b.is_ascii_digit())
+    })
+}
+
 impl Service {
     /// Handles one message addressed to this service.
     pub fn handle(self: &Rc<Self>, msg: Message) {
@@ -214,46 +240,35 @@ impl Service {
         }
     }
 
-    /// The coroutine now running, if we resumed it (rule 3).
-    fn running_is_current(&self) -> bool {
-        match &*self.running.borrow() {
-            Some((co, _)) => co.to_pointer() == self.lua.current_thread().to_pointer(),
-            None => false,
-        }
-    }
-
-    /// The context of the coroutine running now.
+    /// The context of the event running now.
     pub fn with_ctx<R>(&self, f: impl FnOnce(&mut super::Ctx) -> R) -> Option<R> {
-        if !self.running_is_current() {
-            return None;
-        }
         self.running.borrow_mut().as_mut().map(|(_, ctx)| f(ctx))
     }
 
-    /// Waits for `session` (rule 3). In a coroutine we run: parks it and
-    /// returns `session`, which the Lua side yields. On the main service's
-    /// thread: runs the loop until the wake-up and returns `nil, values...`.
-    pub fn suspend(
-        self: &Rc<Self>,
-        session: Session,
-        kind: WaitKind,
-        deadline: Option<Instant>,
-    ) -> mlua::Result<MultiValue> {
-        if self.running_is_current() {
-            self.parked.set(Some((session, kind, deadline)));
-            return session.into_lua_multi(&self.lua);
-        }
-        if !self.is_main {
-            return Err(mlua::Error::runtime(
-                "blocking call outside a service coroutine (use os.coroutine or os.post instead of coroutine.wrap)",
-            ));
+    /// Waits for `session` (rule 3): records the wait and returns `session`.
+    /// The Lua half (`suspend` in prelude.lua) yields it up to the scheduler,
+    /// through whatever coroutines of the user's lie in between, whose
+    /// `coroutine.resume` passes it on; [`resume`](Self::resume) then parks
+    /// the scheduled coroutine. Where nothing can yield (the main script's
+    /// own thread) the Lua half calls [`block`](Self::block) instead.
+    pub fn suspend(&self, session: Session, kind: WaitKind, deadline: Option<Instant>) -> mlua::Result<MultiValue> {
+        self.parked.set(Some((session, kind, deadline)));
+        session.into_lua_multi(&self.lua)
+    }
+
+    /// `core.block(session)`: the wait just recorded by [`suspend`](Self::suspend)
+    /// is waited for right here, by running this thread's loop until it
+    /// ends; returns the values it ended with. Only the main script's own
+    /// thread may do this: in a service, nothing that cannot yield may block.
+    pub fn block(self: &Rc<Self>, session: Session) -> mlua::Result<MultiValue> {
+        let Some((parked, kind, deadline)) = self.parked.take() else {
+            return Err(mlua::Error::runtime("skynet: nothing to wait for"));
+        };
+        if parked != session || !self.is_main {
+            return Err(mlua::Error::runtime("attempt to yield across a C-call boundary"));
         }
         self.core.wait(session, Waiter { co: None, ctx: Ctx::new(CtxKind::Event), kind }, deadline);
-        let values = self.block_on()?;
-        let mut out = MultiValue::with_capacity(values.len() + 1);
-        out.push_back(Value::Nil);
-        out.extend(values);
-        Ok(out)
+        self.block_on()
     }
 
     /// Runs the main thread's worker loop until the blocked wait ends.
@@ -499,6 +514,20 @@ mod tests {
         assert!(runtime::get().stopping.load(std::sync::atomic::Ordering::SeqCst));
         assert!(runtime::get().registry.ids().is_empty(), "every service ended");
         std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn raised_messages_carry_the_position_of_the_lua_caller() {
+        let callback = |traceback: &str, message: &str| mlua::Error::CallbackError {
+            traceback: traceback.into(),
+            cause: std::sync::Arc::new(mlua::Error::RuntimeError(message.into())),
+        };
+        let from_lua = callback("stack traceback:\n\t[C]: in field 'decode'\n\tspec/a.lua:12: in main chunk\n\t[C]: in ?", "bad argument #1");
+        assert_eq!(raised_message(&from_lua), "spec/a.lua:12: bad argument #1");
+        let from_c = callback("stack traceback:\n\t[C]: in field 'decode'\n\t[C]: in function 'pcall'", "bad argument #1");
+        assert_eq!(raised_message(&from_c), "bad argument #1");
+        let passed_through = callback("stack traceback:\n\t[C]: in ?\n\tb.lua:3: in function 'f'", "x.lua:1: boom");
+        assert_eq!(raised_message(&passed_through), "x.lua:1: boom");
     }
 
     #[test]
