@@ -1,14 +1,10 @@
 -- The Lua half of io.socket and io.server objects (see lua_api/io.rs).
 --
--- Blocking methods are wrappers that yield the session their Rust half
--- returns, as in prelude.lua; the others are the Rust functions themselves.
+-- Blocking methods are wrappers that hand the session their Rust half
+-- returns to the prelude's `suspend`; the others are the Rust functions
+-- themselves.
 local core = ...
-local yield = coroutine.yield
-
-local function suspend(session, ...)
-  if session then return yield(session) end
-  return ...
-end
+local suspend = core.suspend
 
 local connect, read, write, send = core.connect, core.read, core.write, core.send
 

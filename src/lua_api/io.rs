@@ -433,6 +433,7 @@ fn install_sockets(lua: &Lua, io: &Table) -> Result<()> {
     core.set("server_endpoint", lua.create_function(server_endpoint)?)?;
     core.set("server_id", lua.create_function(server_id)?)?;
     core.set("server_close", lua.create_function(server_close)?)?;
+    core.set("suspend", crate::service::of(lua)?.prelude_table()?.get::<mlua::Function>("suspend")?)?;
     let methods: Table = lua.load(include_str!("io.lua")).set_name("=skynet.io").call(core)?;
     lua.set_named_registry_value(SOCKET_METHODS, methods.get::<Table>("socket")?)?;
     lua.set_named_registry_value(SERVER_METHODS, methods.get::<Table>("server")?)?;

@@ -40,17 +40,17 @@ pub fn install(lua: &Lua) -> Result<Table> {
     os::install(lua, &core)?;
     rpc::install(lua, &core)?;
     globals::install(lua)?;
-    if lua.globals().raw_get::<Option<Table>>("io")?.is_some() {
-        io::install(lua)?; // the main state: `io` is there already
-    }
     let prelude: Table = lua.load(prelude_bytecode(lua)?).set_name("=skynet.prelude").call(&core)?;
     if main {
-        // Services log and answer errors as plain text themselves; the
-        // user's script is where raised error objects are seen and printed.
+        // Code that kept the stock pcall sees raised error objects; in the
+        // user's script, make them read as their message too.
         globals::plain_error_objects(lua, &core.get("error_message")?)?;
     }
     let key = lua.create_registry_value(prelude)?;
     crate::service::of(lua)?.prelude.replace(Some(key));
+    if lua.globals().raw_get::<Option<Table>>("io")?.is_some() {
+        io::install(lua)?; // the main state: `io` is there already (it needs the prelude's `suspend`)
+    }
     // One module table per state, even when busted makes us install twice.
     let module = match lua.named_registry_value::<Option<Table>>("skynet.module")? {
         Some(module) => module,
