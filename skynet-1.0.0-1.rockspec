@@ -1,6 +1,7 @@
 -- The skynet rock: an actor runtime for Lua 5.4, written in Rust.
 -- Builds with cargo (no other rock needed) and installs the C module,
--- the Lua services (launcher, cluster, broker) and the `skynet` launcher.
+-- the Lua services (launcher, cluster, broker), the `skynet` launcher and
+-- the editor annotations (types/, see README "Editor support").
 package = "skynet"
 version = "1.0.0-1"
 source = {
@@ -35,4 +36,10 @@ build = {
          skynet = "bin/skynet",
       },
    },
+   -- Copied into the rock's own directory (`luarocks show --rock-dir skynet`):
+   -- types/ holds the LuaLS annotation files, kept outside the module path so
+   -- that no `require` can run these stubs over the real functions; docs/ is
+   -- what `luarocks doc skynet` shows (naming any directory here replaces
+   -- luarocks' default copy of the README).
+   copy_directories = { "docs", "types" },
 }
