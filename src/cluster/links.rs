@@ -324,6 +324,14 @@ mod tests {
         out
     }
 
+    /// A cluster with one open link, and what is written on that link.
+    fn one_link() -> (Cluster, Names, Arc<Link>, mpsc::UnboundedReceiver<Vec<u8>>) {
+        let c = Cluster::default();
+        let (tx, rx) = mpsc::unbounded_channel();
+        let link = c.open(tx).unwrap();
+        (c, Names::default(), link, rx)
+    }
+
     fn call(to: ServiceId, from: ServiceId, session: Session, name: &str, payload: &[u8]) -> Message {
         Message { to, from, session, kind: Kind::Call(Arc::from(name)), payload: payload.to_vec() }
     }
@@ -399,10 +407,7 @@ mod tests {
 
     #[test]
     fn calls_are_framed_tracked_and_failed_on_close() {
-        let c = Cluster::default();
-        let names = Names::default();
-        let (tx, mut rx) = mpsc::unbounded_channel();
-        let link = c.open(tx).unwrap();
+        let (c, names, link, mut rx) = one_link();
         let to = remote_id(7, link.id);
         assert!(c.route(call(to, 3, 11, "echo", b"\x01")).is_ok());
         assert!(c.route(call(to, 3, 0, "echo", b"\x02")).is_ok());
@@ -422,10 +427,7 @@ mod tests {
 
     #[test]
     fn responses_reach_only_pending_callers() {
-        let c = Cluster::default();
-        let names = Names::default();
-        let (tx, mut rx) = mpsc::unbounded_channel();
-        let link = c.open(tx).unwrap();
+        let (c, names, link, mut rx) = one_link();
         assert!(c.route(call(remote_id(7, link.id), 3, 11, "echo", b"")).is_ok());
         frames(&mut rx);
         let answer = frame::response(b"\xc3\x05", 3, 1, 11);

@@ -6,15 +6,23 @@
 //! else about them, so this layer needs no Lua and no service type.
 
 use crate::runtime::message::{Message, ServiceId};
+use crate::runtime::registry::ServiceInfo;
 use std::any::Any;
 use std::rc::Rc;
 use std::time::Instant;
 
 pub trait Actor {
-    fn id(&self) -> ServiceId;
+    /// Its id and name, as registered.
+    fn info(&self) -> &ServiceInfo;
+
+    fn id(&self) -> ServiceId {
+        self.info().id
+    }
 
     /// `name:id`, for log lines.
-    fn label(&self) -> String;
+    fn label(&self) -> String {
+        format!("{}:{}", self.info().name, self.info().id)
+    }
 
     /// Handles one message addressed to this actor, in its worker's turn.
     fn handle(self: Rc<Self>, msg: Message);

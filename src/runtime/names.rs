@@ -129,6 +129,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_observer_hears_public_names() {
+        let n = Names::default();
+        n.publish("before", 1, true); // no observer yet: nobody to tell
+        let heard = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let log = heard.clone();
+        n.observe_public(Box::new(move |name, id, bound| log.lock().unwrap().push((name.to_owned(), id, bound))));
+        n.publish("a", 5, true);
+        n.publish("a", 5, false);
+        assert_eq!(*heard.lock().unwrap(), vec![("a".to_owned(), 5, true), ("a".to_owned(), 5, false)]);
+    }
+
+    #[test]
     fn add_remove_sorted() {
         let n = Names::default();
         assert!(n.add("a", 5));

@@ -399,11 +399,8 @@ mod tests {
     }
 
     impl Actor for Probe {
-        fn id(&self) -> ServiceId {
-            self.core.id
-        }
-        fn label(&self) -> String {
-            self.core.label()
+        fn info(&self) -> &ServiceInfo {
+            &self.core.info
         }
         fn handle(self: Rc<Self>, msg: Message) {
             if self.core.ended() {
@@ -595,6 +592,20 @@ mod tests {
         });
         assert!(matches!(next(&sleeper_rx), Seen::Answer(..)));
         assert!(started.elapsed() >= Duration::from_millis(20));
+    }
+
+    #[test]
+    fn a_call_to_a_remote_id_with_no_route_is_answered_disconnected() {
+        let (caller, caller_rx) = start_probe(&[]);
+        on_probe(caller, |p| {
+            let session = p.core.new_session();
+            let remote = MAX_ID + 1;
+            let msg = Message { to: remote, from: p.core.id, session, kind: Kind::Call("far".into()), payload: Vec::new() };
+            p.core.wait(session, (), Some(p.core.call_deadline()));
+            p.core.send(msg);
+        });
+        let Seen::Answer(_, payload) = next(&caller_rx) else { panic!("an answer") };
+        assert_eq!(payload, failure_payload("disconnected"));
     }
 
     #[test]

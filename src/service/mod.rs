@@ -219,12 +219,8 @@ impl Service {
 }
 
 impl Actor for Service {
-    fn id(&self) -> ServiceId {
-        self.core.id
-    }
-
-    fn label(&self) -> String {
-        self.core.label()
+    fn info(&self) -> &ServiceInfo {
+        &self.core.info
     }
 
     fn handle(self: Rc<Self>, msg: Message) {
