@@ -119,7 +119,7 @@ fn job_close(lua: &Lua, a: Args) -> Result<MultiValue> {
 
 fn post(lua: &Lua, a: Args) -> Result<MultiValue> {
     let func = a.function(1)?;
-    service::of(lua)?.post(func, a.rest(2));
+    service::of(lua)?.post(func, a.rest(2))?;
     Ok(MultiValue::new())
 }
 

@@ -14,6 +14,7 @@
 //! * [`message`]: what travels between services.
 //! * [`mailbox`]: a worker's inbox (lock-free queue + wake only when idle).
 //! * [`registry`]: service ids -> worker, names and life states.
+//! * [`backlog`]: what waits in each service's queue; senders waiting for room.
 //! * [`names`]: rpc names -> handler ids, with per-service lookup caches.
 //! * [`timer`]: a worker's timer heap.
 //! * [`worker`]: the loop that drives one thread's services.
@@ -23,6 +24,7 @@
 //! Mailbox index `N` (after the N workers) belongs to the main thread.
 
 pub mod actor;
+pub mod backlog;
 pub mod mailbox;
 pub mod main_loop;
 pub mod message;
@@ -164,6 +166,7 @@ impl Runtime {
         }
         match self.registry.worker_of(msg.to) {
             Some(w) => {
+                self.registry.backlog.queued(msg.to, msg.payload.len());
                 worker::push_local_if_current(w, msg, |msg| self.mailboxes[w].push(msg));
             }
             None => self.undeliverable(msg),
@@ -192,8 +195,18 @@ impl Runtime {
     pub fn request_exit(&self, code: i32) {
         *self.exit_code.lock().unwrap_or_else(|e| e.into_inner()) = Some(code);
         for id in self.registry.ids() {
-            self.send(Message::signal(id, 0, Kind::Stop));
+            self.stop_service(id, 0, 0);
         }
+    }
+
+    /// Asks service `id` to stop (its queued calls are discarded, see
+    /// `ServiceInfo::request_stop`); `session` of `from` is answered once it
+    /// has ended (0: no answer wanted).
+    pub fn stop_service(&self, id: message::ServiceId, from: message::ServiceId, session: message::Session) {
+        if let Some(info) = self.registry.info(id) {
+            info.request_stop();
+        }
+        self.send(Message { to: id, from, session, kind: Kind::Stop, payload: Vec::new() });
     }
 
     pub fn requested_exit(&self) -> Option<i32> {

@@ -6,7 +6,6 @@
 //! shared library: [`stop`] puts the previous handlers back before the
 //! library can be unloaded, and wakes the thread so that it can be joined.
 
-use crate::runtime::message::{Kind, Message};
 use crate::runtime::{self, Runtime};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicI32, Ordering};
@@ -61,7 +60,7 @@ pub fn start(rt: &Runtime) {
             if received == 1 {
                 let rt = runtime::get();
                 let main = rt.main_service.load(Ordering::Relaxed).max(main_id);
-                rt.send(Message::signal(main, 0, Kind::Stop));
+                rt.stop_service(main, 0, 0);
             } else {
                 // SAFETY: ending the process on the user's second request.
                 unsafe { libc::_exit(128 + byte as i32) };

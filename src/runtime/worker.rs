@@ -181,6 +181,7 @@ impl Worker {
 
     /// Queues `msg` for a service of this worker.
     pub fn push_local(&self, msg: Message) {
+        runtime::get().registry.backlog.queued(msg.to, msg.payload.len());
         self.local.borrow_mut().push_back(msg);
     }
 
@@ -239,6 +240,11 @@ impl Worker {
     }
 
     fn dispatch(self: &Rc<Self>, rt: &Runtime, msg: Message) {
+        if msg.to != 0 {
+            for (sender, session) in rt.registry.backlog.taken(msg.to, msg.payload.len()) {
+                rt.send(Message::signal(sender, session, Kind::Wake));
+            }
+        }
         match msg.kind {
             Kind::Shutdown => self.begin_shutdown(),
             Kind::Spawn(create) => create(self),

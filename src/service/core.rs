@@ -39,6 +39,21 @@ pub fn default_call_timeout() -> Duration {
 /// The payload of a `true` status with no values.
 pub const OK_PAYLOAD: [u8; 1] = [0xc3];
 
+/// A call sent: the session its answer will come on, and the callee.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sent {
+    pub session: Session,
+    pub to: ServiceId,
+}
+
+/// A one-way message sent: to how many handlers, and one of them whose
+/// queue is over its high-water mark, if any (see [`Core::room_in`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Delivered {
+    pub count: usize,
+    pub crowded: Option<ServiceId>,
+}
+
 struct Wait<W> {
     what: W,
     /// For calls: when to give up with `"timeout"`.
@@ -163,6 +178,19 @@ impl<W> Core<W> {
         true
     }
 
+    /// A call that arrived after this service was asked to stop: answered
+    /// `"cancel"` (a one-way message is dropped) without being handled.
+    /// True if `session` of `caller` was so discarded.
+    pub fn discard_if_stopping(&self, caller: ServiceId, session: Session) -> bool {
+        if !self.info.stop_requested() {
+            return false;
+        }
+        if session != 0 {
+            self.send(Message::reply(caller, self.id, session, failure_payload(&Error::Cancel.to_string())));
+        }
+        true
+    }
+
     /// Whether a call from `from` may reach our handler of `name`: remote
     /// callers only reach public names.
     pub fn reachable(&self, name: &str, from: ServiceId) -> bool {
@@ -177,20 +205,20 @@ impl<W> Core<W> {
     /// Sends a call of `name` with `args` to the next handler in rotation.
     /// The answer comes as a `Reply` for the returned session; wait for it
     /// with [`wait`](Self::wait) and [`call_deadline`](Self::call_deadline).
-    pub fn call(&self, name: &str, args: Vec<u8>) -> Result<Session, Error> {
+    pub fn call(&self, name: &str, args: Vec<u8>) -> Result<Sent, Error> {
         let picked = self.names.borrow_mut().pick(&runtime::get().names, name);
         let Some((to, shared_name)) = picked else { return Err(Error::NotFound(name.to_owned())) };
         let session = self.new_session();
         self.send(Message { to, from: self.id, session, kind: Kind::Call(shared_name), payload: args });
-        Ok(session)
+        Ok(Sent { session, to })
     }
 
     /// One-way `name` with `args` to the handlers picked as `rpc.deliver`
     /// says: `receiver` (an id) if not 0, else all when `mask` is 0, else
     /// the one at `mask` modulo the count. Returns how many got it.
-    pub fn deliver(&self, name: &str, mask: i64, receiver: i64, args: Vec<u8>) -> usize {
+    pub fn deliver(&self, name: &str, mask: i64, receiver: i64, args: Vec<u8>) -> Delivered {
         let group = self.names.borrow_mut().group(&runtime::get().names, name);
-        let Some(group) = group else { return 0 };
+        let Some(group) = group else { return Delivered { count: 0, crowded: None } };
         let targets: Vec<ServiceId> = if receiver != 0 {
             group.ids.iter().copied().filter(|&id| i64::from(id) == receiver).collect()
         } else if mask == 0 {
@@ -202,7 +230,20 @@ impl<W> Core<W> {
             let kind = Kind::Call(group.name.clone());
             self.send(Message { to, from: self.id, session: 0, kind, payload: args.clone() });
         }
-        targets.len()
+        let backlog = &runtime::get().registry.backlog;
+        Delivered { count: targets.len(), crowded: targets.iter().copied().find(|&to| backlog.over_mark(to)) }
+    }
+
+    /// After a send to `to`: if `to`'s queue is over its high-water mark,
+    /// the session of a wait for room, ended when the queue is back under
+    /// half the mark (rule 3: wait for it like any other session).
+    pub fn room_in(&self, to: ServiceId) -> Option<Session> {
+        let backlog = &runtime::get().registry.backlog;
+        if !backlog.over_mark(to) {
+            return None;
+        }
+        let session = self.new_session();
+        backlog.wait_for_room(to, self.id, session).then_some(session)
     }
 
     /// Arranges the wake-up of a sleep and returns its session: after `ms`
@@ -315,7 +356,7 @@ impl<W> Core<W> {
     /// values) once the child has ended.
     pub fn stop_job(&self, id: ServiceId) -> Session {
         let session = self.new_session();
-        self.send(Message { to: id, from: self.id, session, kind: Kind::Stop, payload: Vec::new() });
+        runtime::get().stop_service(id, self.id, session);
         session
     }
 
@@ -325,6 +366,7 @@ impl<W> Core<W> {
         if self.stopped.replace(true) {
             return false;
         }
+        self.info.request_stop();
         let sessions: Vec<Session> = self.waits.borrow().keys().copied().collect();
         for session in sessions {
             self.send_self(session, failure_payload(&Error::Cancel.to_string()));
@@ -355,7 +397,7 @@ impl<W> Core<W> {
             self.send(Message::reply(caller, self.id, session, cancel.clone()));
         }
         for child in self.jobs.borrow().keys() {
-            self.send(Message::signal(*child, 0, Kind::Stop));
+            rt.stop_service(*child, 0, 0);
         }
         for (from, session) in self.close_waiters.borrow_mut().drain(..) {
             self.send(Message::reply(from, self.id, session, Vec::new()));
@@ -488,7 +530,7 @@ mod tests {
         let (sender, _) = start_probe(&[]);
         on_probe(sender, |p| {
             for i in 0..200u8 {
-                assert_eq!(p.core.deliver("order.sink", 0, 0, vec![i]), 1);
+                assert_eq!(p.core.deliver("order.sink", 0, 0, vec![i]).count, 1);
             }
         });
         for i in 0..200u8 {
@@ -502,7 +544,7 @@ mod tests {
         let (caller, caller_rx) = start_probe(&[]);
         let (tx, rx) = mpsc::channel();
         on_probe(caller, move |p| {
-            let session = p.core.call("echo", vec![0xa1, b'x']).expect("echo is served");
+            let session = p.core.call("echo", vec![0xa1, b'x']).expect("echo is served").session;
             p.core.wait(session, (), Some(p.core.call_deadline()));
             tx.send(session).unwrap();
         });
@@ -514,7 +556,7 @@ mod tests {
     fn a_call_of_an_unserved_name_fails_at_once() {
         let (caller, _) = start_probe(&[]);
         let (tx, rx) = mpsc::channel();
-        on_probe(caller, move |p| tx.send(p.core.call("nobody.serves.this", Vec::new())).unwrap());
+        on_probe(caller, move |p| tx.send(p.core.call("nobody.serves.this", Vec::new()).map(|sent| sent.session)).unwrap());
         let result = rx.recv_timeout(Duration::from_secs(5)).unwrap();
         assert_eq!(result, Err(Error::NotFound("nobody.serves.this".into())));
     }
@@ -526,7 +568,7 @@ mod tests {
         let started = Instant::now();
         on_probe(caller, |p| {
             p.core.set_call_timeout(Duration::from_millis(30));
-            let session = p.core.call("timeout.hold", Vec::new()).unwrap();
+            let session = p.core.call("timeout.hold", Vec::new()).unwrap().session;
             p.core.wait(session, (), Some(p.core.call_deadline()));
         });
         assert!(matches!(next(&holder_rx), Seen::Got(..)));
@@ -561,7 +603,7 @@ mod tests {
         let (holder, holder_rx) = start_probe(&["pending.hold"]);
         let (caller, caller_rx) = start_probe(&[]);
         on_probe(caller, |p| {
-            let session = p.core.call("pending.hold", Vec::new()).unwrap();
+            let session = p.core.call("pending.hold", Vec::new()).unwrap().session;
             p.core.wait(session, (), Some(p.core.call_deadline()));
         });
         assert!(matches!(next(&holder_rx), Seen::Got(..)));
