@@ -383,9 +383,14 @@ impl Service {
 
     /// `os.post(func, ...)`: run later, in FIFO order.
     pub fn post(&self, func: Function, args: MultiValue) -> mlua::Result<()> {
-        let mut call = args;
-        call.push_front(Value::Function(func));
-        let key = self.kept.put(self.lua.create_sequence_from(call)?)?;
+        // `{func, args..., n = #args}`: the count keeps trailing nils.
+        let call = self.lua.create_table_with_capacity(args.len() + 1, 1)?;
+        call.raw_set("n", args.len())?;
+        call.raw_set(1, func)?;
+        for (i, arg) in args.into_iter().enumerate() {
+            call.raw_set(i + 2, arg)?;
+        }
+        let key = self.kept.put(call)?;
         let first = self.posted.borrow().is_empty();
         self.posted.borrow_mut().push_back(key);
         if first {
@@ -398,12 +403,10 @@ impl Service {
         let batch: Vec<i64> = self.posted.borrow_mut().drain(..).collect();
         for key in batch {
             self.count_event();
-            let call: mlua::Result<(Function, MultiValue)> = self.kept.take::<mlua::Table>(key).and_then(|t| {
-                let mut values: MultiValue = t.sequence_values::<Value>().collect::<mlua::Result<_>>()?;
-                match values.pop_front() {
-                    Some(Value::Function(f)) => Ok((f, values)),
-                    _ => Err(mlua::Error::runtime("skynet: a posted function went missing")),
-                }
+            let call = self.kept.take::<mlua::Table>(key).and_then(|t| {
+                let n: usize = t.raw_get("n")?;
+                let args = (2..n + 2).map(|i| t.raw_get::<Value>(i)).collect::<mlua::Result<MultiValue>>()?;
+                Ok((t.raw_get::<Function>(1)?, args))
             });
             match call {
                 Ok((func, args)) => self.start(func, Ctx::new(CtxKind::Event), args),
