@@ -21,6 +21,7 @@
 //!
 //! Mailbox index `N` (after the N workers) belongs to the main thread.
 
+pub mod linger;
 pub mod mailbox;
 pub mod main_loop;
 pub mod message;
