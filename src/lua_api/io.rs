@@ -31,46 +31,42 @@ use std::rc::Rc;
 const SOCKET_METHODS: &str = "skynet.io.socket";
 const SERVER_METHODS: &str = "skynet.io.server";
 
-/// The Lua object's hold on a socket: dropping it (GC) closes the socket.
-pub struct Handle(pub Rc<Shared>);
+/// A Lua object's hold on a socket or server: the object closes it when
+/// collected, takes its methods from registry table `$methods` (filled
+/// from `io.lua`) and reads as `"<name>: <id>"`.
+macro_rules! hold {
+    ($(#[$doc:meta])* $hold:ident($inner:ty), $methods:expr, $name:literal) => {
+        $(#[$doc])*
+        pub struct $hold(pub Rc<$inner>);
 
-impl Drop for Handle {
-    fn drop(&mut self) {
-        self.0.close();
-    }
+        impl Drop for $hold {
+            fn drop(&mut self) {
+                self.0.close();
+            }
+        }
+
+        impl UserData for $hold {
+            fn add_fields<F: UserDataFields<Self>>(fields: &mut F) {
+                fields.add_meta_field_with("__index", |lua| lua.named_registry_value::<Table>($methods));
+                fields.add_meta_field("__name", $name);
+            }
+
+            fn add_methods<M: UserDataMethods<Self>>(methods: &mut M) {
+                methods.add_meta_method(MetaMethod::ToString, |_, h, ()| Ok(format!(concat!($name, ": {}"), h.0.id)));
+            }
+        }
+    };
 }
 
-/// The Lua object's hold on a server. A listening server is kept alive by
-/// its entry in [`LISTENERS`]; an idle unreachable one just goes away.
-pub struct ServerHandle(pub Rc<Server>);
-
-impl Drop for ServerHandle {
-    fn drop(&mut self) {
-        self.0.close();
-    }
-}
-
-impl UserData for Handle {
-    fn add_fields<F: UserDataFields<Self>>(fields: &mut F) {
-        fields.add_meta_field_with("__index", |lua| lua.named_registry_value::<Table>(SOCKET_METHODS));
-        fields.add_meta_field("__name", "socket");
-    }
-
-    fn add_methods<M: UserDataMethods<Self>>(methods: &mut M) {
-        methods.add_meta_method(MetaMethod::ToString, |_, h, ()| Ok(format!("socket: {}", h.0.id)));
-    }
-}
-
-impl UserData for ServerHandle {
-    fn add_fields<F: UserDataFields<Self>>(fields: &mut F) {
-        fields.add_meta_field_with("__index", |lua| lua.named_registry_value::<Table>(SERVER_METHODS));
-        fields.add_meta_field("__name", "server");
-    }
-
-    fn add_methods<M: UserDataMethods<Self>>(methods: &mut M) {
-        methods.add_meta_method(MetaMethod::ToString, |_, h, ()| Ok(format!("server: {}", h.0.id)));
-    }
-}
+hold!(
+    /// A socket object: dropping it (GC) closes the socket.
+    Handle(Shared), SOCKET_METHODS, "socket"
+);
+hold!(
+    /// A server object. A listening server is kept alive by its entry in
+    /// [`LISTENERS`]; an idle unreachable one just goes away.
+    ServerHandle(Server), SERVER_METHODS, "server"
+);
 
 /// `io.context()` objects.
 pub struct ContextHandle(RefCell<Context>);
@@ -136,14 +132,16 @@ fn now(lua: &Lua, values: impl IntoLuaMulti) -> Result<MultiValue> {
     Ok(v)
 }
 
-/// A port argument: 0..=65535 (0 only where `allow_zero`).
-fn port(p: i64, allow_zero: bool) -> std::result::Result<u16, String> {
-    match u16::try_from(p) {
-        Ok(0) if !allow_zero => Err("invalid port".into()),
-        Ok(p) => Ok(p),
-        Err(_) => Err("invalid port".into()),
-    }
+/// The `host, port` arguments; the port is `None` when out of range (0 is
+/// allowed only where `allow_zero`), which the caller answers with
+/// [`INVALID_PORT`].
+fn host_port(a: &Args, allow_zero: bool) -> Result<(String, Option<u16>)> {
+    let host = a.string(1)?.to_str()?.to_owned();
+    let port = u16::try_from(a.integer(2)?).ok().filter(|&p| p != 0 || allow_zero);
+    Ok((host, port))
 }
+
+const INVALID_PORT: &str = "invalid port";
 
 fn address(lua: &Lua, addr: Option<SocketAddr>, missing: &str) -> Result<MultiValue> {
     match addr {
@@ -159,14 +157,10 @@ fn address(lua: &Lua, addr: Option<SocketAddr>, missing: &str) -> Result<MultiVa
 
 fn connect(lua: &Lua, args: MultiValue) -> Result<MultiValue> {
     let (ud, s, a) = sock(lua, "connect", args)?;
-    let host = a.string(1)?.to_str()?.to_owned();
-    let p = a.integer(2)?;
+    let (host, p) = host_port(&a, false)?;
     let func = a.opt_function(3)?;
     let svc = service::of(lua)?;
-    let p = match port(p, false) {
-        Ok(p) => p,
-        Err(e) => return now(lua, (false, e)),
-    };
+    let Some(p) = p else { return now(lua, (false, INVALID_PORT)) };
     match func {
         Some(func) => {
             let token = socket::next_id();
@@ -312,14 +306,10 @@ fn getheader(lua: &Lua, args: MultiValue) -> Result<Option<String>> {
 
 fn listen(lua: &Lua, args: MultiValue) -> Result<MultiValue> {
     let (ud, server, a) = srv(lua, "listen", args)?;
-    let host = a.string(1)?.to_str()?.to_owned();
-    let p = a.integer(2)?;
+    let (host, p) = host_port(&a, true)?;
     let func = a.function(3)?;
     let svc = service::of(lua)?;
-    let p = match port(p, true) {
-        Ok(p) => p,
-        Err(e) => return (false, e).into_lua_multi(lua),
-    };
+    let Some(p) = p else { return (false, INVALID_PORT).into_lua_multi(lua) };
     match server.listen(&svc, &host, p, events::deliver_peer) {
         Ok(()) => {
             keep(lua, LISTENERS, server.id, func, &ud)?;

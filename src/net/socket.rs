@@ -127,6 +127,15 @@ async fn signalled(rx: &mut watch::Receiver<bool>) {
     let _ = rx.wait_for(|c| *c).await;
 }
 
+/// The result of `op`, or `"closed"` as soon as the socket is closed.
+async fn unless_closed<T>(closed: &mut watch::Receiver<bool>, op: impl Future<Output = Result<T>>) -> Result<T> {
+    tokio::select! {
+        biased;
+        _ = signalled(closed) => Err(Error::Closed),
+        r = op => r,
+    }
+}
+
 impl Shared {
     pub fn new(kind: Kind, owner: ServiceId, tls: Option<Arc<ClientConfig>>) -> Rc<Shared> {
         Rc::new(Shared {
@@ -218,12 +227,7 @@ impl Shared {
         };
         let me = self.clone();
         svc.spawn_task(async move {
-            let mut closed = me.closed.subscribe();
-            let result = tokio::select! {
-                biased;
-                _ = signalled(&mut closed) => Err(Error::Closed),
-                r = stream::connect(&host, port, setup) => r,
-            };
+            let result = unless_closed(&mut me.closed.subscribe(), stream::connect(&host, port, setup)).await;
             let outcome = match result {
                 Ok(opened) if me.phase.get() == Phase::Connecting => {
                     me.open(opened);
@@ -260,12 +264,7 @@ impl Shared {
         let mut reader = self.check_readable()?;
         let me = self.clone();
         svc.spawn_task(async move {
-            let mut closed = me.closed.subscribe();
-            let result = tokio::select! {
-                biased;
-                _ = signalled(&mut closed) => Err(Error::Closed),
-                r = reader.next() => r,
-            };
+            let result = unless_closed(&mut me.closed.subscribe(), reader.next()).await;
             let outcome = match result {
                 Ok(Some(data)) => {
                     if me.phase.get() == Phase::Open {
@@ -306,12 +305,7 @@ impl Shared {
                     _ = signalled(&mut closed) => break Error::Closed,
                     p = me.credits.clone().acquire_owned() => p.ok(),
                 };
-                let result = tokio::select! {
-                    biased;
-                    _ = signalled(&mut closed) => Err(Error::Closed),
-                    r = reader.next() => r,
-                };
-                match result {
+                match unless_closed(&mut closed, reader.next()).await {
                     Ok(Some(data)) => deliver_chunk(me.owner, me.id, Ok(data), permit, on_chunk),
                     Ok(None) => break Error::Eof,
                     Err(e) => break e,

@@ -303,6 +303,12 @@ mod tests {
         tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
     }
 
+    async fn listener() -> (TcpListener, u16) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        (listener, port)
+    }
+
     #[test]
     fn kinds_parse() {
         assert_eq!(Kind::parse(b"wss"), Some(Kind::Wss));
@@ -311,8 +317,7 @@ mod tests {
     }
 
     async fn pair(kind: Kind) -> (Opened, Opened) {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
+        let (listener, port) = listener().await;
         let server = async {
             let (tcp, _) = listener.accept().await.unwrap();
             accept(kind, tcp, None).await.unwrap()
@@ -355,8 +360,7 @@ mod tests {
     #[test]
     fn ws_accept_refuses_a_plain_http_request() {
         rt().block_on(async {
-            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let port = listener.local_addr().unwrap().port();
+            let (listener, port) = listener().await;
             let client = async {
                 let mut c = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
                 c.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").await.unwrap();
@@ -394,8 +398,7 @@ mod tests {
     async fn against_our_ws_server<F: std::future::Future<Output = Vec<u8>>>(
         client: impl FnOnce(u16) -> F,
     ) -> (Result<Option<Vec<u8>>>, Vec<u8>) {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
+        let (listener, port) = listener().await;
         let server = async {
             let (tcp, _) = listener.accept().await.unwrap();
             let mut s = accept(Kind::Ws, tcp, None).await.unwrap();
@@ -457,8 +460,7 @@ mod tests {
     #[test]
     fn our_close_sends_1000() {
         rt().block_on(async {
-            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let port = listener.local_addr().unwrap().port();
+            let (listener, port) = listener().await;
             let server = async {
                 let (tcp, _) = listener.accept().await.unwrap();
                 let (mut ws, _, _) = ws::accept(tcp).await.unwrap();

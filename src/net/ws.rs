@@ -90,7 +90,10 @@ pub fn payload(msg: Message) -> Option<Vec<u8>> {
 /// The close code that answers a peer whose data broke the connection
 /// (RFC 6455 §7.4.1); `None` when the connection itself failed.
 pub fn refusal(e: &tungstenite::Error) -> Option<CloseCode> {
+    use tungstenite::error::ProtocolError;
     match e {
+        // The peer vanished: there is nobody to tell.
+        tungstenite::Error::Protocol(ProtocolError::ResetWithoutClosingHandshake) => None,
         tungstenite::Error::Protocol(_) => Some(CloseCode::Protocol),
         tungstenite::Error::Capacity(_) => Some(CloseCode::Size),
         tungstenite::Error::Utf8(_) => Some(CloseCode::Invalid),
@@ -131,6 +134,7 @@ mod tests {
         let big = CapacityError::MessageTooLong { size: 2, max_size: 1 };
         assert_eq!(refusal(&tungstenite::Error::Capacity(big)), Some(CloseCode::Size));
         assert_eq!(refusal(&tungstenite::Error::ConnectionClosed), None);
+        assert_eq!(refusal(&tungstenite::Error::Protocol(ProtocolError::ResetWithoutClosingHandshake)), None);
         assert_eq!(refusal(&tungstenite::Error::Io(std::io::ErrorKind::ConnectionReset.into())), None);
     }
 
