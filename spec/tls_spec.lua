@@ -182,3 +182,76 @@ describe("ssl sockets", function()
     srv:close()
   end)
 end)
+
+-- verify(true) with no certificate in the context trusts the system's roots.
+-- They are read once per process, so each client is a process of its own,
+-- with the environment that names (or not) the test CA.
+describe("system roots", function()
+  after_each(net.stop_all)
+
+  local ca = net.ca_certificates()
+  local CLIENT = [[
+require "skynet"
+local port, out = tonumber(arg[1]), arg[2]
+local ctx = io.context()
+ctx:verify(true)
+local results = {}
+for _, host in ipairs { "127.0.0.1", "localhost" } do
+  local s = io.socket("ssl", ctx)
+  local ok, err = s:connect(host, port)
+  if ok then
+    s:write("ping")
+    results[#results + 1] = "ok " .. tostring(s:read())
+    s:close()
+  else
+    results[#results + 1] = "refused " .. tostring(err)
+  end
+end
+local f = assert(io.open(out .. ".tmp", "w"))
+f:write(table.concat(results, "\n"))
+f:close()
+os.rename(out .. ".tmp", out)
+]]
+
+  local function ca_server()
+    local ctx = io.context()
+    assert(ctx:certificate(ca .. "/server.pem"))
+    assert(ctx:key(ca .. "/server.key"))
+    return tls_echo(ctx)
+  end
+
+  -- Runs the client in a lua5.4 process with `env` (no SSL_CERT_* otherwise); returns its lines.
+  local function client(port, env)
+    local script, out = os.tmpname() .. ".lua", os.tmpname()
+    os.remove(out)
+    net.write_file(script, CLIENT)
+    net.spawn(("env -u SSL_CERT_FILE -u SSL_CERT_DIR %s LUA_CPATH='%s' lua5.4 %s %d %s")
+      :format(env, package.cpath, script, port, out), 20)
+    assert.is_true(net.wait_until(function() return net.read_file(out) end, 1000), "the client did not finish")
+    local lines = {}
+    for line in net.read_file(out):gmatch("[^\n]+") do lines[#lines + 1] = line end
+    os.remove(script)
+    os.remove(out)
+    return lines
+  end
+
+  it("a CA named by SSL_CERT_FILE or SSL_CERT_DIR is trusted", function()
+    local srv, port = ca_server()
+    assert.are.same({ "ok ping", "ok ping" }, client(port, "SSL_CERT_FILE=" .. ca .. "/ca.pem"))
+    assert(os.execute(("mkdir -p %s/roots && cp %s/ca.pem %s/roots/"):format(ca, ca, ca)))
+    assert.are.same({ "ok ping", "ok ping" }, client(port, "SSL_CERT_DIR=" .. ca .. "/roots"))
+    srv:close()
+  end)
+
+  it("without the CA among the roots the server is refused", function()
+    local srv, port = ca_server()
+    for _, env in ipairs { "SSL_CERT_FILE=" .. ca .. "/other_ca.pem", "" } do
+      local lines = client(port, env)
+      assert.are.equal(2, #lines)
+      for _, line in ipairs(lines) do
+        assert.truthy(line:find("^refused tls handshake failed"), line)
+      end
+    end
+    srv:close()
+  end)
+end)

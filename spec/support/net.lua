@@ -76,4 +76,26 @@ function M.certificates()
   return dir
 end
 
+-- A fresh directory with a test CA (ca.pem, ca.key), a server certificate
+-- it signed (server.pem, server.key: CA:FALSE, SAN 127.0.0.1/localhost) and
+-- an unrelated CA (other_ca.pem), for clients that trust roots, not peers.
+function M.ca_certificates()
+  local dir = os.tmpname()
+  os.remove(dir)
+  assert(os.execute("mkdir -p " .. dir))
+  M.write_file(dir .. "/server.ext", "subjectAltName=DNS:localhost,IP:127.0.0.1\n"
+    .. "basicConstraints=critical,CA:FALSE\nextendedKeyUsage=serverAuth\n")
+  local ca = '-addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign"'
+  local cmds = {
+    "openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj '/CN=skynet test root' " .. ca,
+    "openssl req -x509 -newkey rsa:2048 -nodes -keyout other_ca.key -out other_ca.pem -days 2 -subj '/CN=other root' " .. ca,
+    "openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj /CN=localhost",
+    "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 2 -extfile server.ext",
+  }
+  for _, c in ipairs(cmds) do
+    assert(os.execute("cd " .. dir .. " && " .. c .. " >/dev/null 2>&1"), c)
+  end
+  return dir
+end
+
 return M

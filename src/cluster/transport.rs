@@ -18,16 +18,15 @@
 //! `"disconnected"` and stops the writer.
 
 use super::links::{Incoming, Link};
+use crate::net::listener::{self, Listener};
 use crate::net::stream::{self, ClientSetup, Kind, Opened, Reader, Writer};
 use crate::net::ws;
 use crate::runtime;
 use crate::service::Service;
 use std::net::{IpAddr, SocketAddr};
-use std::rc::{Rc, Weak};
+use std::rc::Rc;
 use std::sync::Arc;
 use futures_util::SinkExt;
-use std::time::Duration;
-use tokio::net::{TcpListener, TcpSocket};
 use tokio::sync::{mpsc, watch};
 use tokio_tungstenite::tungstenite::Message;
 
@@ -59,47 +58,22 @@ pub fn local_address_towards(host: &str, port: u16) -> Result<IpAddr, String> {
 /// Listens for links on an ephemeral port of `ip`; returns the address.
 /// Peers without the join header are refused (logged, closed).
 pub fn listen(svc: &Rc<Service>, ip: IpAddr) -> Result<SocketAddr, String> {
-    let listener = crate::runtime::main_loop::in_runtime(|| -> std::io::Result<TcpListener> {
-        let socket = if ip.is_ipv4() { TcpSocket::new_v4()? } else { TcpSocket::new_v6()? };
-        socket.bind(SocketAddr::new(ip, 0))?;
-        socket.listen(1024)
-    })
-    .map_err(|e| e.to_string())?;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    let weak = Rc::downgrade(svc);
-    svc.spawn_task(accept_loop(listener, weak));
-    Ok(addr)
-}
-
-async fn accept_loop(listener: TcpListener, weak: Weak<Service>) {
-    loop {
-        let accepted = listener.accept().await;
-        let Some(svc) = weak.upgrade() else { return };
-        match accepted {
-            Err(e) => {
-                log(format!("[{}] cluster accept: {e}", svc.label()));
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-            Ok((tcp, peer)) => {
-                let weak = weak.clone();
-                let label = svc.label();
-                svc.spawn_task(async move {
-                    let opened = match stream::accept(Kind::Ws, tcp, None).await {
-                        Ok(o) => o,
-                        Err(e) => return log(format!("[{label}] cluster peer {peer} dropped: {e}")),
-                    };
-                    if ws::find(&opened.headers, JOIN_HEADER) != Some(JOIN_VALUE) {
-                        log(format!("[{label}] cluster peer {peer} refused: no '{JOIN_HEADER}: {JOIN_VALUE}' header"));
-                        let mut writer = opened.writer;
-                        return writer.close().await;
-                    }
-                    if let Some(svc) = weak.upgrade() {
-                        start_link(&svc, opened, false, None);
-                    }
-                });
-            }
+    let listener = Listener::bind(SocketAddr::new(ip, 0)).map_err(|e| e.to_string())?;
+    let addr = listener.local_addr().ok_or("the listener has no address")?;
+    listener::serve(svc, listener, Kind::Ws, None, |svc, peer, opened| {
+        let label = svc.label();
+        let opened = match opened {
+            Ok(o) => o,
+            Err(e) => return log(format!("[{label}] cluster peer {peer} dropped: {e}")),
+        };
+        if ws::find(&opened.headers, JOIN_HEADER) != Some(JOIN_VALUE) {
+            log(format!("[{label}] cluster peer {peer} refused: no '{JOIN_HEADER}: {JOIN_VALUE}' header"));
+            let mut writer = opened.writer;
+            return svc.spawn_task(async move { writer.close().await });
         }
-    }
+        start_link(svc, opened, false, None);
+    });
+    Ok(addr)
 }
 
 /// Opens a link to the member listening on `host:port`; `on_ready` learns
@@ -118,7 +92,7 @@ pub fn connect(svc: &Rc<Service>, host: String, port: u16, on_ready: OnReady) {
                 Some(svc) => start_link(&svc, opened, true, Some(on_ready)),
                 None => on_ready(Err("closed".into())),
             },
-            Err(e) => on_ready(Err(e)),
+            Err(e) => on_ready(Err(e.to_string())),
         }
     });
 }
@@ -174,7 +148,7 @@ async fn reader_task(mut reader: Reader, mut guard: LinkGuard, connector: bool) 
         let data = match reader.next().await {
             Ok(Some(d)) => d,
             Ok(None) => break None,
-            Err(e) => break Some(e),
+            Err(e) => break Some(e.to_string()),
         };
         match cluster.incoming(&guard.link, &data, &rt.names) {
             Ok(Incoming::Nothing) => {}
@@ -212,7 +186,7 @@ async fn writer_task(mut writer: Writer, mut rx: mpsc::UnboundedReceiver<Vec<u8>
         };
         // On a write error the reader sees the broken connection too and closes the link.
         let written = match &mut writer {
-            Writer::Ws(sink) => {
+            Writer::Ws(sink, _) => {
                 let batch = async {
                     sink.feed(Message::binary(frame)).await?;
                     for _ in 1..WRITE_BATCH {

@@ -25,6 +25,7 @@
 
 pub mod actor;
 pub mod backlog;
+pub mod linger;
 pub mod mailbox;
 pub mod main_loop;
 pub mod message;

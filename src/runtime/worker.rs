@@ -401,6 +401,8 @@ pub fn thread_main(index: usize) {
             svc.abandon();
         }
     }
+    // Closes started by services that have ended still go out (see `linger`).
+    local.block_on(&tokio_rt, runtime::linger::settle(runtime::linger::SETTLE));
     drop(local);
     Worker::uninstall();
     drop(worker);
