@@ -32,6 +32,8 @@ pub fn install(lua: &Lua, core: &Table) -> Result<()> {
     os.set("dirsep", lua.create_function(|_, ()| Ok(std::path::MAIN_SEPARATOR_STR))?)?;
     os.set("processors", lua.create_function(|_, ()| Ok(processors()))?)?;
     os.set("post", f(post, "post")?)?;
+    os.set("memory", lua.create_function(|lua, ()| Ok(lua.used_memory()))?)?;
+    os.set("memlimit", f(memlimit, "memlimit")?)?;
     os.set("exit", f(exit, "exit")?)?;
     os.set("getcwd", f(getcwd, "getcwd")?)?;
     os.set("mkdir", f(mkdir, "mkdir")?)?;
@@ -139,10 +141,38 @@ fn exit(lua: &Lua, a: Args) -> Result<MultiValue> {
         runtime::get().request_exit(code);
         return Ok(MultiValue::new());
     }
+    runtime::get().set_exit_code(code);
     crate::service::main::stop_runtime();
     let stock: Function = lua.named_registry_value("skynet.stock_exit")?;
     stock.call::<()>((code, a.value(2)))?;
     Ok(MultiValue::new())
+}
+
+/// `os.memlimit([bytes])`: sets this service's Lua heap ceiling (0 = none);
+/// returns the previous one (without `bytes`: only returns it). The main script's state belongs to the
+/// interpreter, whose allocator we do not control: `nil, msg` there.
+fn memlimit(lua: &Lua, a: Args) -> Result<MultiValue> {
+    let bytes = match a.opt_integer(1)? {
+        None => None,
+        Some(n) => match usize::try_from(n) {
+            Ok(n) => Some(n),
+            Err(_) => return Err(crate::lua_api::args::bad_argument(1, "memlimit", "non-negative integer expected")),
+        },
+    };
+    // mlua reads the limit only by setting it: without `bytes`, put it back.
+    let set = lua.set_memory_limit(bytes.unwrap_or(0)).and_then(|previous| {
+        if bytes.is_none() {
+            lua.set_memory_limit(previous)?;
+        }
+        Ok(previous)
+    });
+    match set {
+        Ok(previous) => previous.into_lua_multi(lua),
+        Err(mlua::Error::MemoryControlNotAvailable) => {
+            (Value::Nil, "memory limits are not available in the main script").into_lua_multi(lua)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 fn getcwd(lua: &Lua, _: Args) -> Result<MultiValue> {

@@ -194,7 +194,7 @@ impl Runtime {
 
     /// Asks every service to stop and records the exit status (`os.exit` from a service).
     pub fn request_exit(&self, code: i32) {
-        *self.exit_code.lock().unwrap_or_else(|e| e.into_inner()) = Some(code);
+        self.set_exit_code(code);
         for id in self.registry.ids() {
             self.stop_service(id, 0, 0);
         }
@@ -208,6 +208,12 @@ impl Runtime {
             info.request_stop();
         }
         self.send(Message { to: id, from, session, kind: Kind::Stop, payload: Vec::new() });
+    }
+
+    /// Records the status the process ends with if shutdown has to give up
+    /// on a stuck service (`os.exit(code)` from the main script).
+    pub fn set_exit_code(&self, code: i32) {
+        *self.exit_code.lock().unwrap_or_else(|e| e.into_inner()) = Some(code);
     }
 
     pub fn requested_exit(&self) -> Option<i32> {

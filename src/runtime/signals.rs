@@ -22,6 +22,11 @@ extern "C" fn on_signal(sig: libc::c_int) {
     }
 }
 
+/// Whether the signal thread runs (it ends at [`stop`]).
+pub fn running() -> bool {
+    WRITE_FD.load(Ordering::SeqCst) >= 0
+}
+
 pub fn start(rt: &Runtime) {
     let mut fds = [0 as libc::c_int; 2];
     // SAFETY: plain libc calls on a local array and zero-initialised structs.

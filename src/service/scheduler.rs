@@ -80,6 +80,7 @@ pub fn error_report(e: &mlua::Error) -> String {
         mlua::Error::RuntimeError(s) => s.clone(),
         mlua::Error::CallbackError { cause, traceback } => format!("{}\n{}", error_message(cause), traceback),
         mlua::Error::WithContext { cause, .. } => error_report(cause),
+        mlua::Error::MemoryError(s) => s.clone(),
         other => other.to_string(),
     }
 }
@@ -90,6 +91,7 @@ pub fn error_message(e: &mlua::Error) -> String {
         mlua::Error::CallbackError { cause, .. } => error_message(cause),
         mlua::Error::RuntimeError(s) => s.split("\nstack traceback:").next().unwrap_or(s).to_owned(),
         mlua::Error::WithContext { cause, .. } => error_message(cause),
+        mlua::Error::MemoryError(s) => s.clone(),
         other => other.to_string(),
     }
 }
