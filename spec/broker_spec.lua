@@ -4,6 +4,7 @@
 require "skynet"
 package.path = "spec/?.lua;" .. package.path
 local P = require("support.procs")
+local H = require "support.helpers"
 
 local VERSION = "skynet-lua/" .. os.version()
 
@@ -191,10 +192,7 @@ describe("http.broker", function()
     assert.are.equal("fast=1|", r.body)
     -- the slow one has not answered yet when the fast one has
     assert.are.equal("", P.read_file(slow_out))
-    for _ = 1, 200 do
-      if P.read_file(slow_out) ~= "" then break end
-      os.execute("sleep 0.1")
-    end
+    H.wait_until(function() return P.read_file(slow_out) ~= "" end, 20000)
     assert.are.equal("slow done", P.read_file(slow_out))
     os.remove(slow_out)
   end)

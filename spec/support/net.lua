@@ -1,17 +1,8 @@
--- Helpers for the networking specs: bounded waiting, background processes
+-- Helpers for the networking specs: background processes
 -- (python peers, openssl s_client) that are always stopped, and test
 -- certificates made by the openssl CLI (CA:FALSE, SAN 127.0.0.1/localhost:
 -- rustls refuses a CA certificate as a server's end-entity certificate).
 local M = {}
-
--- Runs the service's events until cond() holds; at most `tries` x 20 ms.
-function M.wait_until(cond, tries)
-  for _ = 1, tries or 500 do
-    if cond() then return true end
-    os.wait(20)
-  end
-  return cond() and true or false
-end
 
 function M.read_file(path)
   local f = io.open(path, "rb")

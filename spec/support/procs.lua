@@ -11,6 +11,7 @@ M.root = root
 
 -- File helpers and test certificates are the networking specs' (support/net.lua).
 local net = require "support.net"
+local H = require "support.helpers"
 M.read_file, M.write_file, M.certificates = net.read_file, net.write_file, net.certificates
 
 --- Runs a shell command; returns its stdout and its exit status.
@@ -21,9 +22,7 @@ function M.sh(cmd)
   return out, status
 end
 
-function M.quote(s)
-  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
-end
+M.quote = H.q
 
 local started = {}
 
@@ -50,11 +49,12 @@ end
 --- Waits (up to ~15 s) until the process's output matches `pattern`;
 --- returns the first capture (or the match), or fails with the output.
 function M.wait_output(proc, pattern)
-  for _ = 1, 300 do
-    local out = M.read_file(proc.log) or ""
-    local found = out:match(pattern)
-    if found then return found end
-    os.execute("sleep 0.05")
+  local found
+  if H.wait_until(function()
+    found = (M.read_file(proc.log) or ""):match(pattern)
+    return found
+  end, 15000) then
+    return found
   end
   error("no '" .. pattern .. "' in the output of process " .. tostring(proc.pid) .. ":\n"
     .. (M.read_file(proc.log) or ""), 2)
@@ -67,10 +67,7 @@ function M.stop(proc, signal)
   if not proc.pid then return end
   os.execute(string.format("pkill -%s -P %d 2>/dev/null; kill -%s %d 2>/dev/null", signal or "TERM", proc.pid,
     signal or "TERM", proc.pid))
-  for _ = 1, 100 do
-    if not os.execute(string.format("kill -0 %d 2>/dev/null", proc.pid)) then break end
-    os.execute("sleep 0.05")
-  end
+  H.wait_until(function() return not os.execute(string.format("kill -0 %d 2>/dev/null", proc.pid)) end, 5000)
   os.execute(string.format("pkill -KILL -P %d 2>/dev/null; kill -KILL %d 2>/dev/null", proc.pid, proc.pid))
   proc.pid = nil
 end
