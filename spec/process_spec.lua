@@ -2,16 +2,9 @@
 -- (API.md §2.2, §2.4, §4; DESIGN.md §7, §8).
 local H = require "support.helpers"
 
-local function sh(cmd)
-  local p = assert(io.popen(cmd))
-  local out = p:read("a")
-  p:close()
-  return out
-end
-
 describe("process: load and shutdown", function()
   it("lua5.4 -e 'require \"skynet\"' exits 0, 100 times in a row", function()
-    local out = sh([[
+    local out = H.sh([[
       fails=0
       for i in $(seq 1 100); do
         timeout -s KILL 20 lua5.4 -e 'require "skynet"' >/dev/null 2>&1
@@ -57,7 +50,7 @@ describe("process: load and shutdown", function()
       while not os.stopped() do os.wait() end
     ]])
     f:close()
-    local out = sh(([[
+    local out = H.sh(([[
       fails=0
       for i in $(seq 1 100); do
         timeout -s KILL 20 lua5.4 %s >/dev/null 2>&1
@@ -204,7 +197,7 @@ describe("process: signals", function()
     local base = os.tmpname()
     local script, ready, out = base .. ".lua", base .. ".ready", base .. ".out"
     local f = assert(io.open(script, "w")); f:write((src:gsub("READY%(%)", READY))); f:close()
-    local res = sh(([[
+    local res = H.sh(([[
       READY=%s timeout -s KILL 20 lua5.4 %s >%s 2>&1 &
       job=$!
       i=0

@@ -5,15 +5,6 @@ package.path = "spec/?.lua;" .. package.path
 local net = require("support.net")
 local H = require "support.helpers"
 
-local function echo_server()
-  local srv = io.server("tcp")
-  assert(srv:listen("127.0.0.1", 0, function(peer, err)
-    assert(err == nil)
-    peer:receive(function(data) if data then peer:send(data) end end)
-  end))
-  return srv, srv:endpoint().port
-end
-
 describe("io.server", function()
   after_each(net.stop_all)
 
@@ -38,7 +29,7 @@ describe("io.server", function()
   end)
 
   it("listens on a free port, refuses a second listen and a port in use", function()
-    local srv, port = echo_server()
+    local srv, port = net.echo_server()
     assert.truthy(port > 0)
     assert.are.equal("127.0.0.1", srv:endpoint().address)
     assert.are.same({ false, "already listening" }, { srv:listen("127.0.0.1", 0, print) })
@@ -50,7 +41,7 @@ describe("io.server", function()
   end)
 
   it("close stops accepting and releases the port; accepted peers live on", function()
-    local srv, port = echo_server()
+    local srv, port = net.echo_server()
     local s = io.socket("tcp")
     assert.is_true(s:connect("127.0.0.1", port))
     srv:close()
@@ -67,7 +58,7 @@ describe("io.server", function()
   end)
 
   it("serves 200 concurrent connections", function()
-    local srv, port = echo_server()
+    local srv, port = net.echo_server()
     local answers, sockets = 0, {}
     for i = 1, 200 do
       local s = io.socket("tcp")
@@ -85,7 +76,7 @@ describe("io.server", function()
   end)
 
   it("serves a python client: 1 MiB echoed byte for byte", function()
-    local srv, port = echo_server()
+    local srv, port = net.echo_server()
     local out = os.tmpname()
     net.spawn(("python3 %s %d %s"):format(net.python_script([[
 import socket, sys, os

@@ -25,15 +25,6 @@ local function python_echo()
   return tonumber(net.read_file(portfile))
 end
 
--- Our own echo server; returns the server and its port.
-local function echo_server()
-  local srv = io.server("tcp")
-  assert(srv:listen("127.0.0.1", 0, function(peer)
-    peer:receive(function(data) if data then peer:send(data) end end)
-  end))
-  return srv, srv:endpoint().port
-end
-
 describe("io.socket", function()
   after_each(net.stop_all)
 
@@ -102,12 +93,12 @@ describe("io.socket", function()
   end)
 
   it("connect: blocking failure and callback forms", function()
-    local srv, port = echo_server()
+    local srv, port = net.echo_server()
     srv:close()
     local ok, msg = io.socket("tcp"):connect("127.0.0.1", port)
     assert.is_false(ok)
     assert.are.equal("string", type(msg))
-    local srv2, port2 = echo_server()
+    local srv2, port2 = net.echo_server()
     local results = {}
     local good, bad = io.socket("tcp"), io.socket("tcp")
     assert.is_true(good:connect("127.0.0.1", port2, function(err) results.good = err or "ok" end))
@@ -161,7 +152,7 @@ describe("io.socket", function()
   end)
 
   it("send keeps order and calls back with the size", function()
-    local srv, port = echo_server()
+    local srv, port = net.echo_server()
     local s = io.socket("tcp")
     assert.is_true(s:connect("127.0.0.1", port))
     local parts, sizes = {}, {}
@@ -208,7 +199,7 @@ describe("io.socket", function()
   end)
 
   it("close wakes a pending read and an active receive with 'closed'", function()
-    local srv, port = echo_server()
+    local srv, port = net.echo_server()
     local a, b = io.socket("tcp"), io.socket("tcp")
     assert.is_true(a:connect("127.0.0.1", port))
     assert.is_true(b:connect("127.0.0.1", port))

@@ -50,6 +50,14 @@ function M.q(s)
   return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
 end
 
+--- Runs a shell command; returns its stdout and its exit status.
+function M.sh(cmd)
+  local p = assert(io.popen(cmd))
+  local out = p:read("a")
+  local _, _, status = p:close()
+  return out, status
+end
+
 local function slurp(path)
   local f = io.open(path)
   local s = f and f:read("a") or ""

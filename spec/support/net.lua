@@ -18,6 +18,16 @@ function M.write_file(path, data)
   f:close()
 end
 
+-- Our own TCP echo server on a free port; returns the server and its port.
+function M.echo_server()
+  local srv = io.server("tcp")
+  assert(srv:listen("127.0.0.1", 0, function(peer, err)
+    assert(err == nil)
+    peer:receive(function(data) if data then peer:send(data) end end)
+  end))
+  return srv, srv:endpoint().port
+end
+
 local started = {}
 
 -- Starts `cmd` in the background (killed after `limit` s anyway); returns its pid.

@@ -9,20 +9,12 @@ local ENV = string.format("env LUA_CPATH='%s/build/lib/?.so;;' LUA_PATH='%s/lua/
   root, root, root, root, root)
 M.root = root
 
--- File helpers and test certificates are the networking specs' (support/net.lua).
+-- File helpers and test certificates are the networking specs' (support/net.lua),
+-- shell helpers the common ones (support/helpers.lua).
 local net = require "support.net"
 local H = require "support.helpers"
 M.read_file, M.write_file, M.certificates = net.read_file, net.write_file, net.certificates
-
---- Runs a shell command; returns its stdout and its exit status.
-function M.sh(cmd)
-  local p = assert(io.popen(cmd))
-  local out = p:read("a")
-  local _, _, status = p:close()
-  return out, status
-end
-
-M.quote = H.q
+M.sh, M.quote = H.sh, H.q
 
 local started = {}
 
@@ -79,6 +71,16 @@ function M.stop_all()
     os.remove(proc.log)
   end
   started = {}
+end
+
+--- Whether python3's json module reads the JSON `text` as equal to the
+--- Python value `literal` (a Python expression, no single quotes).
+function M.json_is(text, literal)
+  local file = os.tmpname()
+  M.write_file(file, text)
+  local out = M.sh("python3 -c 'import json,sys; print(json.load(open(sys.argv[1])) == " .. literal .. ")' " .. file)
+  os.remove(file)
+  return out == "True\n"
 end
 
 --- curl with `opts` (a string of extra options) on `url`. Returns
