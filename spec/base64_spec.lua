@@ -1,4 +1,4 @@
--- base64 (API.md §15). Reference outputs come from python3's base64 module.
+-- base64 (docs/API.md §15). Reference outputs come from python3's base64 module.
 require "skynet"
 package.path = "spec/?.lua;" .. package.path
 local python = require("support.python")

@@ -1,4 +1,4 @@
--- http.broker with its handlers on another node of a cluster (API.md §18,
+-- http.broker with its handlers on another node of a cluster (docs/API.md §18,
 -- §19): a master, a node publishing handlers (spec/helpers/
 -- broker_cluster_node.lua) and a node running only the broker
 -- (spec/helpers/broker_cluster_front.lua), three real processes driven by curl.

@@ -1,4 +1,4 @@
--- http.broker (API.md §19) as a real process, driven by curl and python3:
+-- http.broker (docs/API.md §19) as a real process, driven by curl and python3:
 -- spec/helpers/broker_app.lua starts the broker service and registers the
 -- test handlers in the same process. Every process is stopped at the end.
 require "skynet"

@@ -1,4 +1,4 @@
--- Cluster mode (API.md §18) with real OS processes: a master, nodes a, b, c
+-- Cluster mode (docs/API.md §18) with real OS processes: a master, nodes a, b, c
 -- (spec/helpers/cluster_node.lua) and this process as a node of its own
 -- that drives the others. Every process started here is stopped at the end,
 -- also when a test fails (teardown).

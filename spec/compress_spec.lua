@@ -1,4 +1,4 @@
--- compress/uncompress (API.md §3.5). Interop checked both ways with
+-- compress/uncompress (docs/API.md §3.5). Interop checked both ways with
 -- python3's zlib (wbits=-15: raw deflate) and gzip modules.
 require "skynet"
 package.path = "spec/?.lua;" .. package.path

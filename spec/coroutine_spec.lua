@@ -1,4 +1,4 @@
--- os.coroutine task queues (API.md §6).
+-- os.coroutine task queues (docs/API.md §6).
 require "skynet"
 local H = require "support.helpers"
 

@@ -1,4 +1,4 @@
--- crypto (API.md §16). Every expected value comes from an independent tool run
+-- crypto (docs/API.md §16). Every expected value comes from an independent tool run
 -- at test time: python3 hashlib/hmac, a Python MurmurHash2 written below, and
 -- the openssl CLI (keys are generated fresh by `openssl genrsa`).
 require "skynet"

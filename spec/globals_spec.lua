@@ -1,4 +1,4 @@
--- bind, throw, trace, wrap/unwrap (API.md §3.1, §3.3, §3.4).
+-- bind, throw, trace, wrap/unwrap (docs/API.md §3.1, §3.3, §3.4).
 require "skynet"
 local H = require "support.helpers"
 

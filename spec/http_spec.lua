@@ -1,4 +1,4 @@
--- io.http (API.md §9.4). Reference values for escape/unescape/parse_url come
+-- io.http (docs/API.md §9.4). Reference values for escape/unescape/parse_url come
 -- from python3's urllib.parse; HTTP messages are written out by hand.
 require "skynet"
 package.path = "spec/?.lua;" .. package.path

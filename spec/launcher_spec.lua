@@ -1,4 +1,4 @@
--- The `skynet` launcher: bin/skynet and lua/skynet/launcher.lua.
+-- The `skynet` launcher (docs/API.md §2.5): bin/skynet and lua/skynet/launcher.lua.
 require "skynet"
 local launcher = require "skynet.launcher"
 

@@ -1,4 +1,4 @@
--- os additions (API.md §4) run in the main service (the busted process).
+-- os additions (docs/API.md §4) run in the main service (the busted process).
 require "skynet"
 local H = require "support.helpers"
 

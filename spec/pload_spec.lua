@@ -1,4 +1,4 @@
--- os.pload and job objects (API.md §2.3, §2.4, §8).
+-- os.pload and job objects (docs/API.md §2.3, §2.4, §8).
 require "skynet"
 local H = require "support.helpers"
 
@@ -227,7 +227,7 @@ describe("job objects", function()
     local tag = H.unique("job_stop")
     local _, job = os.pload("helpers.agent", tag)
     -- no blocking call after os.stop: a handler still suspended when main
-    -- returns is cancelled (API.md §2.4)
+    -- returns is cancelled (docs/API.md §2.4)
     local ok, a = pcall(tag, "os.stop(); return os.stopped()")
     assert.is_true(ok, a)
     assert.is_true(a)

@@ -1,5 +1,5 @@
 -- Whole-process behaviour, each case in its own lua5.4 process
--- (API.md §2.2, §2.4, §4; DESIGN.md §7, §8).
+-- (docs/API.md §2.2, §2.4, §4; docs/ARCHITECTURE.md §7, §7c).
 local H = require "support.helpers"
 
 describe("process: load and shutdown", function()

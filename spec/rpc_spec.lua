@@ -1,4 +1,4 @@
--- rpc and the rpc forms of pcall (API.md §3.2, §5).
+-- rpc and the rpc forms of pcall (docs/API.md §3.2, §5).
 require "skynet"
 local H = require "support.helpers"
 

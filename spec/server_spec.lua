@@ -1,4 +1,4 @@
--- io.server (API.md §9.3), tcp kind: listen, accept, endpoint, close, 200 concurrent peers,
+-- io.server (docs/API.md §9.3), tcp kind: listen, accept, endpoint, close, 200 concurrent peers,
 -- a python client (not ours).
 require "skynet"
 package.path = "spec/?.lua;" .. package.path

@@ -1,4 +1,4 @@
--- io.socket (API.md §9.2), tcp kind; peers: a python3 echo server (not ours) and our own server.
+-- io.socket (docs/API.md §9.2), tcp kind; peers: a python3 echo server (not ours) and our own server.
 require "skynet"
 package.path = "spec/?.lua;" .. package.path
 local net = require("support.net")
@@ -275,7 +275,7 @@ describe("io.socket", function()
 end)
 
 describe("io.socket and the end of its service", function()
-  it("stopping the service wakes a pending read with nil, 'cancel' (API.md §9.2)", function()
+  it("stopping the service wakes a pending read with nil, 'cancel' (docs/API.md §9.2)", function()
     local peers = {}
     local srv = io.server("tcp")
     assert(srv:listen("127.0.0.1", 0, function(peer) peers[#peers + 1] = peer end)) -- never writes

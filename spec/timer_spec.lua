@@ -1,4 +1,4 @@
--- os.timer (API.md §10), in the main service.
+-- os.timer (docs/API.md §10), in the main service.
 require "skynet"
 local H = require "support.helpers"
 local now = function() return os.steady_clock("us") end

@@ -1,4 +1,4 @@
--- io.context and ssl sockets/servers (API.md §9.1-9.3). Certificates are made
+-- io.context and ssl sockets/servers (docs/API.md §9.1-9.3). Certificates are made
 -- at test time by the openssl CLI; openssl s_client is a peer that is not ours.
 require "skynet"
 package.path = "spec/?.lua;" .. package.path

@@ -1,4 +1,4 @@
--- ws and wss sockets/servers (API.md §9.2-9.3) against python's `websockets`
+-- ws and wss sockets/servers (docs/API.md §9.2-9.3) against python's `websockets`
 -- (a peer that is not ours), in both directions.
 require "skynet"
 package.path = "spec/?.lua;" .. package.path

@@ -1,5 +1,5 @@
 -- The `skynet` command: `skynet name [args...]` runs module `name` as the
--- main service and calls its main(args...) (README, "The `skynet` command").
+-- main service and calls its main(args...) (docs/API.md §2.5).
 local M = {}
 
 M.usage = [[

@@ -1,4 +1,4 @@
-//! Coroutine objects (`os.coroutine()`, API.md §6): a serial task queue.
+//! Coroutine objects (`os.coroutine()`, docs/API.md §6): a serial task queue.
 //!
 //! Tasks run one after another, each in a coroutine of the service; a task
 //! that blocks holds up the next one. When a task's coroutine finishes, the

@@ -4,7 +4,7 @@
 //! interpreter's thread, outside any coroutine we schedule. So the main
 //! thread gets a worker of its own (mailbox index N) that runs only while
 //! the script blocks ([`block_on`]), and a sentinel userdata whose finalizer
-//! runs the shutdown before `package` unloads `skynet.so` (DESIGN.md §7).
+//! runs the shutdown before `package` unloads `skynet.so` (docs/ARCHITECTURE.md §7).
 
 use crate::runtime::worker::Worker;
 use crate::runtime::{self, main_loop, shutdown};

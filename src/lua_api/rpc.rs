@@ -1,4 +1,4 @@
-//! `rpc` (API.md §5) and the Rust half of the rpc form of `pcall` (§3.2).
+//! `rpc` (docs/API.md §5) and the Rust half of the rpc form of `pcall` (§3.2).
 //!
 //! A call picks one handler of the name (round robin per caller, through
 //! the caller's name cache), wraps the arguments once and sends a `Call`
@@ -83,7 +83,7 @@ fn call(lua: &Lua, a: Args) -> Result<MultiValue> {
 }
 
 /// `rpc.deliver(name, mask, receiver, ...)`: one-way, to the handlers chosen
-/// as API.md §5 says; returns how many it was sent to.
+/// as docs/API.md §5 says; returns how many it was sent to.
 fn deliver(lua: &Lua, a: Args) -> Result<MultiValue> {
     let svc = service::of(lua)?;
     let name = a.string(1)?;
