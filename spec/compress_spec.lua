@@ -1,15 +1,9 @@
--- compress/uncompress (API.md §3.5). Interop checked both ways with
+-- compress/uncompress (docs/API.md §3.5). Interop checked both ways with
 -- python3's zlib (wbits=-15: raw deflate) and gzip modules.
 require "skynet"
 package.path = "spec/?.lua;" .. package.path
 local python = require("support.python")
-
--- Errors raised from Rust carry a traceback: match the message inside.
-local function raises(f, needle)
-  local ok, err = pcall(f)
-  assert.is_false(ok)
-  assert.truthy(tostring(err):find(needle, 1, true), tostring(err))
-end
+local H = require "support.helpers"
 
 local RAW_COMPRESS = "c = zlib.compressobj(6, zlib.DEFLATED, -15)\nout = c.compress(data) + c.flush()"
 local RAW_DECOMPRESS = "out = zlib.decompress(data, -15)"
@@ -40,10 +34,10 @@ describe("compress", function()
   end)
 
   it("raises on an unknown method and bad arguments", function()
-    raises(function() compress("x", "zip") end, "unknown type: zip")
-    raises(function() compress("x", "inflate") end, "unknown type: inflate")
-    raises(function() compress() end, "bad argument #1 to 'compress' (string expected, got no value)")
-    raises(function() compress("x", {}) end, "bad argument #2 to 'compress' (string expected, got table)")
+    H.raises(function() compress("x", "zip") end, "unknown type: zip")
+    H.raises(function() compress("x", "inflate") end, "unknown type: inflate")
+    H.raises(function() compress() end, "bad argument #1 to 'compress' (string expected, got no value)")
+    H.raises(function() compress("x", {}) end, "bad argument #2 to 'compress' (string expected, got table)")
   end)
 end)
 
@@ -84,7 +78,7 @@ describe("uncompress", function()
   end)
 
   it("raises on an unknown method and bad arguments", function()
-    raises(function() uncompress("x", "lz4") end, "unknown type: lz4")
-    raises(function() uncompress(nil) end, "bad argument #1 to 'uncompress' (string expected, got nil)")
+    H.raises(function() uncompress("x", "lz4") end, "unknown type: lz4")
+    H.raises(function() uncompress(nil) end, "bad argument #1 to 'uncompress' (string expected, got nil)")
   end)
 end)

@@ -1,8 +1,9 @@
--- ws and wss sockets/servers (API.md §9.2-9.3) against python's `websockets`
+-- ws and wss sockets/servers (docs/API.md §9.2-9.3) against python's `websockets`
 -- (a peer that is not ours), in both directions.
 require "skynet"
 package.path = "spec/?.lua;" .. package.path
 local net = require("support.net")
+local H = require "support.helpers"
 
 local dir = net.certificates()
 
@@ -11,12 +12,6 @@ local function server_context()
   assert(ctx:certificate(dir .. "/cert.pem"))
   assert(ctx:key(dir .. "/key.pem"))
   return ctx
-end
-
-local function random_bytes(n)
-  local t = {}
-  for i = 1, n do t[i] = string.char(math.random(0, 255)) end
-  return table.concat(t)
 end
 
 -- python client: connects, checks text/binary echo (1 MiB), ping, then close code.
@@ -91,7 +86,7 @@ describe("websocket", function()
       local srv, port, seen = our_server(kind)
       local out = os.tmpname()
       net.spawn(("python3 %s %s://127.0.0.1:%d/chat?room=1 %s"):format(net.python_script(PY_CLIENT), kind, port, out))
-      assert.is_true(net.wait_until(function() return (net.read_file(out) or "") ~= "" end, 1000))
+      assert.is_true(H.wait_until(function() return (net.read_file(out) or "") ~= "" end, 20000))
       assert.are.equal("ok 1000", net.read_file(out))
       assert.are.equal("/chat?room=1", seen.uri)
       assert.are.equal("yes", seen.header)
@@ -102,7 +97,7 @@ describe("websocket", function()
       local portfile = os.tmpname()
       os.remove(portfile)
       net.spawn(("python3 %s %s %s %s"):format(net.python_script(PY_SERVER), portfile, dir, kind == "wss" and 1 or 0))
-      assert.is_true(net.wait_until(function() return net.read_file(portfile) end, 1000))
+      assert.is_true(H.wait_until(function() return net.read_file(portfile) end, 20000))
       local s = io.socket(kind)
       s:seturi("/path?q=1")
       s:setheader("X-Client", "ours")
@@ -111,13 +106,13 @@ describe("websocket", function()
       assert.are.equal("ours", s:getheader("X-Client"))
       assert.are.equal(5, s:write("hello"))
       assert.are.equal("hello", s:read())
-      local data = random_bytes(1 << 20)
+      local data = H.random_bytes(1 << 20)
       assert.are.equal(#data, s:write(data))
       assert.are.equal(data, s:read())
       local got = {}
       s:receive(function(d) got[#got + 1] = d end)
       for i = 1, 50 do s:send("m" .. i) end
-      assert.is_true(net.wait_until(function() return #got == 50 end))
+      assert.is_true(H.wait_until(function() return #got == 50 end, 10000))
       for i = 1, 50 do assert.are.equal("m" .. i, got[i]) end
       s:close()
     end)
@@ -129,7 +124,7 @@ describe("websocket", function()
     assert(srv:listen("127.0.0.1", 0, function(p) peer = p end))
     local s = io.socket("ws")
     assert.is_true(s:connect("127.0.0.1", srv:endpoint().port))
-    assert.is_true(net.wait_until(function() return peer end))
+    assert.is_true(H.wait_until(function() return peer end, 10000))
     assert.are.equal("/", peer:geturi())
     s:write("a")
     s:write("")
@@ -158,7 +153,7 @@ describe("websocket", function()
     local big = io.socket("ws")
     assert.is_true(big:connect("127.0.0.1", port))
     big:send(("x"):rep((16 << 20) + 1))
-    assert.is_true(net.wait_until(function() return seen.ended end, 1000))
+    assert.is_true(H.wait_until(function() return seen.ended end, 20000))
     assert.are_not.equal("eof", seen.ended)
     -- the server still accepts
     local s = io.socket("ws")

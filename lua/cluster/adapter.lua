@@ -1,4 +1,4 @@
--- cluster.adapter: joins this process to a cluster (API.md §18).
+-- cluster.adapter: joins this process to a cluster (docs/API.md §18).
 --
 --   local ok, job = os.pload("cluster.adapter", host, port)  -- the master
 --   ...

@@ -1,4 +1,4 @@
--- cluster.master: the member directory of a cluster (API.md §18).
+-- cluster.master: the member directory of a cluster (docs/API.md §18).
 --
 --   skynet cluster.master [port] [host]        (defaults 80, 0.0.0.0)
 --

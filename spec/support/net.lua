@@ -1,17 +1,8 @@
--- Helpers for the networking specs: bounded waiting, background processes
+-- Helpers for the networking specs: background processes
 -- (python peers, openssl s_client) that are always stopped, and test
 -- certificates made by the openssl CLI (CA:FALSE, SAN 127.0.0.1/localhost:
 -- rustls refuses a CA certificate as a server's end-entity certificate).
 local M = {}
-
--- Runs the service's events until cond() holds; at most `tries` x 20 ms.
-function M.wait_until(cond, tries)
-  for _ = 1, tries or 500 do
-    if cond() then return true end
-    os.wait(20)
-  end
-  return cond() and true or false
-end
 
 function M.read_file(path)
   local f = io.open(path, "rb")
@@ -25,6 +16,16 @@ function M.write_file(path, data)
   local f = assert(io.open(path, "wb"))
   f:write(data)
   f:close()
+end
+
+-- Our own TCP echo server on a free port; returns the server and its port.
+function M.echo_server()
+  local srv = io.server("tcp")
+  assert(srv:listen("127.0.0.1", 0, function(peer, err)
+    assert(err == nil)
+    peer:receive(function(data) if data then peer:send(data) end end)
+  end))
+  return srv, srv:endpoint().port
 end
 
 local started = {}

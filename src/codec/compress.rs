@@ -1,4 +1,4 @@
-//! `compress`/`uncompress` (API.md §3.5): raw DEFLATE and gzip over flate2.
+//! `compress`/`uncompress` (docs/API.md §3.5): raw DEFLATE and gzip over flate2.
 //!
 //! * `Deflate` is a raw RFC 1951 stream (no zlib header), what the original
 //!   wrote and what Python's `zlib.compress(data, wbits=-15)` reads.

@@ -2,7 +2,7 @@
 //!
 //! Everything that crosses a service boundary (rpc arguments and results,
 //! `storage` values, `table.export` trees, cluster frames) is copied through
-//! this codec, so it decides what "copied" means (API.md §3.4):
+//! this codec, so it decides what "copied" means (docs/API.md §3.4):
 //!
 //! * each value is one MessagePack object, concatenated (`wrap()` is `""`);
 //! * integers stay integers and floats stay floats (floats always as f64);

@@ -1,4 +1,4 @@
-//! The `base64` table (API.md §15) over the `base64` crate.
+//! The `base64` table (docs/API.md §15) over the `base64` crate.
 //!
 //! `encode` writes the standard alphabet with `=` padding and no line
 //! breaks. `decode` takes the standard alphabet with or without padding

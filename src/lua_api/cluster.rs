@@ -1,5 +1,5 @@
 //! `require "skynet.cluster"`: the internal functions `cluster.adapter`
-//! builds on (API.md §18 calls them internal, like the original's
+//! builds on (docs/API.md §18 calls them internal, like the original's
 //! `rpc.lookout`). Not for users: the table may change with the adapter.
 //!
 //! It is a second entry point of `skynet.so` (`luaopen_skynet_cluster`,

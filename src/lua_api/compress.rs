@@ -1,5 +1,5 @@
 //! The globals `compress(str [, method])` and `uncompress(str [, method])`
-//! (API.md §3.5). Thin: argument checks here, the codecs in
+//! (docs/API.md §3.5). Thin: argument checks here, the codecs in
 //! [`crate::codec::compress`].
 
 use mlua::{Lua, MultiValue, Result, Value};

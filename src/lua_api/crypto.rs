@@ -1,4 +1,4 @@
-//! The `crypto` global (API.md §16): digests, HMACs, `hash32`, AES and RSA.
+//! The `crypto` global (docs/API.md §16): digests, HMACs, `hash32`, AES and RSA.
 //!
 //! A thin layer over `crate::crypto`. It decides how each failure reaches
 //! Lua: wrong argument types, short AES keys, unreadable or wrong-kind RSA

@@ -1,4 +1,4 @@
-//! Global functions written in Rust: `wrap` and `unwrap` (API.md §3.4).
+//! Global functions written in Rust: `wrap` and `unwrap` (docs/API.md §3.4).
 //! (`pcall`, `bind`, `trace` and `throw` live in `prelude.lua`.)
 
 use crate::codec::wrap;

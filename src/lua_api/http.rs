@@ -1,4 +1,4 @@
-//! The `io.http` table (API.md §9.4): HTTP/1.x parsers with lua-http-parser's
+//! The `io.http` table (docs/API.md §9.4): HTTP/1.x parsers with lua-http-parser's
 //! callback API, URL splitting and percent-escapes, over `net::http`.
 //!
 //! A parser object is a userdata holding the core [`Parser`]; its callbacks

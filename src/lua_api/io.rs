@@ -1,4 +1,4 @@
-//! `io.context`, `io.socket` and `io.server` (API.md §9.1-9.3), and the
+//! `io.context`, `io.socket` and `io.server` (docs/API.md §9.1-9.3), and the
 //! lazy wiring of them and of `io.http` (`lua_api/http.rs`) into `io`.
 //!
 //! Socket and server objects are userdata holding a [`Handle`]; their

@@ -1,4 +1,4 @@
-//! The `json` table (API.md §14): `encode`, `decode`, `null`, `array`, `object`.
+//! The `json` table (docs/API.md §14): `encode`, `decode`, `null`, `array`, `object`.
 //!
 //! Arrays and objects are told apart by keys (exactly `1..n` → array), which
 //! leaves the empty table ambiguous; marker metatables settle it. Two tables,

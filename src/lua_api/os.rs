@@ -1,4 +1,4 @@
-//! `os` additions (API.md §4, §2.3-2.4, §8): services, waiting, clocks,
+//! `os` additions (docs/API.md §4, §2.3-2.4, §8): services, waiting, clocks,
 //! files. `os.wait` and `os.pload` have a Lua half in `prelude.lua`; here
 //! are their Rust halves (`core.wait`, `core.pload`), which return a session
 //! to yield on or `nil, results...`.

@@ -1,4 +1,4 @@
-//! `std.list()` and `std.skiplist([comp])` (API.md §7).
+//! `std.list()` and `std.skiplist([comp])` (docs/API.md §7).
 //!
 //! The order lives in the Rust cores (`collections::list`, `collections::skiplist`);
 //! the Lua values live in Lua tables stored as the userdata's user value, where

@@ -1,4 +1,4 @@
-//! `string.split/trim/icmp/isalpha/isalnum` (API.md §11).
+//! `string.split/trim/icmp/isalpha/isalnum` (docs/API.md §11).
 //!
 //! They go into the global `string` table, which stock Lua also uses as the
 //! string metatable's `__index`, so `s:split(",")` works with no extra step.

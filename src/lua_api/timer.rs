@@ -1,4 +1,4 @@
-//! Timer objects (`os.timer()`, API.md §10).
+//! Timer objects (`os.timer()`, docs/API.md §10).
 //!
 //! The object is only a key: the armed callback lives in the service
 //! (`Service::timers`), so an armed timer keeps working when the script

@@ -1,4 +1,4 @@
-//! Networking cores, tested without Lua: the Rust side of `io.socket`,
+//! Networking cores (docs/API.md §9), tested without Lua: the Rust side of `io.socket`,
 //! `io.server`, `io.context` and `io.http`, and the listener the cluster
 //! shares. Bindings live in `lua_api/io.rs` and `lua_api/http.rs`.
 

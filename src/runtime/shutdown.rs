@@ -1,4 +1,4 @@
-//! Stopping everything before `skynet.so` is unloaded (DESIGN.md §7).
+//! Stopping everything before `skynet.so` is unloaded (docs/ARCHITECTURE.md §7).
 //!
 //! When the interpreter closes the main state, Lua finalizes objects in
 //! reverse order of creation and, last of all, `package` unloads our shared

@@ -458,7 +458,7 @@ impl Service {
         }
     }
 
-    /// Applies the repeat rule (API.md §10) to a finished timer callback.
+    /// Applies the repeat rule (docs/API.md §10) to a finished timer callback.
     fn timer_finished(&self, key: u64, arm: u64, result: mlua::Result<MultiValue>) {
         let (func, ms) = match self.timers.borrow().get(&key) {
             // Re-armed (or cancelled) inside its own callback: leave it be.
