@@ -16,9 +16,9 @@
 //!
 //! Stack room: [`decode`] reserves a slot for the top-level value; each
 //! container reserves three on entry (its table, a key and a value) and
-//! tops the reserve up after every element it keeps on the stack, so every
-//! push below has room. A [`Guard`] per container takes back what a failed
-//! parse left on the stack.
+//! tops the reserve up after every entry it keeps on the stack
+//! ([`Filling`]), so every push below has room. The [`Guard`] of each
+//! container takes back what a failed parse left on the stack.
 //!
 //! Depth: serde_json's own limit (128) is switched off (`unbounded_depth`)
 //! and [`Builder`] counts levels itself, refusing more than
@@ -52,11 +52,6 @@ impl Builder<'_> {
             return Err(E::custom(format_args!("nesting deeper than {MAX_DEPTH}")));
         }
         Ok(())
-    }
-
-    /// Makes room for `n` more values while a container is filled.
-    fn reserve<E: de::Error>(&self, n: c_int) -> Result<(), E> {
-        if self.stack.reserve(n) { Ok(()) } else { Err(E::custom("out of Lua stack")) }
     }
 
     fn push_str(&mut self, s: &str) {
@@ -124,67 +119,23 @@ impl<'de> Visitor<'de> for &mut Builder<'_> {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         self.enter()?;
-        let s = self.stack;
-        let guard = Guard::new(s);
-        let mut n: i64 = 0;
-        let mut table_made = false;
+        let mut filling = Filling::new(self.stack, Kind::Array);
         while let Some(()) = seq.next_element_seed(&mut *self)? {
-            n += 1;
-            if table_made {
-                // SAFETY: the table is below the element just pushed.
-                unsafe { s.raw_set_index(-2, n) };
-            } else if n as usize == PENDING_MAX {
-                // SAFETY: the `n` elements are the values above the base.
-                unsafe { make_table(s, guard.base(), n as c_int, 0, PENDING_MAX as c_int * 4, 0) }?;
-                table_made = true;
-            } else {
-                self.reserve(2)?;
-            }
+            filling.added()?;
         }
-        if !table_made {
-            // SAFETY: the `n` elements are the values above the base.
-            unsafe { make_table(s, guard.base(), n as c_int, 0, n as c_int, 0) }?;
-        }
-        // SAFETY: the new table is on top; a slot of the reserve is free for its metatable.
-        unsafe {
-            s.push_copy(ARRAY_MT);
-            s.set_metatable(-2);
-        }
-        guard.leave(1);
+        filling.finish()?;
         self.depth -= 1;
         Ok(())
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         self.enter()?;
-        let s = self.stack;
-        let guard = Guard::new(s);
-        let mut n: usize = 0;
-        let mut table_made = false;
+        let mut filling = Filling::new(self.stack, Kind::Object);
         while let Some(()) = map.next_key_seed(KeySeed(&mut *self))? {
             map.next_value_seed(&mut *self)?;
-            n += 1;
-            if table_made {
-                // SAFETY: the table is below the key and value just pushed.
-                unsafe { s.raw_set(-3) };
-            } else if n == PENDING_MAX {
-                // SAFETY: the `n` pairs are the values above the base.
-                unsafe { make_table(s, guard.base(), 0, n as c_int, 0, PENDING_MAX as c_int * 4) }?;
-                table_made = true;
-            } else {
-                self.reserve(3)?;
-            }
+            filling.added()?;
         }
-        if !table_made {
-            // SAFETY: the `n` pairs are the values above the base.
-            unsafe { make_table(s, guard.base(), 0, n as c_int, 0, n as c_int) }?;
-        }
-        // SAFETY: the new table is on top; a slot of the reserve is free for its metatable.
-        unsafe {
-            s.push_copy(OBJECT_MT);
-            s.set_metatable(-2);
-        }
-        guard.leave(1);
+        filling.finish()?;
         self.depth -= 1;
         Ok(())
     }
@@ -193,38 +144,104 @@ impl<'de> Visitor<'de> for &mut Builder<'_> {
 /// Most values of one container kept on the Lua stack before its table is made.
 const PENDING_MAX: usize = 128;
 
-/// Creates a table sized `narr`/`nrec` and moves into it what was pushed
-/// above `base`: `items` array elements (indices 1..items) or `pairs`
-/// key/value pairs. Leaves the table at `base + 1`, the new top.
-///
-/// # Safety
-/// Exactly `items` values or `pairs` key/value pairs are above `base`.
-unsafe fn make_table<E: de::Error>(s: Stack<'_>, base: c_int, items: c_int, pairs: c_int, narr: c_int, nrec: c_int) -> Result<(), E> {
-    // The table, then a key and a value copied above the pairs.
-    if !s.reserve(3) {
-        return Err(E::custom("out of Lua stack"));
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    Array,
+    Object,
+}
+
+/// A container being parsed: its entries (elements or key/value pairs)
+/// wait on the stack above the base until its table is made.
+struct Filling<'a> {
+    stack: Stack<'a>,
+    guard: Guard<'a>,
+    kind: Kind,
+    entries: usize,
+    table_made: bool,
+}
+
+impl<'a> Filling<'a> {
+    fn new(stack: Stack<'a>, kind: Kind) -> Self {
+        Filling { stack, guard: Guard::new(stack), kind, entries: 0, table_made: false }
     }
-    let t = base + 1;
-    // SAFETY: three slots are reserved; the caller's contract says what lies
-    // above `base`, so `t` and every slot read below are live.
-    unsafe {
-        s.push_table(narr, nrec);
-        s.insert(t);
-        for i in (1..=items).rev() {
-            s.raw_set_index(t, i64::from(i));
-        }
-        // Pairs go in source order so that a duplicate key keeps its last
-        // value, as when the table is filled directly.
-        for j in 0..pairs {
-            s.push_copy(t + 1 + 2 * j);
-            s.push_copy(t + 2 + 2 * j);
-            s.raw_set(t);
-        }
-        if pairs > 0 {
-            s.truncate(t);
+
+    /// Takes in the entry just pushed, keeping room for the next one.
+    fn added<E: de::Error>(&mut self) -> Result<(), E> {
+        self.entries += 1;
+        if self.table_made {
+            // SAFETY: the table is right below the element or pair just pushed.
+            unsafe {
+                match self.kind {
+                    Kind::Array => self.stack.raw_set_index(-2, self.entries as i64),
+                    Kind::Object => self.stack.raw_set(-3),
+                }
+            }
+            Ok(())
+        } else if self.entries == PENDING_MAX {
+            self.make_table(PENDING_MAX * 4)?;
+            self.table_made = true;
+            Ok(())
+        } else {
+            // Room for the next entry: an element, or a key and a value, and
+            // the table that may be made after it.
+            let room = if self.kind == Kind::Array { 2 } else { 3 };
+            if self.stack.reserve(room) { Ok(()) } else { Err(E::custom("out of Lua stack")) }
         }
     }
-    Ok(())
+
+    /// Leaves the finished table, marked as array or object, on top.
+    fn finish<E: de::Error>(mut self) -> Result<(), E> {
+        if !self.table_made {
+            self.make_table(self.entries)?;
+        }
+        let marker = if self.kind == Kind::Array { ARRAY_MT } else { OBJECT_MT };
+        // SAFETY: the table is on top; `make_table` reserved a slot for the marker.
+        unsafe {
+            self.stack.push_copy(marker);
+            self.stack.set_metatable(-2);
+        }
+        self.guard.leave(1);
+        Ok(())
+    }
+
+    /// Creates a table sized for `capacity` entries and moves into it the
+    /// entries waiting above the base. Leaves it at `base + 1`, the new top.
+    fn make_table<E: de::Error>(&mut self, capacity: usize) -> Result<(), E> {
+        // The table, then a key and a value copied above the pairs.
+        if !self.stack.reserve(3) {
+            return Err(E::custom("out of Lua stack"));
+        }
+        let s = self.stack;
+        let t = self.guard.base() + 1;
+        let n = self.entries as c_int;
+        // SAFETY: three slots are reserved; the `n` entries are the values
+        // above the base (one slot each for elements, two for pairs), so `t`
+        // and every slot read below are live.
+        unsafe {
+            match self.kind {
+                Kind::Array => {
+                    s.push_table(capacity as c_int, 0);
+                    s.insert(t);
+                    for i in (1..=n).rev() {
+                        s.raw_set_index(t, i64::from(i));
+                    }
+                }
+                Kind::Object => {
+                    s.push_table(0, capacity as c_int);
+                    s.insert(t);
+                    // Pairs go in source order so that a duplicate key keeps
+                    // its last value, as when the table is filled directly.
+                    for j in 0..n {
+                        s.push_copy(t + 1 + 2 * j);
+                        s.push_copy(t + 2 + 2 * j);
+                        s.raw_set(t);
+                    }
+                    s.truncate(t);
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Object keys: always strings in JSON; pushed as Lua strings.
