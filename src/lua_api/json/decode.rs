@@ -166,6 +166,8 @@ impl<'a> Filling<'a> {
     }
 
     /// Takes in the entry just pushed, keeping room for the next one.
+    // Once per entry: inlined into the parse loop, as the code it replaces was.
+    #[inline(always)]
     fn added<E: de::Error>(&mut self) -> Result<(), E> {
         self.entries += 1;
         if self.table_made {
@@ -178,6 +180,10 @@ impl<'a> Filling<'a> {
             }
             Ok(())
         } else if self.entries == PENDING_MAX {
+            // The entry just pushed may have taken the last reserved slot.
+            if !self.stack.reserve(3) {
+                return Err(E::custom("out of Lua stack"));
+            }
             self.make_table(PENDING_MAX * 4)?;
             self.table_made = true;
             Ok(())
@@ -195,7 +201,8 @@ impl<'a> Filling<'a> {
             self.make_table(self.entries)?;
         }
         let marker = if self.kind == Kind::Array { ARRAY_MT } else { OBJECT_MT };
-        // SAFETY: the table is on top; `make_table` reserved a slot for the marker.
+        // SAFETY: the table is on top, and the reserve it was made with left
+        // a slot for the marker.
         unsafe {
             self.stack.push_copy(marker);
             self.stack.set_metatable(-2);
@@ -206,15 +213,14 @@ impl<'a> Filling<'a> {
 
     /// Creates a table sized for `capacity` entries and moves into it the
     /// entries waiting above the base. Leaves it at `base + 1`, the new top.
+    /// Needs room for the table, and for objects a key and a value copied
+    /// above the pairs: what [`added`](Self::added) keeps reserved (and
+    /// [`Builder::enter`] for a container with no entries).
     fn make_table<E: de::Error>(&mut self, capacity: usize) -> Result<(), E> {
-        // The table, then a key and a value copied above the pairs.
-        if !self.stack.reserve(3) {
-            return Err(E::custom("out of Lua stack"));
-        }
         let s = self.stack;
         let t = self.guard.base() + 1;
         let n = self.entries as c_int;
-        // SAFETY: three slots are reserved; the `n` entries are the values
+        // SAFETY: the room is reserved (above); the `n` entries are the values
         // above the base (one slot each for elements, two for pairs), so `t`
         // and every slot read below are live.
         unsafe {
