@@ -279,6 +279,18 @@ describe("crypto.rsa", function()
 
   local message = "message to sign \0 with a zero byte"
 
+  it("return exactly the documented values (select('#'))", function()
+    local n = function(...) return select("#", ...) end
+    local sig = crypto.rsa.sign("x", keys.pkcs1)
+    assert.are.equal(1, n(sig))
+    assert.are.equal(1, n(crypto.rsa.verify("x", sig, keys.spki)))
+    local enc = crypto.rsa.encrypt("x", keys.spki)
+    assert.are.equal(1, n(enc))
+    assert.are.equal(1, n(crypto.rsa.decrypt(enc, keys.pkcs1)))
+    assert.are.equal(2, n(crypto.rsa.decrypt(enc, keys.spki)))
+    assert.are.equal(2, n(crypto.rsa.decrypt("short", keys.pkcs1)))
+  end)
+
   describe("sign / verify", function()
     it("makes signatures that openssl dgst -sha1 -verify accepts, equal for every key format", function()
       write("msg", message)

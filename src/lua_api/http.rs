@@ -15,7 +15,8 @@ use std::cell::RefCell;
 
 use mlua::{AnyUserData, Error, Lua, MultiValue, Result, Table, UserData, UserDataMethods, Value};
 
-use crate::lua_api::args::{Args, bad_argument, type_name};
+use crate::lua_api::args::{Args, bad_argument, string_function, type_name};
+use crate::lua_api::returns::{bytes_or_failure, value_or_failure};
 use crate::net::http::parser::{Event, Handler, Info, Kind, Parser};
 use crate::net::http::{escape, url};
 
@@ -183,46 +184,39 @@ pub fn create(lua: &Lua) -> Result<Table> {
             let a = Args::with_lua(lua, "parse_url", args);
             let text = a.string(1)?;
             let text = text.as_bytes();
-            let Some(parts) = url::parse(&text, a.flag(2)) else {
-                return Ok((Value::Nil, Value::String(lua.create_string("invalid url")?)));
-            };
-            let out = lua.create_table()?;
-            for (key, part) in [
-                ("schema", parts.schema),
-                ("userinfo", parts.userinfo),
-                ("host", parts.host),
-                ("path", parts.path),
-                ("query", parts.query),
-                ("fragment", parts.fragment),
-            ] {
-                if let Some(part) = part {
-                    out.raw_set(key, lua.create_string(part)?)?;
-                }
-            }
-            if let Some(port) = parts.port {
-                out.raw_set("port", port)?;
-            }
-            Ok((Value::Table(out), Value::Nil))
+            let parsed = url::parse(&text, a.flag(2)).map(|parts| url_table(lua, parts)).transpose()?;
+            value_or_failure(lua, parsed.map(Value::Table).ok_or("invalid url"))
         })?,
     )?;
-    t.raw_set(
-        "escape",
-        lua.create_function(|lua, args: MultiValue| {
-            let s = Args::with_lua(lua, "escape", args).string(1)?;
-            lua.create_string(escape::escape(&s.as_bytes()))
-        })?,
-    )?;
+    t.raw_set("escape", string_function(lua, "escape", |lua, s| lua.create_string(escape::escape(&s.as_bytes())))?)?;
     t.raw_set(
         "unescape",
-        lua.create_function(|lua, args: MultiValue| {
-            let s = Args::with_lua(lua, "unescape", args).string(1)?;
-            match escape::unescape(&s.as_bytes()) {
-                Some(bytes) => Ok((Value::String(lua.create_string(bytes)?), Value::Nil)),
-                None => Ok((Value::Nil, Value::String(lua.create_string("invalid escape")?))),
-            }
+        string_function(lua, "unescape", |lua, s| {
+            bytes_or_failure(lua, escape::unescape(&s.as_bytes()).ok_or("invalid escape"))
         })?,
     )?;
     Ok(t)
+}
+
+/// The present parts of a URL as a table (`port` an integer).
+fn url_table(lua: &Lua, parts: url::Url<'_>) -> Result<Table> {
+    let out = lua.create_table()?;
+    for (key, part) in [
+        ("schema", parts.schema),
+        ("userinfo", parts.userinfo),
+        ("host", parts.host),
+        ("path", parts.path),
+        ("query", parts.query),
+        ("fragment", parts.fragment),
+    ] {
+        if let Some(part) = part {
+            out.raw_set(key, lua.create_string(part)?)?;
+        }
+    }
+    if let Some(port) = parts.port {
+        out.raw_set("port", port)?;
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
