@@ -33,6 +33,15 @@ pub fn boolean(b: bool) -> u8 {
     if b { TRUE } else { FALSE }
 }
 
+/// The payload of a failed reply or wake-up: `false, msg`.
+pub fn failure(msg: &str) -> Vec<u8> {
+    let mut buf = Vec::with_capacity(msg.len() + 6);
+    buf.push(FALSE);
+    // A message longer than 4 GiB cannot be: the status alone then says it.
+    let _ = write_str(&mut buf, msg.as_bytes());
+    buf
+}
+
 /// Appends the encoding of a string holding `bytes`.
 pub fn write_str(buf: &mut Vec<u8>, bytes: &[u8]) -> Result<()> {
     let len = u32::try_from(bytes.len()).map_err(|_| mlua::Error::runtime("wrap: string too long"))?;

@@ -38,6 +38,7 @@ pub mod watchdog;
 pub mod worker;
 
 use mailbox::Mailbox;
+use crate::codec::wrap;
 use crate::error::Error;
 use message::{Kind, Message};
 use names::Names;
@@ -186,7 +187,7 @@ impl Runtime {
             return;
         }
         match msg.kind {
-            Kind::Call(_) => self.send(Message::reply(msg.from, msg.to, msg.session, failure_payload(&why.to_string()))),
+            Kind::Call(_) => self.send(Message::reply(msg.from, msg.to, msg.session, wrap::failure(&why.to_string()))),
             Kind::Stop => self.send(Message::reply(msg.from, msg.to, msg.session, Vec::new())),
             _ => {}
         }
@@ -219,16 +220,6 @@ impl Runtime {
     pub fn requested_exit(&self) -> Option<i32> {
         *self.exit_code.lock().unwrap_or_else(|e| e.into_inner())
     }
-}
-
-/// The payload of `false, msg`.
-pub fn failure_payload(msg: &str) -> Vec<u8> {
-    let mut buf = Vec::with_capacity(msg.len() + 3);
-    buf.push(0xc2);
-    // A str header then the bytes, as `codec::wrap` writes a string.
-    let _ = rmp::encode::write_str_len(&mut buf, msg.len() as u32);
-    buf.extend_from_slice(msg.as_bytes());
-    buf
 }
 
 /// Whether debug output is on (`os.debugging()`): a debug build, or `SKYNET_DEBUG` set to anything but 0.

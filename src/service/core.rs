@@ -13,13 +13,14 @@
 //! * rule 4: every call accepted is answered exactly once: by the handler,
 //!   with its error, or with `"cancel"` when the service ends.
 
+use crate::codec::wrap;
 use crate::error::Error;
 use crate::runtime::message::{Kind, Message, ServiceId, Session};
 use crate::runtime::names::NameCache;
 use crate::runtime::registry::{Life, MAX_ID, ServiceInfo};
 use crate::runtime::timer::deadline_after;
 use crate::runtime::worker::{TimerEvent, Worker};
-use crate::runtime::{self, failure_payload};
+use crate::runtime;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -37,7 +38,7 @@ pub fn default_call_timeout() -> Duration {
 }
 
 /// The payload of a `true` status with no values.
-pub const OK_PAYLOAD: [u8; 1] = [0xc3];
+pub const OK_PAYLOAD: [u8; 1] = [wrap::TRUE];
 
 /// A call sent: the session its answer will come on, and the callee.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -186,7 +187,7 @@ impl<W> Core<W> {
             return false;
         }
         if session != 0 {
-            self.send(Message::reply(caller, self.id, session, failure_payload(&Error::Cancel.to_string())));
+            self.send(Message::reply(caller, self.id, session, wrap::failure(&Error::Cancel.to_string())));
         }
         true
     }
@@ -305,7 +306,7 @@ impl<W> Core<W> {
             .map(|(s, _)| *s)
             .collect();
         for session in expired {
-            self.send_self(session, failure_payload(&Error::Timeout.to_string()));
+            self.send_self(session, wrap::failure(&Error::Timeout.to_string()));
         }
         self.waits.borrow().values().any(|w| w.deadline.is_some_and(|d| d > now))
     }
@@ -369,7 +370,7 @@ impl<W> Core<W> {
         self.info.request_stop();
         let sessions: Vec<Session> = self.waits.borrow().keys().copied().collect();
         for session in sessions {
-            self.send_self(session, failure_payload(&Error::Cancel.to_string()));
+            self.send_self(session, wrap::failure(&Error::Cancel.to_string()));
         }
         true
     }
@@ -385,14 +386,14 @@ impl<W> Core<W> {
         let rt = runtime::get();
         self.info.set_life(if failure.is_some() { Life::Error } else { Life::Dead });
         match failure {
-            Some(msg) => self.report_ready(|| failure_payload(msg)),
+            Some(msg) => self.report_ready(|| wrap::failure(msg)),
             None => self.report_ready(|| OK_PAYLOAD.to_vec()),
         }
         let served: Vec<Arc<str>> = self.served.borrow().keys().cloned().collect();
         for name in served {
             self.unserve(&name);
         }
-        let cancel = failure_payload(&Error::Cancel.to_string());
+        let cancel = wrap::failure(&Error::Cancel.to_string());
         for (caller, session) in self.unanswered.borrow_mut().drain() {
             self.send(Message::reply(caller, self.id, session, cancel.clone()));
         }
@@ -452,7 +453,7 @@ mod tests {
                 Kind::Call(name) => {
                     self.core.expect_answer(msg.from, msg.session);
                     if !self.core.reachable(&name, msg.from) {
-                        self.core.answer(msg.from, msg.session, failure_payload(&Error::NoHandler.to_string()));
+                        self.core.answer(msg.from, msg.session, wrap::failure(&Error::NoHandler.to_string()));
                         return;
                     }
                     if &*name == "echo" {
@@ -573,7 +574,7 @@ mod tests {
         });
         assert!(matches!(next(&holder_rx), Seen::Got(..)));
         let Seen::Answer(_, payload) = next(&caller_rx) else { panic!("an answer") };
-        assert_eq!(payload, failure_payload("timeout"));
+        assert_eq!(payload, wrap::failure("timeout"));
         // The sweep runs every 100 ms: well under the 10 s default.
         assert!(started.elapsed() < Duration::from_secs(2));
     }
@@ -595,7 +596,7 @@ mod tests {
             p.core.send(msg);
         });
         let Seen::Answer(_, payload) = next(&caller_rx) else { panic!("an answer") };
-        assert_eq!(payload, failure_payload("cancel"));
+        assert_eq!(payload, wrap::failure("cancel"));
     }
 
     #[test]
@@ -609,7 +610,7 @@ mod tests {
         assert!(matches!(next(&holder_rx), Seen::Got(..)));
         runtime::get().send(Message::signal(holder, 0, Kind::Stop));
         let Seen::Answer(_, payload) = next(&caller_rx) else { panic!("an answer") };
-        assert_eq!(payload, failure_payload("cancel"));
+        assert_eq!(payload, wrap::failure("cancel"));
     }
 
     #[test]
@@ -621,7 +622,7 @@ mod tests {
             p.core.stop();
         });
         let Seen::Answer(_, payload) = next(&sleeper_rx) else { panic!("an answer") };
-        assert_eq!(payload, failure_payload("cancel"));
+        assert_eq!(payload, wrap::failure("cancel"));
     }
 
     #[test]
@@ -647,7 +648,7 @@ mod tests {
             p.core.send(msg);
         });
         let Seen::Answer(_, payload) = next(&caller_rx) else { panic!("an answer") };
-        assert_eq!(payload, failure_payload("disconnected"));
+        assert_eq!(payload, wrap::failure("disconnected"));
     }
 
     #[test]

@@ -158,13 +158,13 @@ impl Service {
         self.count_event();
         self.expect_answer(from, session);
         let Some(func) = self.handler(name, from) else {
-            self.answer(from, session, runtime::failure_payload(&Error::NoHandler.to_string()));
+            self.answer(from, session, wrap::failure(&Error::NoHandler.to_string()));
             return;
         };
         let args = match wrap::decode(&self.lua, payload) {
             Ok(a) => a,
             Err(e) => {
-                self.answer(from, session, runtime::failure_payload(&e.to_string()));
+                self.answer(from, session, wrap::failure(&e.to_string()));
                 return;
             }
         };
@@ -241,7 +241,7 @@ impl Service {
                     return;
                 }
                 let payload = match result {
-                    Err(e) => runtime::failure_payload(&error_message(&e)),
+                    Err(e) => wrap::failure(&error_message(&e)),
                     Ok(_) if ctx.deferred => return,
                     Ok(values) => success_payload(values.iter()),
                 };
@@ -484,7 +484,7 @@ pub fn success_payload<'a>(values: impl IntoIterator<Item = &'a Value>) -> Vec<u
     buf.extend_from_slice(&OK_PAYLOAD);
     match wrap::encode_into(&mut buf, values) {
         Ok(()) => buf,
-        Err(e) => runtime::failure_payload(&error_message(&e)),
+        Err(e) => wrap::failure(&error_message(&e)),
     }
 }
 

@@ -110,7 +110,7 @@ fn create_here(worker: &Rc<Worker>, request: SpawnRequest) {
         Err(e) => {
             runtime::log(&format!("[{}:{}] {e}", info.name, info.id));
             let rt = runtime::get();
-            rt.send(Message::reply(request.parent, info.id, request.session, runtime::failure_payload(&e.to_string())));
+            rt.send(Message::reply(request.parent, info.id, request.session, wrap::failure(&e.to_string())));
             rt.registry.unregister(info.id);
             rt.live[worker.index].fetch_sub(1, Ordering::Relaxed);
             return;
