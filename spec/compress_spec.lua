@@ -77,6 +77,21 @@ describe("uncompress", function()
     end
   end)
 
+  it("caps the output at max bytes (inclusive), 64 MiB by default", function()
+    local big = string.rep("ab", 5000)
+    for _, method in ipairs({ "deflate", "gzip" }) do
+      local c = compress(big, method)
+      assert.are.equal(big, uncompress(c, method, 10000))
+      assert.are.same({ nil, "output exceeds 9999 bytes" }, { uncompress(c, method, 9999) })
+      assert.are.same({ nil, "output exceeds 0 bytes" }, { uncompress(c, method, 0) })
+      assert.are.equal("", uncompress(compress("", method), method, 0))
+    end
+    local bomb = compress(string.rep("\0", (64 << 20) + 1))
+    assert.are.same({ nil, "output exceeds 67108864 bytes" }, { uncompress(bomb) })
+    assert.are.equal((64 << 20) + 1, #uncompress(bomb, "deflate", (64 << 20) + 1))
+    H.raises(function() uncompress(bomb, "deflate", -1) end, "bad argument #3 to 'uncompress'")
+  end)
+
   it("raises on an unknown method and bad arguments", function()
     H.raises(function() uncompress("x", "lz4") end, "unknown type: lz4")
     H.raises(function() uncompress(nil) end, "bad argument #1 to 'uncompress' (string expected, got nil)")

@@ -168,6 +168,39 @@ describe("pending work", function()
   end)
 end)
 
+describe("decompression", function()
+  it("1 GiB bombs (deflate and gzip) are refused with RSS under 300 MB", function()
+    local base = os.tmpname()
+    -- Made by python, streaming, so that no process of ours ever holds 1 GiB.
+    local _, st = H.sh(([[python3 -c '
+import zlib, sys
+for wbits, name in ((-15, "deflate"), (31, "gzip")):
+    c = zlib.compressobj(9, zlib.DEFLATED, wbits)
+    with open(sys.argv[1] + "." + name, "wb") as f:
+        zero = bytes(1 << 20)
+        for _ in range(1024):
+            f.write(c.compress(zero))
+        f.write(c.flush())
+' %s]]):format(H.q(base)))
+    assert.are.equal(0, st)
+    local out = run(PEAK_RSS .. ([[
+      require "skynet"
+      local function slurp(p) local f = io.open(p, "rb") local s = f:read("a") f:close() return s end
+      local results = {}
+      for _, method in ipairs({ "deflate", "gzip" }) do
+        local bomb = slurp(%q .. "." .. method)
+        local v, why = uncompress(bomb, method)
+        results[#results + 1] = tostring(#bomb < (2 << 20)) .. " " .. tostring(v) .. " " .. why
+      end
+      print(table.concat(results, " | "), math.floor(peak_mib()))
+    ]]):format(base), "", 120)
+    os.remove(base); os.remove(base .. ".deflate"); os.remove(base .. ".gzip")
+    assert.truthy(out:find("true nil output exceeds 67108864 bytes | true nil output exceeds 67108864 bytes", 1, true), out)
+    local peak = tonumber(out:match("(%d+) $"))
+    assert.is_true(peak < 300, "peak RSS " .. tostring(peak) .. " MiB")
+  end)
+end)
+
 describe("memory per service", function()
   it("os.memory reports the heap; over os.memlimit an allocation fails and the service keeps serving", function()
     local ok, job = os.pload("helpers.agent", "lim.mem", [[

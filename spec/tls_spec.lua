@@ -216,7 +216,7 @@ os.rename(out .. ".tmp", out)
     net.write_file(script, CLIENT)
     net.spawn(("env -u SSL_CERT_FILE -u SSL_CERT_DIR %s LUA_CPATH='%s' lua5.4 %s %d %s")
       :format(env, package.cpath, script, port, out), 20)
-    assert.is_true(net.wait_until(function() return net.read_file(out) end, 1000), "the client did not finish")
+    assert.is_true(H.wait_until(function() return net.read_file(out) end, 20000), "the client did not finish")
     local lines = {}
     for line in net.read_file(out):gmatch("[^\n]+") do lines[#lines + 1] = line end
     os.remove(script)

@@ -1,11 +1,11 @@
-//! The globals `compress(str [, method])` and `uncompress(str [, method])`
+//! The globals `compress(str [, method])` and `uncompress(str [, method [, max]])`
 //! (docs/API.md §3.5). Thin: argument checks here, the codecs in
 //! [`crate::codec::compress`].
 
 use mlua::{Lua, LuaString, MultiValue, Result};
 
 use crate::codec::compress::{self, Method};
-use crate::lua_api::args::Args;
+use crate::lua_api::args::{Args, bad_argument};
 use crate::lua_api::returns::bytes_or_failure;
 
 pub fn install(lua: &Lua) -> Result<()> {
@@ -20,8 +20,14 @@ pub fn install(lua: &Lua) -> Result<()> {
     globals.raw_set(
         "uncompress",
         lua.create_function(|lua, args: MultiValue| {
-            let (data, method) = data_and_method(Args::new("uncompress", args), true)?;
-            bytes_or_failure(lua, compress::uncompress(&data.as_bytes(), method).map_err(|e| e.to_string()))
+            let args = Args::new("uncompress", args);
+            let max = match args.opt_integer(3)? {
+                None => compress::DEFAULT_MAX_OUTPUT,
+                Some(n) => usize::try_from(n)
+                    .map_err(|_| bad_argument(3, "uncompress", "non-negative integer expected"))?,
+            };
+            let (data, method) = data_and_method(args, true)?;
+            bytes_or_failure(lua, compress::uncompress(&data.as_bytes(), method, max).map_err(|e| e.to_string()))
         })?,
     )?;
     Ok(())
