@@ -18,6 +18,7 @@
 //! it ends when the socket closes, after the polite close.
 
 use super::listener::{self, Listener};
+use super::limit;
 use super::stream::{self, ClientSetup, Kind, Opened, Reader, Writer};
 use super::ws::Headers;
 use crate::error::{Error, Result};
@@ -121,6 +122,8 @@ pub struct Shared {
     /// Client: the server's handshake answer.
     pub response_headers: RefCell<Headers>,
     tls: Option<Arc<ClientConfig>>,
+    /// Its share of the connection cap, while connecting or open.
+    slot: RefCell<Option<limit::Slot>>,
 }
 
 async fn signalled(rx: &mut watch::Receiver<bool>) {
@@ -157,6 +160,7 @@ impl Shared {
             request_headers: RefCell::new(Vec::new()),
             response_headers: RefCell::new(Vec::new()),
             tls,
+            slot: RefCell::new(None),
         })
     }
 
@@ -165,9 +169,12 @@ impl Shared {
     }
 
     /// Installs an open connection and starts its writer task.
-    fn open(&self, opened: Opened) {
+    fn open(&self, mut opened: Opened) {
         if self.phase.get() == Phase::Closed {
             return;
+        }
+        if let Some(slot) = opened.slot.take() {
+            *self.slot.borrow_mut() = Some(slot);
         }
         self.local.set(opened.local);
         self.remote.set(opened.remote);
@@ -194,6 +201,7 @@ impl Shared {
         self.closed.send_replace(true);
         self.queue.borrow_mut().take();
         self.reader.borrow_mut().take();
+        self.slot.borrow_mut().take();
     }
 
     fn not_open(&self) -> Option<Error> {
@@ -218,6 +226,10 @@ impl Shared {
             Phase::Open => return Err(Error::other("already connected")),
             Phase::Closed => return Err(Error::Closed),
         }
+        let Some(slot) = limit::take() else {
+            return Err(Error::other(format!("too many open connections ({})", limit::max())));
+        };
+        *self.slot.borrow_mut() = Some(slot);
         self.phase.set(Phase::Connecting);
         let setup = ClientSetup {
             kind: self.kind,
@@ -237,6 +249,7 @@ impl Shared {
                 Err(e) => {
                     if me.phase.get() == Phase::Connecting {
                         me.phase.set(Phase::Idle);
+                        me.slot.borrow_mut().take();
                     }
                     Outcome::Fail(e)
                 }
@@ -305,6 +318,13 @@ impl Shared {
                     _ = signalled(&mut closed) => break Error::Closed,
                     p = me.credits.clone().acquire_owned() => p.ok(),
                 };
+                // The owner's queue over its high-water mark: stop reading
+                // (TCP then pushes back on the peer) until it drains.
+                tokio::select! {
+                    biased;
+                    _ = signalled(&mut closed) => break Error::Closed,
+                    _ = runtime::get().registry.backlog.room(me.owner) => {}
+                }
                 match unless_closed(&mut closed, reader.next()).await {
                     Ok(Some(data)) => deliver_chunk(me.owner, me.id, Ok(data), permit, on_chunk),
                     Ok(None) => break Error::Eof,

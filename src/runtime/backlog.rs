@@ -106,6 +106,18 @@ impl Backlog {
         id <= MAX_ID && Mark::get().over(self.len(id))
     }
 
+    /// For Rust-side senders (socket readers, ...): returns at once if `id`'s
+    /// queue is under its mark, else once it is back under half the mark
+    /// (looking every millisecond: such waits are rare and short).
+    pub async fn room(&self, id: ServiceId) {
+        if !self.over_mark(id) {
+            return;
+        }
+        while !Mark::get().under_half(self.len(id)) {
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+    }
+
     /// Registers `sender`'s wait (on `session`) for room in `target`'s queue.
     /// Returns false, registering nothing, if the queue is under half the
     /// mark already (it drained meanwhile: no wake-up would come).
