@@ -106,7 +106,7 @@ fn grow(out: &mut Vec<u8>, max: usize) -> bool {
     if out.len() >= limit {
         return false;
     }
-    out.reserve_exact(out.len().clamp(64, limit - out.len()));
+    out.reserve_exact(out.len().max(64).min(limit - out.len()));
     true
 }
 
@@ -195,6 +195,10 @@ mod tests {
         }
     }
 
+    fn m_for(n: usize) -> Method {
+        if n % 2 == 0 { Method::Deflate } else { Method::Gzip }
+    }
+
     #[test]
     fn the_cap_is_inclusive_and_never_allocated_past() {
         let data = vec![b'z'; 10_000];
@@ -206,6 +210,12 @@ mod tests {
             assert!(out.capacity() <= 10_001, "{m:?}: capacity {}", out.capacity());
         }
         assert_eq!(UncompressError::TooLarge(5).to_string(), "output exceeds 5 bytes");
+        // Near the cap the buffer grows by what is left, however little.
+        for max in [1, 63, 64, 65, 130] {
+            let c = compress(&data[..max], m_for(max));
+            assert_eq!(uncompress(&c, m_for(max), max).unwrap().len(), max);
+            assert_eq!(uncompress(&c, m_for(max), max - 1), Err(UncompressError::TooLarge(max - 1)));
+        }
     }
 
     #[test]
