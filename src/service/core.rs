@@ -521,6 +521,18 @@ mod tests {
         runtime::get().send(Message::signal(id, 0, Kind::Run(Box::new(run))));
     }
 
+    /// Makes probe `caller` call service id `to` directly (no name lookup)
+    /// and returns the payload of the answer.
+    fn call_id_and_wait(caller: ServiceId, caller_rx: &mpsc::Receiver<Seen>, to: ServiceId) -> Vec<u8> {
+        on_probe(caller, move |p| {
+            let session = p.core.new_session();
+            p.core.wait(session, (), Some(p.core.call_deadline()));
+            p.core.send(Message { to, from: p.core.id, session, kind: Kind::Call("direct".into()), payload: Vec::new() });
+        });
+        let Seen::Answer(_, payload) = next(caller_rx) else { panic!("an answer") };
+        payload
+    }
+
     fn next(rx: &mpsc::Receiver<Seen>) -> Seen {
         rx.recv_timeout(Duration::from_secs(5)).expect("an event within 5 s")
     }
@@ -589,14 +601,7 @@ mod tests {
         while runtime::get().registry.worker_of(callee).is_some() && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(1));
         }
-        on_probe(caller, move |p| {
-            let session = p.core.new_session();
-            let msg = Message { to: callee, from: p.core.id, session, kind: Kind::Call("stopped.callee".into()), payload: Vec::new() };
-            p.core.wait(session, (), Some(p.core.call_deadline()));
-            p.core.send(msg);
-        });
-        let Seen::Answer(_, payload) = next(&caller_rx) else { panic!("an answer") };
-        assert_eq!(payload, wrap::failure("cancel"));
+        assert_eq!(call_id_and_wait(caller, &caller_rx, callee), wrap::failure("cancel"));
     }
 
     #[test]
@@ -640,15 +645,7 @@ mod tests {
     #[test]
     fn a_call_to_a_remote_id_with_no_route_is_answered_disconnected() {
         let (caller, caller_rx) = start_probe(&[]);
-        on_probe(caller, |p| {
-            let session = p.core.new_session();
-            let remote = MAX_ID + 1;
-            let msg = Message { to: remote, from: p.core.id, session, kind: Kind::Call("far".into()), payload: Vec::new() };
-            p.core.wait(session, (), Some(p.core.call_deadline()));
-            p.core.send(msg);
-        });
-        let Seen::Answer(_, payload) = next(&caller_rx) else { panic!("an answer") };
-        assert_eq!(payload, wrap::failure("disconnected"));
+        assert_eq!(call_id_and_wait(caller, &caller_rx, MAX_ID + 1), wrap::failure("disconnected"));
     }
 
     #[test]
