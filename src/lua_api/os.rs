@@ -5,6 +5,7 @@
 
 use crate::codec::wrap;
 use crate::lua_api::args::Args;
+use crate::lua_api::returns::at_once;
 use crate::runtime::registry::Life;
 use crate::runtime;
 use crate::service::{self, Service, WaitKind, spawn};
@@ -50,12 +51,6 @@ pub fn processors() -> usize {
     std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
 }
 
-fn nil_then(lua: &Lua, values: impl IntoLuaMulti) -> Result<MultiValue> {
-    let mut out = values.into_lua_multi(lua)?;
-    out.push_front(Value::Nil);
-    Ok(out)
-}
-
 /// `core.wait(ms)`: nil/negative = until stopped, 0 = after queued events, > 0 = sleep.
 fn wait(lua: &Lua, a: Args) -> Result<MultiValue> {
     let svc = service::of(lua)?;
@@ -64,7 +59,7 @@ fn wait(lua: &Lua, a: Args) -> Result<MultiValue> {
         return Err(crate::lua_api::args::bad_argument(1, "wait", "number is NaN"));
     }
     if svc.stopped() && svc.is_main {
-        return nil_then(lua, 0);
+        return at_once(lua, 0);
     }
     let kind = WaitKind::Sleep { events_before: svc.events() };
     let session = svc.sleep(ms);
@@ -84,12 +79,12 @@ fn pload(lua: &Lua, a: Args) -> Result<MultiValue> {
     let (path, err): (Option<String>, Option<String>) =
         searchpath.call((name.as_str(), package.get::<String>("path")?))?;
     let Some(path) = path else {
-        return nil_then(lua, (false, format!("module '{name}' not found:\n\t{}", err.unwrap_or_default().trim_start())));
+        return at_once(lua, (false, format!("module '{name}' not found:\n\t{}", err.unwrap_or_default().trim_start())));
     };
     let payload = wrap::encode(a.tail(2))?;
     match spawn::request(&svc, &name, path, payload) {
         Ok((session, info)) => svc.suspend(session, WaitKind::Spawn(info), None),
-        Err(e) => nil_then(lua, (false, e.to_string())),
+        Err(e) => at_once(lua, (false, e.to_string())),
     }
 }
 
@@ -113,7 +108,7 @@ fn job_close(lua: &Lua, a: Args) -> Result<MultiValue> {
     let svc = service::of(lua)?;
     let info = job_info(&svc, &a)?;
     if info.life() != Life::Running {
-        return nil_then(lua, ());
+        return at_once(lua, ());
     }
     let session = svc.stop_job(info.id);
     svc.suspend(session, WaitKind::Close, None)
