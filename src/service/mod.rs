@@ -6,6 +6,7 @@
 //! * [`spawn`]: starting a service on a worker.
 //! * [`main`]: the user's script as the main service.
 //! * [`task_queue`]: serial task queues (`os.coroutine()` objects).
+//! * [`kept`]: Lua values kept for later (callbacks), in a table of the state.
 //!
 //! Rules (cited as "rule N" elsewhere):
 //! 1. A service lives on the thread that created its state, for its whole
@@ -14,11 +15,12 @@
 //! 2. Every event (rpc call, timer, posted function, async callback, `main`)
 //!    runs in a coroutine of its own, taken from a pool; one runs at a time.
 //! 3. A blocking function never blocks the thread. It starts its operation
-//!    under a new session and calls [`Service::suspend`]: in a coroutine we
-//!    scheduled, the coroutine is parked (the Lua side of the function then
-//!    yields) and resumed when a message for that session arrives; on the
-//!    main service's own thread, the worker loop runs right there until the
-//!    answer comes ([`Service::block_on`]). One operation, two drivers.
+//!    under a new session and calls [`Service::suspend`]: the Lua side
+//!    yields the session up to the coroutine we scheduled (through any user
+//!    coroutines between), which is parked and resumed when a message for
+//!    that session arrives; on the main script's own thread, the worker loop
+//!    runs right there until the answer comes ([`Service::block`]). One
+//!    operation, two drivers.
 //! 4. Every call this service accepted is answered exactly once: by the
 //!    handler's return, by `respond(...)`, with its error, or with
 //!    `"cancel"` when the service ends (tracked by [`core::Core`]).
