@@ -196,7 +196,13 @@ impl Runtime {
     /// Asks every service to stop and records the exit status (`os.exit` from a service).
     pub fn request_exit(&self, code: i32) {
         self.set_exit_code(code);
-        for id in self.registry.ids() {
+        // Every service is marked first: one that sees another's "cancel"
+        // then already knows that it is stopping too.
+        let ids = self.registry.ids();
+        for info in ids.iter().filter_map(|&id| self.registry.info(id)) {
+            info.request_stop();
+        }
+        for id in ids {
             self.stop_service(id, 0, 0);
         }
     }

@@ -115,8 +115,10 @@ impl<W> Core<W> {
         format!("{}:{}", self.info.name, self.id)
     }
 
+    /// Whether the service was asked to stop (`os.stopped()`): as soon as
+    /// someone asked, even before the stop message itself arrives.
     pub fn stopped(&self) -> bool {
-        self.stopped.get()
+        self.stopped.get() || self.info.stop_requested()
     }
 
     pub fn ended(&self) -> bool {
