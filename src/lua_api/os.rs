@@ -8,7 +8,7 @@ use crate::lua_api::args::Args;
 use crate::lua_api::returns::at_once;
 use crate::runtime::registry::Life;
 use crate::runtime;
-use crate::service::{self, Service, WaitKind, spawn};
+use crate::service::{self, JobHandle, WaitKind, spawn};
 use mlua::{Function, IntoLuaMulti, Lua, MultiValue, Result, Table, UserData, UserDataMethods, Value};
 use std::cell::RefCell;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -88,14 +88,13 @@ fn pload(lua: &Lua, a: Args) -> Result<MultiValue> {
     }
 }
 
-fn job_info(svc: &Service, a: &Args) -> Result<std::sync::Arc<runtime::registry::ServiceInfo>> {
-    let id = a.integer(1)? as u32;
-    svc.jobs.borrow().get(&id).cloned().ok_or_else(|| mlua::Error::runtime("not a job of this service"))
+fn job_info(a: &Args) -> Result<std::sync::Arc<runtime::registry::ServiceInfo>> {
+    let handle = a.userdata::<JobHandle>(1, "job")?;
+    Ok(handle.borrow::<JobHandle>()?.0.clone())
 }
 
 fn job_state(lua: &Lua, a: Args) -> Result<MultiValue> {
-    let svc = service::of(lua)?;
-    let state = match job_info(&svc, &a)?.life() {
+    let state = match job_info(&a)?.life() {
         Life::Running => "running",
         Life::Dead => "dead",
         Life::Error => "error",
@@ -103,10 +102,10 @@ fn job_state(lua: &Lua, a: Args) -> Result<MultiValue> {
     state.into_lua_multi(lua)
 }
 
-/// `core.job_close(id)`: stop the child and wait until it has ended.
+/// `core.job_close(handle)`: stop the child and wait until it has ended.
 fn job_close(lua: &Lua, a: Args) -> Result<MultiValue> {
     let svc = service::of(lua)?;
-    let info = job_info(&svc, &a)?;
+    let info = job_info(&a)?;
     if info.life() != Life::Running {
         return at_once(lua, ());
     }

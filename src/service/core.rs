@@ -78,8 +78,11 @@ pub struct Core<W> {
     close_waiters: RefCell<Vec<(ServiceId, Session)>>,
     /// The parent's `os.pload` session, until this service is ready.
     ready_reply: Cell<Option<Session>>,
-    /// Services started by this one, with their shared info (for `job:state()`).
-    pub jobs: RefCell<HashMap<ServiceId, Arc<ServiceInfo>>>,
+    /// Services started by this one (stopped when it ends); ended ones are
+    /// forgotten now and then (their job objects keep their info).
+    jobs: RefCell<HashMap<ServiceId, Arc<ServiceInfo>>>,
+    /// How many jobs there may be before the ended ones are forgotten.
+    jobs_prune_at: Cell<usize>,
     /// The rpc names this service serves, with their `public` flag.
     served: RefCell<HashMap<Arc<str>, bool>>,
     names: RefCell<NameCache>,
@@ -104,6 +107,7 @@ impl<W> Core<W> {
             close_waiters: RefCell::new(Vec::new()),
             ready_reply: Cell::new(None),
             jobs: RefCell::new(HashMap::default()),
+            jobs_prune_at: Cell::new(64),
             served: RefCell::new(HashMap::default()),
             names: RefCell::new(NameCache::default()),
             events: Cell::new(0),
@@ -347,6 +351,18 @@ impl<W> Core<W> {
         if let Some(session) = self.ready_reply.take() {
             self.send(Message::reply(self.parent, self.id, session, payload()));
         }
+    }
+
+    /// Records a child started by this service. A service that starts
+    /// children all its life must not keep every one it ever started, so
+    /// once the table has doubled since the last look, ended ones go.
+    pub fn add_job(&self, info: Arc<ServiceInfo>) {
+        let mut jobs = self.jobs.borrow_mut();
+        if jobs.len() >= self.jobs_prune_at.get() {
+            jobs.retain(|_, info| info.life() == Life::Running);
+            self.jobs_prune_at.set((jobs.len() * 2).max(64));
+        }
+        jobs.insert(info.id, info);
     }
 
     pub fn add_close_waiter(&self, from: ServiceId, session: Session) {

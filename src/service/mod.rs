@@ -64,6 +64,13 @@ pub struct Waiter {
     pub kind: WaitKind,
 }
 
+/// What a job object holds of its child: its shared info, which outlives
+/// the child (so `job:state()` still answers once the parent has forgotten
+/// the ended child).
+pub struct JobHandle(pub Arc<ServiceInfo>);
+
+impl mlua::UserData for JobHandle {}
+
 /// An `os.timer` object's armed state.
 pub struct TimerSlot {
     /// Where its callback is kept.
@@ -226,10 +233,11 @@ impl Service {
         }
     }
 
-    /// A job object for child `id` (built by the prelude).
-    pub fn new_job(&self, id: ServiceId) -> mlua::Result<mlua::Value> {
+    /// A job object for child `info` (built by the prelude around a
+    /// [`JobHandle`]).
+    pub fn new_job(&self, info: &Arc<ServiceInfo>) -> mlua::Result<mlua::Value> {
         let new_job: Function = self.prelude_table()?.get("new_job")?;
-        new_job.call(id)
+        new_job.call((info.id, JobHandle(info.clone())))
     }
 }
 

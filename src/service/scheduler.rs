@@ -370,7 +370,7 @@ impl Service {
             WaitKind::Spawn(info) => {
                 let mut v = wrap::decode(lua, payload)?;
                 if matches!(v.front(), Some(Value::Boolean(true))) {
-                    let job = self.new_job(info.id)?;
+                    let job = self.new_job(info)?;
                     return (true, job).into_lua_multi(lua);
                 }
                 if v.is_empty() {

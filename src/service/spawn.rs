@@ -81,7 +81,7 @@ pub fn request(parent: &Service, name: &str, path: String, args: Vec<u8>) -> Res
     };
     let create = move |worker: &Rc<Worker>| create_here(worker, request);
     rt.send(Message::signal(info.id, 0, Kind::Spawn(Box::new(create))));
-    parent.jobs.borrow_mut().insert(info.id, info.clone());
+    parent.add_job(info.clone());
     Ok((session, info))
 }
 
