@@ -61,6 +61,8 @@ pub struct Worker {
     shutdown_deadline: Cell<Option<Instant>>,
     /// Wakes the loop at the next timer deadline (made on first use, inside tokio).
     alarm: RefCell<Option<Rc<Alarm>>>,
+    /// When the message being handled now started (`None` between messages).
+    started: Cell<Option<Instant>>,
 }
 
 /// A `timerfd` watched by tokio: a precise wake-up at one deadline.
@@ -157,6 +159,7 @@ impl Worker {
             sweep_armed: Cell::new(false),
             shutdown_deadline: Cell::new(None),
             alarm: RefCell::new(None),
+            started: Cell::new(None),
         });
         CURRENT.with(|c| *c.borrow_mut() = Some(w.clone()));
         w
@@ -196,7 +199,15 @@ impl Worker {
         }
     }
 
+    /// The time now, read cheaply: while a message is being handled, when
+    /// it started (good enough to time rpc calls, and free).
+    pub fn now(&self) -> Instant {
+        self.started.get().unwrap_or_else(Instant::now)
+    }
+
     /// Handles whatever is due now; returns how many things it handled.
+    /// The clock is read once per message: each message is charged the
+    /// time since the previous reading (see `runtime::stats`).
     fn turn(self: &Rc<Self>, rt: &Runtime) -> usize {
         let mut handled = 0;
         let now = Instant::now();
@@ -206,16 +217,20 @@ impl Worker {
             self.fire(event);
             handled += 1;
         }
+        let mut clock = now;
         for _ in 0..BATCH {
             let next = self.local.borrow_mut().pop_front();
             let Some(msg) = next else { break };
-            self.dispatch(rt, msg);
+            clock = self.dispatch(rt, msg, clock);
             handled += 1;
         }
         for _ in 0..BATCH {
             let Some(msg) = self.mailbox.pop() else { break };
-            self.dispatch(rt, msg);
+            clock = self.dispatch(rt, msg, clock);
             handled += 1;
+        }
+        if clock != now {
+            rt.stats[self.index].busy_ns.add(clock.duration_since(now).as_nanos() as u64);
         }
         handled
     }
@@ -239,26 +254,52 @@ impl Worker {
         }
     }
 
-    fn dispatch(self: &Rc<Self>, rt: &Runtime, msg: Message) {
-        if msg.to != 0 {
-            for (sender, session) in rt.registry.backlog.taken(msg.to, msg.payload.len()) {
+    /// Hands `msg` (taken at `started`) to its service; returns the time
+    /// it was done, having charged the service the time in between.
+    fn dispatch(self: &Rc<Self>, rt: &Runtime, msg: Message, started: Instant) -> Instant {
+        let to = msg.to;
+        if to != 0 {
+            for (sender, session) in rt.registry.backlog.taken(to, msg.payload.len()) {
                 rt.send(Message::signal(sender, session, Kind::Wake));
             }
         }
-        match msg.kind {
-            Kind::Shutdown => self.begin_shutdown(),
-            Kind::Spawn(create) => create(self),
-            _ => match self.service(msg.to) {
+        self.started.set(Some(started));
+        let served = match msg.kind {
+            Kind::Shutdown => {
+                self.begin_shutdown();
+                None
+            }
+            Kind::Spawn(create) => {
+                create(self);
+                self.service(to)
+            }
+            _ => match self.service(to) {
                 Some(svc) => {
                     let beat = &rt.heartbeats[self.index];
-                    beat.service.store(msg.to, Ordering::Relaxed);
-                    svc.handle(msg);
+                    beat.service.store(to, Ordering::Relaxed);
+                    svc.clone().handle(msg);
                     beat.service.store(0, Ordering::Relaxed);
                     beat.beats.fetch_add(1, Ordering::Relaxed);
+                    Some(svc)
                 }
-                None => rt.undeliverable(msg),
+                None => {
+                    rt.undeliverable(msg);
+                    None
+                }
             },
+        };
+        self.started.set(None);
+        let done = Instant::now();
+        if let Some(svc) = served {
+            rt.stats[self.index].messages.add(1);
+            let stats = &svc.info().stats;
+            stats.messages.add(1);
+            stats.cpu_ns.add(done.duration_since(started).as_nanos() as u64);
+            if let Some(bytes) = svc.heap_bytes() {
+                stats.memory.set(bytes as u64);
+            }
         }
+        done
     }
 
     fn begin_shutdown(&self) {
