@@ -61,8 +61,32 @@ pub struct Worker {
     shutdown_deadline: Cell<Option<Instant>>,
     /// Wakes the loop at the next timer deadline (made on first use, inside tokio).
     alarm: RefCell<Option<Rc<Alarm>>>,
-    /// When the message being handled now started (`None` between messages).
-    started: Cell<Option<Instant>>,
+}
+
+/// Messages in a row to one service, within a turn.
+struct Run {
+    service: Option<Rc<dyn Actor>>,
+    since: Instant,
+}
+
+impl Run {
+    fn is_of(&self, id: ServiceId) -> bool {
+        self.service.as_ref().is_some_and(|s| s.id() == id)
+    }
+
+    /// Ends the run at `now`: charges its time to its service and records
+    /// the service's heap size. Returns `now`, when the next run starts.
+    fn end(&mut self, now: Instant) -> Instant {
+        if let Some(svc) = self.service.take() {
+            let stats = &svc.info().stats;
+            stats.cpu_ns.add(now.duration_since(self.since).as_nanos() as u64);
+            if let Some(bytes) = svc.heap_bytes() {
+                stats.memory.set(bytes as u64);
+            }
+        }
+        self.since = now;
+        now
+    }
 }
 
 /// A `timerfd` watched by tokio: a precise wake-up at one deadline.
@@ -159,7 +183,6 @@ impl Worker {
             sweep_armed: Cell::new(false),
             shutdown_deadline: Cell::new(None),
             alarm: RefCell::new(None),
-            started: Cell::new(None),
         });
         CURRENT.with(|c| *c.borrow_mut() = Some(w.clone()));
         w
@@ -199,15 +222,13 @@ impl Worker {
         }
     }
 
-    /// The time now, read cheaply: while a message is being handled, when
-    /// it started (good enough to time rpc calls, and free).
-    pub fn now(&self) -> Instant {
-        self.started.get().unwrap_or_else(Instant::now)
-    }
-
     /// Handles whatever is due now; returns how many things it handled.
-    /// The clock is read once per message: each message is charged the
-    /// time since the previous reading (see `runtime::stats`).
+    ///
+    /// Accounting (see `runtime::stats`): messages come in runs to one
+    /// service (a batch of one-way messages, a conversation's turns), so the
+    /// clock is read when the next message goes to another service and when
+    /// the turn ends, and each run is charged to its service, whose heap
+    /// size is then recorded: a few readings per turn, not per message.
     fn turn(self: &Rc<Self>, rt: &Runtime) -> usize {
         let mut handled = 0;
         let now = Instant::now();
@@ -217,20 +238,21 @@ impl Worker {
             self.fire(event);
             handled += 1;
         }
-        let mut clock = now;
+        let mut run = Run { service: None, since: now };
         for _ in 0..BATCH {
             let next = self.local.borrow_mut().pop_front();
             let Some(msg) = next else { break };
-            clock = self.dispatch(rt, msg, clock);
+            self.dispatch(rt, msg, &mut run);
             handled += 1;
         }
         for _ in 0..BATCH {
             let Some(msg) = self.mailbox.pop() else { break };
-            clock = self.dispatch(rt, msg, clock);
+            self.dispatch(rt, msg, &mut run);
             handled += 1;
         }
-        if clock != now {
-            rt.stats[self.index].busy_ns.add(clock.duration_since(now).as_nanos() as u64);
+        if handled > 0 {
+            let end = run.end(Instant::now());
+            rt.stats[self.index].busy_ns.add(end.duration_since(now).as_nanos() as u64);
         }
         handled
     }
@@ -254,16 +276,17 @@ impl Worker {
         }
     }
 
-    /// Hands `msg` (taken at `started`) to its service; returns the time
-    /// it was done, having charged the service the time in between.
-    fn dispatch(self: &Rc<Self>, rt: &Runtime, msg: Message, started: Instant) -> Instant {
+    /// Hands `msg` to its service, counting it in the current `run`.
+    fn dispatch(self: &Rc<Self>, rt: &Runtime, msg: Message, run: &mut Run) {
         let to = msg.to;
         if to != 0 {
             for (sender, session) in rt.registry.backlog.taken(to, msg.payload.len()) {
                 rt.send(Message::signal(sender, session, Kind::Wake));
             }
         }
-        self.started.set(Some(started));
+        if !run.is_of(to) {
+            run.end(Instant::now());
+        }
         let served = match msg.kind {
             Kind::Shutdown => {
                 self.begin_shutdown();
@@ -288,18 +311,13 @@ impl Worker {
                 }
             },
         };
-        self.started.set(None);
-        let done = Instant::now();
         if let Some(svc) = served {
             rt.stats[self.index].messages.add(1);
-            let stats = &svc.info().stats;
-            stats.messages.add(1);
-            stats.cpu_ns.add(done.duration_since(started).as_nanos() as u64);
-            if let Some(bytes) = svc.heap_bytes() {
-                stats.memory.set(bytes as u64);
+            svc.info().stats.messages.add(1);
+            if run.service.is_none() {
+                run.service = Some(svc);
             }
         }
-        done
     }
 
     fn begin_shutdown(&self) {

@@ -319,7 +319,7 @@ impl<W> Core<W> {
     /// [`wait`](Self::wait), and the call's end is counted for operators.
     pub fn wait_call(&self, session: Session, what: W, deadline: Instant) {
         self.worker.arm_sweep();
-        let started = Some(self.worker.now());
+        let started = Some(Instant::now());
         self.waits.borrow_mut().insert(session, Wait { what, deadline: Some(deadline), started });
     }
 
@@ -333,7 +333,7 @@ impl<W> Core<W> {
     pub fn answered(&self, session: Session, payload: &[u8]) -> Option<W> {
         let wait = self.waits.borrow_mut().remove(&session)?;
         if let Some(started) = wait.started {
-            let took = self.worker.now().saturating_duration_since(started);
+            let took = started.elapsed();
             runtime::get().stats[self.worker.index].call_ended(call_outcome(payload), Some(took));
         }
         Some(wait.what)
