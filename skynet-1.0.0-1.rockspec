@@ -30,6 +30,7 @@ build = {
          ["skynet.launcher"] = "lua/skynet/launcher.lua",
          ["skynet.console"] = "lua/skynet/console.lua",
          ["skynet.metrics"] = "lua/skynet/metrics.lua",
+         ["skynet.serve"] = "lua/skynet/serve.lua",
          ["http.broker"] = "lua/http/broker.lua",
          ["cluster.master"] = "lua/cluster/master.lua",
          ["cluster.adapter"] = "lua/cluster/adapter.lua",

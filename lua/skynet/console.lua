@@ -7,6 +7,7 @@
 -- is zero or more lines, then `<ok>` or `<error> message`. No prompt. The
 -- commands and their output are described in docs/operations.md.
 local introspect = require "skynet.debug"
+local run_server = require "skynet.serve"
 
 -- Longer lines are refused (and skipped up to their end), so that a
 -- client cannot make the console buffer without bound.
@@ -249,18 +250,6 @@ local function serve(peer)
   peer:close()
 end
 
-local function listen_args(port, host)
-  port = math.tointeger(port)
-  if not port or port < 0 or port > 65535 then error("usage: skynet.console port [host]", 0) end
-  return port, host or "127.0.0.1"
-end
-
 function main(port, host)
-  port, host = listen_args(port, host)
-  local server = io.server("tcp")
-  local ok, err = server:listen(host, port, function(peer) serve(peer) end)
-  if not ok then error(fmt("skynet.console: cannot listen on %s:%d: %s", host, port, err), 0) end
-  print(fmt("skynet.console listening on %s:%d", host, server:endpoint().port))
-  while not os.stopped() do os.wait() end
-  server:close()
+  run_server("skynet.console", port, host, serve)
 end

@@ -7,6 +7,7 @@
 -- path is 404, any other method 405, a malformed request 400. Every
 -- answer closes the connection. The metrics are listed in docs/operations.md.
 local introspect = require "skynet.debug"
+local run_server = require "skynet.serve"
 
 local fmt = string.format
 
@@ -53,13 +54,5 @@ local function serve(peer)
 end
 
 function main(port, host)
-  port = math.tointeger(port)
-  if not port or port < 0 or port > 65535 then error("usage: skynet.metrics port [host]", 0) end
-  host = host or "127.0.0.1"
-  local server = io.server("tcp")
-  local ok, err = server:listen(host, port, function(peer) serve(peer) end)
-  if not ok then error(fmt("skynet.metrics: cannot listen on %s:%d: %s", host, port, err), 0) end
-  print(fmt("skynet.metrics listening on %s:%d", host, server:endpoint().port))
-  while not os.stopped() do os.wait() end
-  server:close()
+  run_server("skynet.metrics", port, host, serve)
 end

@@ -2,14 +2,7 @@
 -- command, then every line up to the `<ok>` / `<error> ...` that ends the reply.
 local M = {}
 
---- A free TCP port of 127.0.0.1 (bound, then released at once).
-function M.free_port()
-  local srv = io.server("tcp")
-  assert(srv:listen("127.0.0.1", 0, function() end))
-  local port = srv:endpoint().port
-  srv:close()
-  return port
-end
+M.free_port = require("support.net").free_port
 
 --- Connects to the console on `port`; returns the client.
 function M.connect(port)
