@@ -17,13 +17,7 @@ assert(os.execute("mkdir -p " .. tmp))
 local started = {}	-- pids of the `timeout` wrappers
 local pids = {}	-- tag -> pid of the node's lua process
 
-local function free_port()
-	local s = io.server("tcp")
-	assert(s:listen("127.0.0.1", 0, function() end))
-	local port = s:endpoint().port
-	s:close()
-	return port
-end
+local free_port = net.free_port
 
 -- Starts `lua5.4 <launcher> args...` in the background, output to tmp/<log>.
 local function start(log, args)

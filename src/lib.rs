@@ -15,6 +15,7 @@ pub mod collections;
 pub mod crypto;
 pub mod error;
 pub mod lua_api;
+pub mod metrics;
 pub mod net;
 pub mod runtime;
 pub mod service;

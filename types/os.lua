@@ -85,6 +85,17 @@ function os.id() end
 ---@param ... any Arguments for `func`.
 function os.post(func, ...) end
 
+---Calls `func(id, how, msg)` on the current service once service `id` has
+---ended, as an event of its own (it may block). `how` is `"exit"` (main
+---returned), `"error"` (main raised; `msg` is the error), `"stopped"`
+---(`os.stop`, `job:close`, its parent ended, a signal), `"killed"` (console
+---`kill`) or, when `id` had ended already or never existed, `"dead"` (on a
+---later turn, never from inside `os.monitor`). Any number of monitors per
+---service. Raises if `id` is not an integer or `func` not a function.
+---@param id integer A local service id.
+---@param func fun(id: integer, how: "exit"|"error"|"stopped"|"killed"|"dead", msg?: string)
+function os.monitor(id, func) end
+
 ---Hands control to the service's event loop (rpc calls, timers, socket
 ---callbacks, posted functions). `ms` nil or negative: until the service is
 ---stopped; `0`: handles the events already queued, then returns; `> 0`: for

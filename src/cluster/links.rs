@@ -58,6 +58,8 @@ pub fn split_remote(id: ServiceId) -> (ServiceId, LinkId) {
 
 pub struct Link {
     pub id: LinkId,
+    /// The peer node's address, `ip:port`.
+    pub peer: String,
     tx: mpsc::UnboundedSender<Vec<u8>>,
     state: Mutex<LinkState>,
 }
@@ -88,6 +90,16 @@ impl Link {
     pub fn remote_names(&self) -> usize {
         self.state().remote.len()
     }
+
+    /// `"joining"` until both sides know each other's names began to flow, then `"up"`.
+    pub fn state_name(&self) -> &'static str {
+        let state = self.state();
+        match (state.closed, state.synced) {
+            (true, _) => "closed",
+            (false, true) => "up",
+            (false, false) => "joining",
+        }
+    }
 }
 
 /// What an incoming frame asks of the node.
@@ -109,8 +121,8 @@ pub struct Cluster {
 }
 
 impl Cluster {
-    /// A new link that writes through `tx`; `None` if all 65535 ids are taken.
-    pub fn open(&self, tx: mpsc::UnboundedSender<Vec<u8>>) -> Option<Arc<Link>> {
+    /// A new link to `peer` that writes through `tx`; `None` if all 65535 ids are taken.
+    pub fn open(&self, tx: mpsc::UnboundedSender<Vec<u8>>, peer: String) -> Option<Arc<Link>> {
         let mut links = self.links.write().unwrap_or_else(|e| e.into_inner());
         let mut last = self.last_id.lock().unwrap_or_else(|e| e.into_inner());
         let mut id = *last;
@@ -118,7 +130,7 @@ impl Cluster {
             id = id.wrapping_add(1);
             if id != 0 && !links.contains_key(&id) {
                 *last = id;
-                let link = Arc::new(Link { id, tx, state: Mutex::new(LinkState::default()) });
+                let link = Arc::new(Link { id, peer, tx, state: Mutex::new(LinkState::default()) });
                 links.insert(id, link.clone());
                 return Some(link);
             }
@@ -132,6 +144,13 @@ impl Cluster {
 
     pub fn link_count(&self) -> usize {
         self.links.read().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
+    /// Every open link, by id (for operators).
+    pub fn links(&self) -> Vec<Arc<Link>> {
+        let mut all: Vec<Arc<Link>> = self.links.read().unwrap_or_else(|e| e.into_inner()).values().cloned().collect();
+        all.sort_by_key(|l| l.id);
+        all
     }
 
     /// Tells `link` every local public name, then `ready`; from now on it
@@ -328,7 +347,7 @@ mod tests {
     fn one_link() -> (Cluster, Names, Arc<Link>, mpsc::UnboundedReceiver<Vec<u8>>) {
         let c = Cluster::default();
         let (tx, rx) = mpsc::unbounded_channel();
-        let link = c.open(tx).unwrap();
+        let link = c.open(tx, "10.0.0.1:7000".into()).unwrap();
         (c, Names::default(), link, rx)
     }
 
@@ -347,13 +366,18 @@ mod tests {
     fn link_ids_are_fresh_first_and_never_zero() {
         let c = Cluster::default();
         let (tx, _rx) = mpsc::unbounded_channel();
-        let a = c.open(tx.clone()).unwrap();
-        let b = c.open(tx.clone()).unwrap();
+        let a = c.open(tx.clone(), "10.0.0.1:7000".into()).unwrap();
+        let b = c.open(tx.clone(), "10.0.0.1:7000".into()).unwrap();
         assert_eq!((a.id, b.id), (1, 2));
         let names = Names::default();
         c.close(&a, &names);
-        assert_eq!(c.open(tx.clone()).unwrap().id, 3, "a closed id is not reused at once");
+        assert_eq!(c.open(tx.clone(), "10.0.0.1:7000".into()).unwrap().id, 3, "a closed id is not reused at once");
         assert_eq!(c.link_count(), 2);
+        let listed: Vec<(LinkId, &'static str)> = c.links().iter().map(|l| (l.id, l.state_name())).collect();
+        assert_eq!(listed, vec![(2, "joining"), (3, "joining")]);
+        c.sync(&b);
+        assert_eq!(b.state_name(), "up");
+        assert_eq!(b.peer, "10.0.0.1:7000");
     }
 
     #[test]
@@ -365,7 +389,7 @@ mod tests {
         c.announce("b", 5, false);
         c.announce("b", 5, false);
         let (tx, mut rx) = mpsc::unbounded_channel();
-        let link = c.open(tx).unwrap();
+        let link = c.open(tx, "10.0.0.1:7000".into()).unwrap();
         c.announce("early", 1, true);
         assert!(frames(&mut rx).is_empty(), "nothing before the sync");
         c.sync(&link);
@@ -389,7 +413,7 @@ mod tests {
         let names = Names::default();
         names.add("echo", 4);
         let (tx, _rx) = mpsc::unbounded_channel();
-        let link = c.open(tx).unwrap();
+        let link = c.open(tx, "10.0.0.1:7000".into()).unwrap();
         let bind = Frame::Bind { name: "echo".into(), caller: 9 }.encode();
         assert!(matches!(c.incoming(&link, &bind, &names), Ok(Incoming::Nothing)));
         c.incoming(&link, &Frame::Bind { name: "other".into(), caller: 9 }.encode(), &names).unwrap();
@@ -449,7 +473,7 @@ mod tests {
         let names = Names::default();
         c.announce("pub", 2, true);
         let (tx, mut rx) = mpsc::unbounded_channel();
-        let link = c.open(tx).unwrap();
+        let link = c.open(tx, "10.0.0.1:7000".into()).unwrap();
         let d = frame::deliver("pub", b"\x07", 0, 2, 9, 1, 5);
         match c.incoming(&link, &d, &names).unwrap() {
             Incoming::Local(m) => {
@@ -475,7 +499,7 @@ mod tests {
     fn replies_to_remote_callers_become_responses() {
         let c = Cluster::default();
         let (tx, mut rx) = mpsc::unbounded_channel();
-        let link = c.open(tx).unwrap();
+        let link = c.open(tx, "10.0.0.1:7000".into()).unwrap();
         assert!(c.route(Message::reply(remote_id(9, link.id), 2, 5, b"\xc3".to_vec())).is_ok());
         assert_eq!(frames(&mut rx), vec![Frame::Response { data: vec![0xc3], caller: 9, rcf: 1, sn: 5 }]);
     }
@@ -485,7 +509,7 @@ mod tests {
         let c = Cluster::default();
         let names = Names::default();
         let (tx, _rx) = mpsc::unbounded_channel();
-        let link = c.open(tx).unwrap();
+        let link = c.open(tx, "10.0.0.1:7000".into()).unwrap();
         assert!(c.incoming(&link, b"garbage", &names).is_err());
         assert!(c.incoming(&link, b"\x81\xa4what\xa5hello", &names).is_err());
     }

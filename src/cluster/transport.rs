@@ -101,14 +101,14 @@ pub fn connect(svc: &Rc<Service>, host: String, port: u16, on_ready: OnReady) {
 fn start_link(svc: &Rc<Service>, opened: Opened, connector: bool, on_ready: Option<OnReady>) {
     let cluster = super::cluster();
     let (tx, rx) = mpsc::unbounded_channel();
-    let Some(link) = cluster.open(tx) else {
+    let peer = opened.remote.map(|a| a.to_string()).unwrap_or_else(|| "?".into());
+    let Some(link) = cluster.open(tx, peer.clone()) else {
         log(format!("[{}] cluster: no free link id", svc.label()));
         if let Some(f) = on_ready {
             f(Err("too many links".into()));
         }
         return;
     };
-    let peer = opened.remote.map(|a| a.to_string()).unwrap_or_else(|| "?".into());
     runtime::debug(|| format!("[{}] cluster link {} to {peer} open", svc.label(), link.id));
     let (stop_tx, stop_rx) = watch::channel(false);
     svc.spawn_task(writer_task(opened.writer, rx, stop_rx));

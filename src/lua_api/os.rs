@@ -33,6 +33,7 @@ pub fn install(lua: &Lua, core: &Table) -> Result<()> {
     os.set("dirsep", lua.create_function(|_, ()| Ok(std::path::MAIN_SEPARATOR_STR))?)?;
     os.set("processors", lua.create_function(|_, ()| Ok(processors()))?)?;
     os.set("post", f(post, "post")?)?;
+    os.set("monitor", f(monitor, "monitor")?)?;
     os.set("memory", lua.create_function(|lua, ()| Ok(lua.used_memory()))?)?;
     os.set("memlimit", f(memlimit, "memlimit")?)?;
     os.set("exit", f(exit, "exit")?)?;
@@ -116,6 +117,15 @@ fn job_close(lua: &Lua, a: Args) -> Result<MultiValue> {
 fn post(lua: &Lua, a: Args) -> Result<MultiValue> {
     let func = a.function(1)?;
     service::of(lua)?.post(func, a.rest(2))?;
+    Ok(MultiValue::new())
+}
+
+/// `os.monitor(id, func)`: `func(id, how [, msg])` runs here once service
+/// `id` has ended (`"dead"` on the next turn if it has already).
+fn monitor(lua: &Lua, a: Args) -> Result<MultiValue> {
+    let id = a.integer(1)?;
+    let func = a.function(2)?;
+    service::of(lua)?.monitor(id, func)?;
     Ok(MultiValue::new())
 }
 

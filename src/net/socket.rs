@@ -17,6 +17,7 @@
 //! The writer task is not aborted with the service (see `runtime::linger`):
 //! it ends when the socket closes, after the polite close.
 
+use super::census;
 use super::listener::{self, Listener};
 use super::limit;
 use super::stream::{self, ClientSetup, Kind, Opened, Reader, Writer};
@@ -124,6 +125,8 @@ pub struct Shared {
     tls: Option<Arc<ClientConfig>>,
     /// Its share of the connection cap, while connecting or open.
     slot: RefCell<Option<limit::Slot>>,
+    /// Its entry among the open sockets, while the connection is open.
+    census: RefCell<Option<Arc<census::Entry>>>,
 }
 
 async fn signalled(rx: &mut watch::Receiver<bool>) {
@@ -161,6 +164,7 @@ impl Shared {
             response_headers: RefCell::new(Vec::new()),
             tls,
             slot: RefCell::new(None),
+            census: RefCell::new(None),
         })
     }
 
@@ -186,10 +190,20 @@ impl Shared {
             None => *self.response_headers.borrow_mut() = opened.headers,
         }
         *self.reader.borrow_mut() = Some(opened.reader);
+        let peer = opened.remote.map(|a| a.to_string()).unwrap_or_default();
+        let entry = census::enter(self.id, self.kind.name().to_owned(), self.owner, peer);
+        *self.census.borrow_mut() = Some(entry.clone());
         let (tx, rx) = mpsc::unbounded_channel();
         *self.queue.borrow_mut() = Some(tx);
-        runtime::linger::spawn(writer_task(self.owner, opened.writer, rx, self.closed.subscribe()));
+        runtime::linger::spawn(writer_task(self.owner, opened.writer, rx, self.closed.subscribe(), entry));
         self.phase.set(Phase::Open);
+    }
+
+    /// Counts `n` bytes received (for `netstat`).
+    fn received(&self, n: usize) {
+        if let Some(entry) = &*self.census.borrow() {
+            entry.received(n);
+        }
     }
 
     /// Closes (idempotent): every pending operation ends with `"closed"`,
@@ -202,6 +216,9 @@ impl Shared {
         self.queue.borrow_mut().take();
         self.reader.borrow_mut().take();
         self.slot.borrow_mut().take();
+        if self.census.borrow_mut().take().is_some() {
+            census::leave(self.id);
+        }
     }
 
     fn not_open(&self) -> Option<Error> {
@@ -280,6 +297,7 @@ impl Shared {
             let result = unless_closed(&mut me.closed.subscribe(), reader.next()).await;
             let outcome = match result {
                 Ok(Some(data)) => {
+                    me.received(data.len());
                     if me.phase.get() == Phase::Open {
                         *me.reader.borrow_mut() = Some(reader);
                     }
@@ -326,7 +344,10 @@ impl Shared {
                     _ = runtime::get().registry.backlog.room(me.owner) => {}
                 }
                 match unless_closed(&mut closed, reader.next()).await {
-                    Ok(Some(data)) => deliver_chunk(me.owner, me.id, Ok(data), permit, on_chunk),
+                    Ok(Some(data)) => {
+                        me.received(data.len());
+                        deliver_chunk(me.owner, me.id, Ok(data), permit, on_chunk)
+                    }
                     Ok(None) => break Error::Eof,
                     Err(e) => break e,
                 }
@@ -405,6 +426,7 @@ async fn writer_task(
     mut writer: Writer,
     mut rx: mpsc::UnboundedReceiver<WriteReq>,
     mut closed: watch::Receiver<bool>,
+    census: Arc<census::Entry>,
 ) {
     let mut failure: Option<Error> = None;
     let why = loop {
@@ -428,7 +450,10 @@ async fn writer_task(
             },
         };
         match result {
-            Ok(()) => finish(owner, done, Outcome::Size(size)),
+            Ok(()) => {
+                census.sent(size);
+                finish(owner, done, Outcome::Size(size))
+            }
             Err(e) => {
                 failure.get_or_insert(e.clone());
                 finish(owner, done, Outcome::Fail(e));
@@ -441,6 +466,16 @@ async fn writer_task(
     }
     if failure.is_none() {
         writer.close().await;
+    }
+}
+
+/// A socket dropped without `close()` (its service ended, or Lua collected
+/// it) is gone all the same.
+impl Drop for Shared {
+    fn drop(&mut self) {
+        if self.census.get_mut().take().is_some() {
+            census::leave(self.id);
+        }
     }
 }
 
@@ -491,6 +526,8 @@ impl Server {
             return Err(Error::other("already listening"));
         }
         let listener = Listener::bind(listener::address(host, port)?)?;
+        let at = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
+        census::enter(self.id, format!("{} listen", self.kind.name()), self.owner, at);
         *self.listener.borrow_mut() = Some(listener.clone());
         let (kind, owner, server) = (self.kind, self.owner, self.id);
         listener::serve(svc, listener, kind, self.tls.clone(), move |_, addr, opened| match opened {
@@ -517,12 +554,21 @@ impl Server {
         }
         if let Some(listener) = self.listener.borrow_mut().take() {
             listener.close();
+            census::leave(self.id);
         }
     }
 
     /// The address listened on; `None` when not listening.
     pub fn local_addr(&self) -> Option<SocketAddr> {
         self.listener.borrow().as_ref().and_then(|l| l.local_addr())
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if self.listener.get_mut().take().is_some() {
+            census::leave(self.id);
+        }
     }
 }
 

@@ -15,6 +15,7 @@
 //! * [`mailbox`]: a worker's inbox (lock-free queue + wake only when idle).
 //! * [`registry`]: service ids -> worker, names and life states.
 //! * [`backlog`]: what waits in each service's queue; senders waiting for room.
+//! * [`stats`]: what is counted for operators (per service, per worker).
 //! * [`names`]: rpc names -> handler ids, with per-service lookup caches.
 //! * [`timer`]: a worker's timer heap.
 //! * [`worker`]: the loop that drives one thread's services.
@@ -33,6 +34,7 @@ pub mod names;
 pub mod registry;
 pub mod shutdown;
 pub mod signals;
+pub mod stats;
 pub mod timer;
 pub mod watchdog;
 pub mod worker;
@@ -43,7 +45,7 @@ use crate::error::Error;
 use message::{Kind, Message};
 use names::Names;
 use registry::Registry;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
@@ -66,6 +68,8 @@ pub struct Runtime {
     /// Live services per worker, for placement.
     pub live: Vec<AtomicUsize>,
     pub heartbeats: Vec<Heartbeat>,
+    /// What each worker (then the main thread) counted.
+    pub stats: Vec<stats::WorkerStats>,
     /// Origin of `os.steady_clock`.
     pub epoch: Instant,
     /// The status `os.exit` asked for, if any.
@@ -118,6 +122,7 @@ pub fn start() -> Option<&'static Runtime> {
             names: Names::default(),
             live: (0..=workers).map(|_| AtomicUsize::new(0)).collect(),
             heartbeats: (0..=workers).map(|_| Heartbeat::default()).collect(),
+            stats: (0..=workers).map(|_| stats::WorkerStats::default()).collect(),
             epoch: Instant::now(),
             exit_code: Mutex::new(None),
             main_service: AtomicU32::new(0),
@@ -217,6 +222,15 @@ impl Runtime {
         self.send(Message { to: id, from, session, kind: Kind::Stop, payload: Vec::new() });
     }
 
+    /// Stops service `id` on an operator's request (console `kill`): its
+    /// monitors hear `"killed"`. False if there is no such service.
+    pub fn kill(&self, id: message::ServiceId) -> bool {
+        let Some(info) = self.registry.info(id) else { return false };
+        info.mark_killed();
+        self.stop_service(id, 0, 0);
+        true
+    }
+
     /// Records the status the process ends with if shutdown has to give up
     /// on a stuck service (`os.exit(code)` from the main script).
     pub fn set_exit_code(&self, code: i32) {
@@ -228,9 +242,23 @@ impl Runtime {
     }
 }
 
-/// Whether debug output is on (`os.debugging()`): a debug build, or `SKYNET_DEBUG` set to anything but 0.
+/// Debug output as an operator set it (console `trace on|off`): 0 = as the
+/// environment says, 1 = on, 2 = off.
+static DEBUG_OVERRIDE: AtomicU8 = AtomicU8::new(0);
+
+/// Whether debug output is on (`os.debugging()`): as an operator set it, else
+/// a debug build, or `SKYNET_DEBUG` set to anything but 0.
 pub fn debugging() -> bool {
-    cfg!(debug_assertions) || std::env::var("SKYNET_DEBUG").is_ok_and(|v| v != "0")
+    match DEBUG_OVERRIDE.load(Ordering::Relaxed) {
+        1 => true,
+        2 => false,
+        _ => cfg!(debug_assertions) || std::env::var("SKYNET_DEBUG").is_ok_and(|v| v != "0"),
+    }
+}
+
+/// Turns debug output on or off for the whole process, whatever the environment says.
+pub fn set_debugging(on: bool) {
+    DEBUG_OVERRIDE.store(if on { 1 } else { 2 }, Ordering::Relaxed);
 }
 
 /// Writes `line()` to the log only when [`debugging`].

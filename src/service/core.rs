@@ -18,6 +18,7 @@ use crate::error::Error;
 use crate::runtime::message::{Kind, Message, ServiceId, Session};
 use crate::runtime::names::NameCache;
 use crate::runtime::registry::{Life, MAX_ID, ServiceInfo};
+use crate::runtime::stats::Outcome;
 use crate::runtime::timer::deadline_after;
 use crate::runtime::worker::{TimerEvent, Worker};
 use crate::runtime;
@@ -59,6 +60,26 @@ struct Wait<W> {
     what: W,
     /// For calls: when to give up with `"timeout"`.
     deadline: Option<Instant>,
+    /// For rpc calls: when the call was made (its end is counted, see [`call_outcome`]).
+    started: Option<Instant>,
+}
+
+/// How a call ended, from its answer: the failures the runtime itself
+/// makes (`Error::Timeout`, `Error::Cancel`, `Error::NoHandler`) have
+/// canonical payloads; any other failure is the handler's error.
+pub fn call_outcome(payload: &[u8]) -> Outcome {
+    static CANONICAL: OnceLock<[(Vec<u8>, Outcome); 3]> = OnceLock::new();
+    if payload.first() == Some(&wrap::TRUE) {
+        return Outcome::Ok;
+    }
+    let canonical = CANONICAL.get_or_init(|| {
+        [
+            (wrap::failure(&Error::Timeout.to_string()), Outcome::Timeout),
+            (wrap::failure(&Error::Cancel.to_string()), Outcome::Cancel),
+            (wrap::failure(&Error::NoHandler.to_string()), Outcome::NotFound),
+        ]
+    });
+    canonical.iter().find(|(bytes, _)| bytes == payload).map_or(Outcome::Error, |(_, outcome)| *outcome)
 }
 
 pub struct Core<W> {
@@ -214,7 +235,10 @@ impl<W> Core<W> {
     /// with [`wait`](Self::wait) and [`call_deadline`](Self::call_deadline).
     pub fn call(&self, name: &str, args: Vec<u8>) -> Result<Sent, Error> {
         let picked = self.names.borrow_mut().pick(&runtime::get().names, name);
-        let Some((to, shared_name)) = picked else { return Err(Error::NotFound(name.to_owned())) };
+        let Some((to, shared_name)) = picked else {
+            runtime::get().stats[self.worker.index].call_ended(Outcome::NotFound, None);
+            return Err(Error::NotFound(name.to_owned()));
+        };
         let session = self.new_session();
         self.send(Message { to, from: self.id, session, kind: Kind::Call(shared_name), payload: args });
         Ok(Sent { session, to })
@@ -294,12 +318,31 @@ impl<W> Core<W> {
         if deadline.is_some() {
             self.worker.arm_sweep();
         }
-        self.waits.borrow_mut().insert(session, Wait { what, deadline });
+        self.waits.borrow_mut().insert(session, Wait { what, deadline, started: None });
+    }
+
+    /// Records `what` as waiting for the answer to rpc call `session`: as
+    /// [`wait`](Self::wait), and the call's end is counted for operators.
+    pub fn wait_call(&self, session: Session, what: W, deadline: Instant) {
+        self.worker.arm_sweep();
+        let started = Some(Instant::now());
+        self.waits.borrow_mut().insert(session, Wait { what, deadline: Some(deadline), started });
     }
 
     /// Ends the wait on `session`: what waited, if anything still does.
     pub fn take_wait(&self, session: Session) -> Option<W> {
         self.waits.borrow_mut().remove(&session).map(|w| w.what)
+    }
+
+    /// Ends the wait on `session` with the answer `payload`: as
+    /// [`take_wait`](Self::take_wait), counting how a call ended.
+    pub fn answered(&self, session: Session, payload: &[u8]) -> Option<W> {
+        let wait = self.waits.borrow_mut().remove(&session)?;
+        if let Some(started) = wait.started {
+            let took = started.elapsed();
+            runtime::get().stats[self.worker.index].call_ended(call_outcome(payload), Some(took));
+        }
+        Some(wait.what)
     }
 
     /// Fails every wait whose deadline passed; true if some deadlines remain.
@@ -482,7 +525,7 @@ mod tests {
                     let _ = self.seen.send(Seen::Got(name.to_string(), msg.payload));
                 }
                 Kind::Reply | Kind::Wake => {
-                    if self.core.take_wait(msg.session).is_some() {
+                    if self.core.answered(msg.session, &msg.payload).is_some() {
                         let _ = self.seen.send(Seen::Answer(msg.session, msg.payload));
                     }
                 }
@@ -544,7 +587,7 @@ mod tests {
     fn call_id_and_wait(caller: ServiceId, caller_rx: &mpsc::Receiver<Seen>, to: ServiceId) -> Vec<u8> {
         on_probe(caller, move |p| {
             let session = p.core.new_session();
-            p.core.wait(session, (), Some(p.core.call_deadline()));
+            p.core.wait_call(session, (), p.core.call_deadline());
             p.core.send(Message { to, from: p.core.id, session, kind: Kind::Call("direct".into()), payload: Vec::new() });
         });
         let Seen::Answer(_, payload) = next(caller_rx) else { panic!("an answer") };
@@ -576,11 +619,49 @@ mod tests {
         let (tx, rx) = mpsc::channel();
         on_probe(caller, move |p| {
             let session = p.core.call("echo", vec![0xa1, b'x']).expect("echo is served").session;
-            p.core.wait(session, (), Some(p.core.call_deadline()));
+            p.core.wait_call(session, (), p.core.call_deadline());
             tx.send(session).unwrap();
         });
         let session = rx.recv_timeout(Duration::from_secs(5)).unwrap();
         assert_eq!(next(&caller_rx), Seen::Answer(session, vec![0xc3, 0xa1, b'x']));
+    }
+
+    /// The calls counted so far, by outcome, summed over the workers.
+    fn calls_counted() -> [u64; 5] {
+        let mut sums = [0; 5];
+        for w in &runtime::get().stats {
+            for (sum, counter) in sums.iter_mut().zip(&w.calls) {
+                *sum += counter.get();
+            }
+        }
+        sums
+    }
+
+    #[test]
+    fn the_end_of_each_call_is_counted_by_outcome() {
+        let (_echo, _) = start_probe(&["count.echo", "echo"]);
+        let (caller, caller_rx) = start_probe(&[]);
+        let before = calls_counted();
+        on_probe(caller, |p| {
+            let session = p.core.call("echo", Vec::new()).unwrap().session;
+            p.core.wait_call(session, (), p.core.call_deadline());
+            assert!(p.core.call("count.nobody", Vec::new()).is_err());
+        });
+        assert!(matches!(next(&caller_rx), Seen::Answer(..)));
+        let after = calls_counted();
+        // Other tests call too: at least ours were counted.
+        assert!(after[Outcome::Ok as usize] > before[Outcome::Ok as usize]);
+        assert!(after[Outcome::NotFound as usize] > before[Outcome::NotFound as usize]);
+    }
+
+    #[test]
+    fn answers_made_by_the_runtime_tell_their_outcome() {
+        assert_eq!(call_outcome(&[wrap::TRUE]), Outcome::Ok);
+        assert_eq!(call_outcome(&wrap::failure("timeout")), Outcome::Timeout);
+        assert_eq!(call_outcome(&wrap::failure("cancel")), Outcome::Cancel);
+        assert_eq!(call_outcome(&wrap::failure("function not found")), Outcome::NotFound);
+        assert_eq!(call_outcome(&wrap::failure("x.lua:1: boom")), Outcome::Error);
+        assert_eq!(call_outcome(&wrap::failure("disconnected")), Outcome::Error);
     }
 
     #[test]
@@ -600,7 +681,7 @@ mod tests {
         on_probe(caller, |p| {
             p.core.set_call_timeout(Duration::from_millis(30));
             let session = p.core.call("timeout.hold", Vec::new()).unwrap().session;
-            p.core.wait(session, (), Some(p.core.call_deadline()));
+            p.core.wait_call(session, (), p.core.call_deadline());
         });
         assert!(matches!(next(&holder_rx), Seen::Got(..)));
         let Seen::Answer(_, payload) = next(&caller_rx) else { panic!("an answer") };
@@ -628,7 +709,7 @@ mod tests {
         let (caller, caller_rx) = start_probe(&[]);
         on_probe(caller, |p| {
             let session = p.core.call("pending.hold", Vec::new()).unwrap().session;
-            p.core.wait(session, (), Some(p.core.call_deadline()));
+            p.core.wait_call(session, (), p.core.call_deadline());
         });
         assert!(matches!(next(&holder_rx), Seen::Got(..)));
         runtime::get().send(Message::signal(holder, 0, Kind::Stop));

@@ -7,6 +7,8 @@
 //! * [`main`]: the user's script as the main service.
 //! * [`task_queue`]: serial task queues (`os.coroutine()` objects).
 //! * [`kept`]: Lua values kept for later (callbacks), in a table of the state.
+//! * [`monitor`]: telling watchers that a service has ended (`os.monitor`).
+//! * [`inspect`]: what an operator does inside a live service (gc, hot fix).
 //!
 //! Rules (cited as "rule N" elsewhere):
 //! 1. A service lives on the thread that created its state, for its whole
@@ -31,8 +33,10 @@
 //!    the worker drops its last `Rc`.
 
 pub mod core;
+pub mod inspect;
 pub mod kept;
 pub mod main;
+pub mod monitor;
 pub mod scheduler;
 pub mod spawn;
 pub mod task_queue;
@@ -159,6 +163,11 @@ impl Service {
         Ok(svc)
     }
 
+    /// Counts `n` more (or fewer) armed `os.timer` objects for operators.
+    pub fn timers_armed(&self, n: i64) {
+        runtime::get().stats[self.worker.index].timers.add(n);
+    }
+
     pub fn new_timer_key(&self) -> u64 {
         let k = self.next_timer.get() + 1;
         self.next_timer.set(k);
@@ -204,6 +213,7 @@ impl Service {
         if !self.core.finish(failure.as_deref()) {
             return;
         }
+        monitor::tell(&self.info, failure.as_deref());
         self.release_lua_refs();
         self.worker.remove_service(self.id);
     }
@@ -216,7 +226,8 @@ impl Service {
         self.core.clear_waits();
         self.pool.borrow_mut().clear();
         self.posted.borrow_mut().clear();
-        self.timers.borrow_mut().clear();
+        let armed = self.timers.borrow_mut().drain().count();
+        self.timers_armed(-(armed as i64));
         self.kept.clear();
         self.handlers.borrow_mut().clear();
         self.prelude.borrow_mut().take();
@@ -259,6 +270,10 @@ impl Actor for Service {
     }
 
     /// Its state is leaked on purpose: closing it would run its Lua code.
+    fn heap_bytes(&self) -> Option<usize> {
+        Some(self.lua.used_memory())
+    }
+
     fn abandon(self: Rc<Self>) {
         self.core.abandon();
         std::mem::forget(self);

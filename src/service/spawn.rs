@@ -111,6 +111,7 @@ fn create_here(worker: &Rc<Worker>, request: SpawnRequest) {
             runtime::log(&format!("[{}:{}] {e}", info.name, info.id));
             let rt = runtime::get();
             rt.send(Message::reply(request.parent, info.id, request.session, wrap::failure(&e.to_string())));
+            super::monitor::tell(&info, Some(&e.to_string()));
             rt.registry.unregister(info.id);
             rt.live[worker.index].fetch_sub(1, Ordering::Relaxed);
             return;
