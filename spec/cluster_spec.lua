@@ -302,7 +302,7 @@ describe("cluster", function()
 				local s = link_to(m)
 				-- join like a node: bind a name, then ready; the member answers with its names
 				s:send(wrap { what = "bind", name = "evil.echo", caller = 1 })
-				s:send(wrap { what = "ready" })
+				s:send(wrap { what = "ready", node = 99, addr = "127.0.0.1:1" })
 				local names = {}
 				while true do
 					local msg = unwrap(assert(s:read()))

@@ -12,8 +12,14 @@
 //! * **Pending calls**: each `(caller, session)` sent over a link and not
 //!   answered yet; when the link drops every one is answered
 //!   `false, "disconnected"` at once instead of waiting for the timeout.
+//!   A call that times out is forgotten at once ([`Cluster::forget`]); its
+//!   late answer is dropped. Any other answer that is not pending is forged
+//!   and closes the link.
 //! * **Public names** (`rpc.create(name, f, true)`) of local services, kept
 //!   here by `announce` so that a new link can be told all of them.
+//! * **Peers**: the node behind a link says who it is (member id and link
+//!   address) in its `ready`; from then on it is "up" for `cluster.event`
+//!   handlers, and "down" when the link closes.
 //!
 //! Ordering of binds. A new link must learn every public name exactly as
 //! of some instant and then every change after it, never an `unbind`
@@ -33,16 +39,43 @@
 //! tested on its own below.
 
 use super::frame::{self, Frame};
+use super::trust::Trust;
 use crate::runtime::failure_payload;
 use crate::runtime::message::{Kind, Message, ServiceId, Session};
 use crate::runtime::names::Names;
 use crate::runtime::registry::MAX_ID;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use tokio::sync::mpsc;
 
 /// Remote handlers one link may register; a peer binding more is hostile.
 pub const MAX_REMOTE_NAMES: usize = 100_000;
+
+/// Timed-out calls a link remembers, to drop their late answers quietly
+/// instead of taking them for forgeries. A peer answers every call it took
+/// in the end, so each entry is normally consumed by one late answer; the
+/// bound only matters for answers that never come.
+pub const MAX_LATE: usize = 4096;
+
+/// The name whose local handlers hear nodes come and go.
+pub const EVENT_NAME: &str = "cluster.event";
+
+/// A node as `cluster.event` names it: its member id and `"ip:port"`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Peer {
+    pub node: u32,
+    pub addr: String,
+}
+
+/// What a link's writer is asked to do. Every frame of a link goes through
+/// this one queue ([`Link::queue`]), so a bound on it belongs there.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Outgoing {
+    Frame(Vec<u8>),
+    /// Send `leave`, close the WebSocket politely and stop.
+    Leave,
+}
 
 pub type LinkId = u16;
 
@@ -58,7 +91,7 @@ pub fn split_remote(id: ServiceId) -> (ServiceId, LinkId) {
 
 pub struct Link {
     pub id: LinkId,
-    tx: mpsc::UnboundedSender<Vec<u8>>,
+    tx: mpsc::UnboundedSender<Outgoing>,
     state: Mutex<LinkState>,
 }
 
@@ -68,6 +101,14 @@ struct LinkState {
     synced: bool,
     pending: HashSet<(ServiceId, Session)>,
     remote: HashSet<(Arc<str>, ServiceId)>,
+    /// Calls that timed out (oldest first), whose answers may still come.
+    late: VecDeque<(ServiceId, Session)>,
+    /// The node behind the link, once it has said who it is.
+    peer: Option<Peer>,
+    /// We are leaving: the link's end is ours, nothing to report.
+    leaving: bool,
+    /// The peer said it leaves: its end is clean.
+    left: bool,
 }
 
 impl Link {
@@ -78,7 +119,18 @@ impl Link {
     /// Queues one frame for the writer (dropped if the writer is gone: the
     /// link is closing and its reader will clean up).
     pub fn queue(&self, frame: Vec<u8>) {
-        let _ = self.tx.send(frame);
+        let _ = self.tx.send(Outgoing::Frame(frame));
+    }
+
+    /// The node behind this link, if it has said who it is.
+    pub fn peer(&self) -> Option<Peer> {
+        self.state().peer.clone()
+    }
+
+    /// How the link ended: `(we left, the peer left)`.
+    pub fn ending(&self) -> (bool, bool) {
+        let state = self.state();
+        (state.leaving, state.left)
     }
 
     pub fn pending(&self) -> usize {
@@ -95,12 +147,18 @@ pub enum Incoming {
     Nothing,
     /// Send this to a local service (a call from the peer, or a reply to one of ours).
     Local(Message),
-    /// The peer has sent all its binds.
-    Ready,
+    /// The peer has sent all its binds and is up: send these `cluster.event`s.
+    Ready(Vec<Message>),
+    /// The peer leaves: it sends nothing more.
+    Leave,
 }
 
 #[derive(Default)]
 pub struct Cluster {
+    /// Key and TLS of this process's links (set when the adapter joins).
+    trust: RwLock<Arc<Trust>>,
+    /// Who this node is (set once the master has given it a member id).
+    me: RwLock<Option<Peer>>,
     links: RwLock<HashMap<LinkId, Arc<Link>>>,
     /// The last link id handed out.
     last_id: Mutex<LinkId>,
@@ -110,7 +168,23 @@ pub struct Cluster {
 
 impl Cluster {
     /// A new link that writes through `tx`; `None` if all 65535 ids are taken.
-    pub fn open(&self, tx: mpsc::UnboundedSender<Vec<u8>>) -> Option<Arc<Link>> {
+    pub fn trust(&self) -> Arc<Trust> {
+        self.trust.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    pub fn set_trust(&self, trust: Trust) {
+        *self.trust.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(trust);
+    }
+
+    pub fn me(&self) -> Option<Peer> {
+        self.me.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    pub fn set_me(&self, me: Peer) {
+        *self.me.write().unwrap_or_else(|e| e.into_inner()) = Some(me);
+    }
+
+    pub fn open(&self, tx: mpsc::UnboundedSender<Outgoing>) -> Option<Arc<Link>> {
         let mut links = self.links.write().unwrap_or_else(|e| e.into_inner());
         let mut last = self.last_id.lock().unwrap_or_else(|e| e.into_inner());
         let mut id = *last;
@@ -134,9 +208,10 @@ impl Cluster {
         self.links.read().unwrap_or_else(|e| e.into_inner()).len()
     }
 
-    /// Tells `link` every local public name, then `ready`; from now on it
-    /// hears every change too (see the module docs for why under the lock).
-    pub fn sync(&self, link: &Link) {
+    /// Tells `link` every local public name, then `ready` (saying who we
+    /// are, `me`); from now on it hears every change too (see the module
+    /// docs for why under the lock).
+    pub fn sync(&self, link: &Link, me: &Peer) {
         let public = self.public.read().unwrap_or_else(|e| e.into_inner());
         let mut state = link.state();
         if state.closed || state.synced {
@@ -148,7 +223,30 @@ impl Cluster {
                 link.queue(Frame::Bind { name: name.to_string(), caller }.encode());
             }
         }
-        link.queue(Frame::Ready.encode());
+        link.queue(Frame::Ready { node: me.node, addr: me.addr.clone() }.encode());
+    }
+
+    /// We leave the cluster: every link says `leave` and closes politely.
+    pub fn leave(&self) {
+        for link in self.links.read().unwrap_or_else(|e| e.into_inner()).values() {
+            link.state().leaving = true;
+            let _ = link.tx.send(Outgoing::Leave);
+        }
+    }
+
+    /// Call `(caller, session)` timed out: no link waits for its answer any
+    /// more (a late one is dropped, see [`MAX_LATE`]).
+    pub fn forget(&self, caller: ServiceId, session: Session) {
+        for link in self.links.read().unwrap_or_else(|e| e.into_inner()).values() {
+            let mut state = link.state();
+            if state.pending.remove(&(caller, session)) {
+                if state.late.len() >= MAX_LATE {
+                    state.late.pop_front();
+                }
+                state.late.push_back((caller, session));
+                return;
+            }
+        }
     }
 
     /// Local service `id` bound (or unbound) public `name`: record it and tell every synced link.
@@ -218,7 +316,7 @@ impl Cluster {
                 if msg.session != 0 {
                     state.pending.insert((msg.from, msg.session));
                 }
-                if link.tx.send(bytes).is_err() {
+                if link.tx.send(Outgoing::Frame(bytes)).is_err() {
                     state.pending.remove(&(msg.from, msg.session));
                     return Err(msg);
                 }
@@ -258,7 +356,20 @@ impl Cluster {
                 }
                 Ok(Incoming::Nothing)
             }
-            Frame::Ready => Ok(Incoming::Ready),
+            Frame::Ready { node, addr } => {
+                let peer = Peer { node, addr };
+                let mut state = link.state();
+                if state.peer.is_some() {
+                    return Err("a second 'ready'".into());
+                }
+                state.peer = Some(peer.clone());
+                Ok(Incoming::Ready(events("up", &peer, names)))
+            }
+            Frame::Leave => {
+                link.state().left = true;
+                Ok(Incoming::Leave)
+            }
+            Frame::Challenge { .. } | Frame::Proof { .. } => Err("a handshake message after the handshake".into()),
             Frame::Deliver { name, argv, who, caller, rcf, sn, .. } => {
                 let session = if rcf != 0 { sn } else { 0 };
                 // Only public names of this node: never forwarded, never private.
@@ -279,19 +390,24 @@ impl Cluster {
                 }
             }
             Frame::Response { data, caller, sn, .. } => {
-                // Only answers we wait for: a late one (after our timeout)
-                // or a forged one is dropped.
-                if link.state().pending.remove(&(caller, sn)) {
+                // Only answers to calls pending on this very link; a late
+                // one (after our timeout) is dropped, anything else is forged.
+                let mut state = link.state();
+                if state.pending.remove(&(caller, sn)) {
                     Ok(Incoming::Local(Message::reply(caller, 0, sn, data)))
-                } else {
+                } else if let Some(at) = state.late.iter().position(|&c| c == (caller, sn)) {
+                    state.late.remove(at);
                     Ok(Incoming::Nothing)
+                } else {
+                    Err(format!("a response to a call it was not sent (service {caller}, session {sn})"))
                 }
             }
         }
     }
 
     /// `link` dropped: forgets it and its remote handlers; returns the
-    /// `false, "disconnected"` answers its pending calls are owed.
+    /// `false, "disconnected"` answers its pending calls are owed, and the
+    /// `"down"` events of its node if it was up.
     pub fn close(&self, link: &Link, names: &Names) -> Vec<Message> {
         {
             let mut links = self.links.write().unwrap_or_else(|e| e.into_inner());
@@ -308,24 +424,53 @@ impl Cluster {
             names.remove(&name, id);
         }
         let payload = failure_payload("disconnected");
-        state.pending.drain().map(|(caller, session)| Message::reply(caller, 0, session, payload.clone())).collect()
+        let mut out: Vec<Message> =
+            state.pending.drain().map(|(caller, session)| Message::reply(caller, 0, session, payload.clone())).collect();
+        if let Some(peer) = &state.peer {
+            out.extend(events("down", peer, names));
+        }
+        out
     }
+}
+
+/// The one-way `cluster.event` message `(what, node, address)` for every
+/// local handler of it (remote ones never hear another node's events).
+fn events(what: &str, peer: &Peer, names: &Names) -> Vec<Message> {
+    let Some(group) = names.lookup(EVENT_NAME) else { return Vec::new() };
+    let mut payload = Vec::with_capacity(peer.addr.len() + 16);
+    // wrap(what, node, address): the values one after another, strings as str.
+    let _ = rmp::encode::write_str(&mut payload, what);
+    let _ = rmp::encode::write_uint(&mut payload, u64::from(peer.node));
+    let _ = rmp::encode::write_str(&mut payload, &peer.addr);
+    group
+        .ids
+        .iter()
+        .filter(|&&id| id <= MAX_ID)
+        .map(|&to| Message { to, from: 0, session: 0, kind: Kind::Call(group.name.clone()), payload: payload.clone() })
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn frames(rx: &mut mpsc::UnboundedReceiver<Vec<u8>>) -> Vec<Frame> {
+    fn frames(rx: &mut mpsc::UnboundedReceiver<Outgoing>) -> Vec<Frame> {
         let mut out = Vec::new();
-        while let Ok(b) = rx.try_recv() {
-            out.push(Frame::decode(&b).unwrap());
+        while let Ok(o) = rx.try_recv() {
+            match o {
+                Outgoing::Frame(b) => out.push(Frame::decode(&b).unwrap()),
+                Outgoing::Leave => out.push(Frame::Leave),
+            }
         }
         out
     }
 
+    fn me() -> Peer {
+        Peer { node: 1, addr: "127.0.0.1:9".into() }
+    }
+
     /// A cluster with one open link, and what is written on that link.
-    fn one_link() -> (Cluster, Names, Arc<Link>, mpsc::UnboundedReceiver<Vec<u8>>) {
+    fn one_link() -> (Cluster, Names, Arc<Link>, mpsc::UnboundedReceiver<Outgoing>) {
         let c = Cluster::default();
         let (tx, rx) = mpsc::unbounded_channel();
         let link = c.open(tx).unwrap();
@@ -368,16 +513,16 @@ mod tests {
         let link = c.open(tx).unwrap();
         c.announce("early", 1, true);
         assert!(frames(&mut rx).is_empty(), "nothing before the sync");
-        c.sync(&link);
+        c.sync(&link, &me());
         let mut got = frames(&mut rx);
-        assert_eq!(got.pop(), Some(Frame::Ready));
+        assert_eq!(got.pop(), Some(Frame::Ready { node: 1, addr: "127.0.0.1:9".into() }));
         got.sort_by_key(|f| format!("{f:?}"));
         assert_eq!(got, vec![
             Frame::Bind { name: "a".into(), caller: 5 },
             Frame::Bind { name: "a".into(), caller: 6 },
             Frame::Bind { name: "early".into(), caller: 1 },
         ]);
-        c.sync(&link);
+        c.sync(&link, &me());
         assert!(frames(&mut rx).is_empty(), "synced once");
         c.announce("a", 6, false);
         assert_eq!(frames(&mut rx), vec![Frame::Unbind { name: "a".into(), caller: 6 }]);
@@ -438,9 +583,82 @@ mod tests {
             }
             _ => panic!("expected a local message"),
         }
-        assert!(matches!(c.incoming(&link, &answer, &names).unwrap(), Incoming::Nothing), "answered once");
-        assert!(matches!(c.incoming(&link, &frame::response(b"", 4, 1, 1), &names).unwrap(), Incoming::Nothing));
+        assert!(c.incoming(&link, &answer, &names).is_err(), "answered once: a second answer is forged");
         assert_eq!(link.pending(), 0);
+    }
+
+    #[test]
+    fn a_forged_response_closes_the_link_and_reaches_nobody() {
+        let (c, names, link, _rx) = one_link();
+        assert!(c.route(call(remote_id(7, link.id), 3, 11, "echo", b"")).is_ok());
+        // another caller, another session: not pending on this link
+        assert!(c.incoming(&link, &frame::response(b"\xc3", 4, 1, 11), &names).is_err());
+        assert!(c.incoming(&link, &frame::response(b"\xc3", 3, 1, 12), &names).is_err());
+        // the call pending on another link is not this link's to answer
+        let (tx, _rx2) = mpsc::unbounded_channel();
+        let other = c.open(tx).unwrap();
+        assert!(c.incoming(&other, &frame::response(b"\xc3", 3, 1, 11), &names).is_err());
+        assert_eq!(link.pending(), 1);
+    }
+
+    #[test]
+    fn a_timed_out_call_is_forgotten_and_its_late_answer_dropped() {
+        let (c, names, link, _rx) = one_link();
+        assert!(c.route(call(remote_id(7, link.id), 3, 11, "echo", b"")).is_ok());
+        assert!(c.route(call(remote_id(7, link.id), 3, 12, "echo", b"")).is_ok());
+        c.forget(3, 11);
+        c.forget(3, 99); // never sent: nothing to forget
+        assert_eq!(link.pending(), 1);
+        let late = frame::response(b"\xc3", 3, 1, 11);
+        assert!(matches!(c.incoming(&link, &late, &names).unwrap(), Incoming::Nothing), "dropped quietly");
+        assert!(c.incoming(&link, &late, &names).is_err(), "but only once");
+        // closing fails only what is still pending
+        assert_eq!(c.close(&link, &names).len(), 1);
+    }
+
+    #[test]
+    fn the_late_memory_is_bounded() {
+        let (c, _names, link, _rx) = one_link();
+        for sn in 1..=(MAX_LATE as u32 + 10) {
+            assert!(c.route(call(remote_id(7, link.id), 3, sn, "echo", b"")).is_ok());
+            c.forget(3, sn);
+        }
+        assert_eq!(link.state().late.len(), MAX_LATE);
+        assert_eq!(link.pending(), 0);
+    }
+
+    #[test]
+    fn ready_makes_the_peer_up_for_event_handlers_and_close_down() {
+        let (c, names, link, _rx) = one_link();
+        names.add_private(EVENT_NAME, 4);
+        names.add(EVENT_NAME, remote_id(2, 9)); // a remote handler never hears our events
+        let ready = Frame::Ready { node: 7, addr: "10.0.0.2:4100".into() }.encode();
+        let Ok(Incoming::Ready(up)) = c.incoming(&link, &ready, &names) else { panic!("expected ready") };
+        let mut want = Vec::new();
+        rmp::encode::write_str(&mut want, "up").unwrap();
+        rmp::encode::write_uint(&mut want, 7).unwrap();
+        rmp::encode::write_str(&mut want, "10.0.0.2:4100").unwrap();
+        assert_eq!(up.len(), 1);
+        assert_eq!((up[0].to, up[0].session, &up[0].payload), (4, 0, &want));
+        assert!(matches!(&up[0].kind, Kind::Call(n) if &**n == EVENT_NAME));
+        assert_eq!(link.peer(), Some(Peer { node: 7, addr: "10.0.0.2:4100".into() }));
+        assert!(c.incoming(&link, &ready, &names).is_err(), "ready once");
+        let down = c.close(&link, &names);
+        assert_eq!(down.len(), 1);
+        assert_eq!(&down[0].payload[..5], b"\xa4down");
+        assert_eq!(&down[0].payload[5..], &want[3..], "same node and address as the up");
+    }
+
+    #[test]
+    fn leaving_says_leave_on_every_link_and_handshake_frames_are_refused_after_it() {
+        let (c, names, link, mut rx) = one_link();
+        assert!(matches!(c.incoming(&link, &Frame::Leave.encode(), &names), Ok(Incoming::Leave)));
+        assert_eq!(link.ending(), (false, true));
+        c.leave();
+        assert_eq!(frames(&mut rx), vec![Frame::Leave]);
+        assert_eq!(link.ending(), (true, true));
+        let challenge = Frame::Challenge { nonce: "00".repeat(32) }.encode();
+        assert!(c.incoming(&link, &challenge, &names).is_err());
     }
 
     #[test]

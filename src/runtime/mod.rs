@@ -36,7 +36,7 @@ pub mod worker;
 
 use mailbox::Mailbox;
 use crate::error::Error;
-use message::{Kind, Message};
+use message::{Kind, Message, ServiceId, Session};
 use names::Names;
 use registry::Registry;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
@@ -74,10 +74,16 @@ pub struct Runtime {
     /// Where messages to remote ids (above [`registry::MAX_ID`]) go: the
     /// cluster, once plugged in.
     remote: OnceLock<RemoteRoute>,
+    /// Told when a call's wait timed out, so that whoever holds state for
+    /// that call elsewhere (the cluster's pending table) can drop it.
+    expired: OnceLock<ExpiredCall>,
 }
 
 /// Takes a message for a remote id; gives it back if it cannot be sent.
 pub type RemoteRoute = Box<dyn Fn(Message) -> Result<(), Message> + Send + Sync>;
+
+/// Takes `(caller, session)` of a call that timed out.
+pub type ExpiredCall = Box<dyn Fn(ServiceId, Session) + Send + Sync>;
 
 static RUNTIME: OnceLock<Runtime> = OnceLock::new();
 
@@ -120,6 +126,7 @@ pub fn start() -> Option<&'static Runtime> {
             stopping: AtomicBool::new(false),
             threads: shutdown::Threads::default(),
             remote: OnceLock::new(),
+            expired: OnceLock::new(),
         }
     });
     if !fresh {
@@ -147,6 +154,18 @@ impl Runtime {
     /// Registers where messages to remote ids go (once per process).
     pub fn route_remote(&self, route: RemoteRoute) {
         let _ = self.remote.set(route);
+    }
+
+    /// Registers who hears of timed-out calls (once per process).
+    pub fn on_call_expired(&self, hook: ExpiredCall) {
+        let _ = self.expired.set(hook);
+    }
+
+    /// Call `(caller, session)` timed out: its answer is no longer awaited.
+    pub fn call_expired(&self, caller: ServiceId, session: Session) {
+        if let Some(hook) = self.expired.get() {
+            hook(caller, session);
+        }
     }
 
     /// Routes `msg` to the worker of its receiver: the local queue when that

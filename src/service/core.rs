@@ -145,7 +145,11 @@ impl<W> Core<W> {
         }
         self.served.borrow_mut().insert(Arc::from(name), public);
         let names = &runtime::get().names;
-        names.add(name, self.id);
+        if public {
+            names.add(name, self.id);
+        } else {
+            names.add_private(name, self.id);
+        }
         if public {
             names.publish(name, self.id, true);
         }
@@ -263,7 +267,9 @@ impl<W> Core<W> {
             .filter(|(_, w)| w.deadline.is_some_and(|d| d <= now))
             .map(|(s, _)| *s)
             .collect();
+        let rt = runtime::get();
         for session in expired {
+            rt.call_expired(self.id, session);
             self.send_self(session, failure_payload(&Error::Timeout.to_string()));
         }
         self.waits.borrow().values().any(|w| w.deadline.is_some_and(|d| d > now))
