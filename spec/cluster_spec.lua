@@ -6,44 +6,13 @@ require "skynet"
 package.path = "spec/?.lua;lua/?.lua;" .. package.path
 local net = require("support.net")
 
-local launcher = os.getenv("SKYNET_LAUNCHER") or "bin/skynet"
 local function clock() return os.steady_clock("ms") end
 
-local tmp = os.tmpname()
-os.remove(tmp)
-assert(os.execute("mkdir -p " .. tmp))
-
-local started = {}	-- pids of the `timeout` wrappers
+local cluster_support = require "support.cluster"
+local h = cluster_support.harness()
+local started, start, output, wait_for = h.started, h.start, h.output, h.wait_for
+local free_port = cluster_support.free_port
 local pids = {}	-- tag -> pid of the node's lua process
-
-local function free_port()
-	local s = io.server("tcp")
-	assert(s:listen("127.0.0.1", 0, function() end))
-	local port = s:endpoint().port
-	s:close()
-	return port
-end
-
--- Starts `lua5.4 <launcher> args...` in the background, output to tmp/<log>.
-local function start(log, args)
-	local pidfile = tmp .. "/" .. log .. ".pid"
-	os.execute(("(SKYNET_THREADS=2 timeout 120 lua5.4 %s %s) >%s/%s 2>&1 & echo $! > %s")
-		:format(launcher, args, tmp, log, pidfile))
-	local pid = tonumber((net.read_file(pidfile) or ""):match("%d+"))
-	started[#started + 1] = pid
-	return pid
-end
-
-local function output(log) return net.read_file(tmp .. "/" .. log) or "" end
-
-local function wait_for(log, pattern, tries)
-	local found
-	net.wait_until(function()
-		found = output(log):match(pattern)
-		return found ~= nil
-	end, tries or 500)
-	return found
-end
 
 local master_port
 local runs = {}	-- tag -> how many times started (log names)
@@ -104,10 +73,7 @@ describe("cluster", function()
 		rpc.remove("node.t.echo")
 		rpc.remove("all.echo")
 		for _, pid in pairs(pids) do kill(pid) end
-		for _, pid in ipairs(started) do
-			os.execute(("pkill -P %d 2>/dev/null; kill %d 2>/dev/null"):format(pid, pid))
-		end
-		os.execute("rm -rf " .. tmp)
+		h.stop_all()
 	end)
 
 	it("the master prints its port and logs members", function()

@@ -16,42 +16,11 @@ local TLS = os.getenv("SKYNET_CLUSTER_CA") ~= nil
 local KEY = "a cluster key of the trust spec"
 local function clock() return os.steady_clock("ms") end
 
-local tmp = os.tmpname()
-os.remove(tmp)
-assert(os.execute("mkdir -p " .. tmp))
-
-local started = {}	-- pids of the `timeout` wrappers
+local cluster_support = require "support.cluster"
+local h = cluster_support.harness()
+local tmp, start, output, wait_for = h.tmp, h.start, h.output, h.wait_for
+local free_port = cluster_support.free_port
 local pids = {}	-- tag -> pid of the node's lua process
-
-local function free_port()
-	local s = io.server("tcp")
-	assert(s:listen("127.0.0.1", 0, function() end))
-	local port = s:endpoint().port
-	s:close()
-	return port
-end
-
--- Starts `lua5.4 <launcher> args...` in the background with `env` (a
--- string of NAME=value words; SKYNET_CLUSTER_KEY unset unless given there).
-local function start(log, args, env)
-	local pidfile = tmp .. "/" .. log .. ".pid"
-	os.execute(("(env -u SKYNET_CLUSTER_KEY SKYNET_THREADS=2 %s timeout 120 lua5.4 %s %s) >%s/%s 2>&1 & echo $! > %s")
-		:format(env or "", launcher, args, tmp, log, pidfile))
-	local pid = tonumber((net.read_file(pidfile) or ""):match("%d+"))
-	started[#started + 1] = pid
-	return pid
-end
-
-local function output(log) return net.read_file(tmp .. "/" .. log) or "" end
-
-local function wait_for(log, pattern, tries)
-	local found
-	net.wait_until(function()
-		found = output(log):match(pattern)
-		return found ~= nil
-	end, tries or 500)
-	return found
-end
 
 local function two(a, b) return { a, b } end
 
@@ -125,10 +94,7 @@ describe("cluster trust" .. (TLS and " over mutual TLS" or ""), function()
 		rpc.remove("shared.name")
 		rpc.remove("node.t.echo")
 		for _, pid in pairs(pids) do kill(pid, "CONT") kill(pid) end
-		for _, pid in ipairs(started) do
-			os.execute(("pkill -P %d 2>/dev/null; kill %d 2>/dev/null"):format(pid, pid))
-		end
-		os.execute("rm -rf " .. tmp)
+		h.stop_all()
 	end)
 
 	local function healthy()
