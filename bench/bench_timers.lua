@@ -14,7 +14,7 @@ function main(n, s)
 		fired = fired + 1
 		if fired == n then t_last = now() end
 	end
-	local timers = {}	-- kept for symmetry; armed timers live on anyway (API §10)
+	local timers = {}	-- kept for symmetry; armed timers live on anyway (docs/API.md §10)
 	local t0 = now()
 	for i = 1, n do
 		local t = os.timer()

@@ -1,10 +1,14 @@
 -- http.broker in front of a service: HTTP requests become rpc calls.
 -- Run from the repo root:
---   LUA_PATH="lua/?.lua;examples/?.lua;;" LUA_CPATH="build/lib/?.so;;" lua5.4 examples/broker.lua
+--   lua5.4 examples/broker.lua
 -- It starts the shop service (examples/broker_shop.lua) and the broker, makes
 -- a few requests with io.socket, prints the answers and ends. The same
 -- requests with curl are printed too (try them with `lua5.4 examples/broker.lua wait`,
 -- which keeps serving until Ctrl-C).
+-- The shop service lives next to this file; http.broker comes from the
+-- installed rock, or from this checkout's lua/ when run from the repo.
+local here = arg[0]:match("^(.*)[/\\]") or "."
+package.path = here .. "/?.lua;" .. here .. "/../lua/?.lua;" .. package.path
 require "skynet"
 
 -- A free port: listen on port 0, note the port, let it go.

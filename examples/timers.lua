@@ -1,6 +1,6 @@
 -- timers: one-shot, repeating and cancelled timers (os.timer()).
 -- Run from the repo root:
---   LUA_PATH="examples/?.lua;;" LUA_CPATH="build/lib/?.so;;" lua5.4 examples/timers.lua
+--   lua5.4 examples/timers.lua
 require "skynet"
 
 local t0 = os.steady_clock("ms")

@@ -1,14 +1,8 @@
--- base64 (API.md §15). Reference outputs come from python3's base64 module.
+-- base64 (docs/API.md §15). Reference outputs come from python3's base64 module.
 require "skynet"
 package.path = "spec/?.lua;" .. package.path
 local python = require("support.python")
-
--- Errors raised from Rust carry a traceback: match the message inside.
-local function raises(f, needle)
-  local ok, err = pcall(f)
-  assert.is_false(ok)
-  assert.truthy(tostring(err):find(needle, 1, true), tostring(err))
-end
+local H = require "support.helpers"
 
 local function all_bytes()
   local t = {}
@@ -42,7 +36,7 @@ describe("base64", function()
   end)
 
   it("checks argument types", function()
-    raises(function() base64.encode() end, "bad argument #1 to 'encode' (string expected, got no value)")
-    raises(function() base64.decode({}) end, "bad argument #1 to 'decode' (string expected, got table)")
+    H.raises(function() base64.encode() end, "bad argument #1 to 'encode' (string expected, got no value)")
+    H.raises(function() base64.decode({}) end, "bad argument #1 to 'decode' (string expected, got table)")
   end)
 end)

@@ -1,4 +1,4 @@
--- http.broker with its handlers on another node of a cluster (API.md §18,
+-- http.broker with its handlers on another node of a cluster (docs/API.md §18,
 -- §19): a master, a node publishing handlers (spec/helpers/
 -- broker_cluster_node.lua) and a node running only the broker
 -- (spec/helpers/broker_cluster_front.lua), three real processes driven by curl.
@@ -6,6 +6,7 @@
 require "skynet"
 package.path = "spec/?.lua;" .. package.path
 local P = require("support.procs")
+local H = require "support.helpers"
 
 local VERSION = "skynet-lua/" .. os.version()
 
@@ -28,21 +29,19 @@ end
 --- Waits until something accepts TCP connections on the port.
 local function wait_listening(port)
   local probe = string.format([[python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1",%d),1)' 2>/dev/null]], port)
-  for _ = 1, 200 do
-    if os.execute(probe) then return true end
-    os.execute("sleep 0.05")
+  if not H.wait_until(function() return os.execute(probe) end, 20000) then
+    error("nothing listens on port " .. port)
   end
-  error("nothing listens on port " .. port)
+  return true
 end
 
 --- Names reach other nodes asynchronously: retry until the status is not 404.
 local function curl_until_found(opts, url)
   local r
-  for _ = 1, 100 do
+  H.wait_until(function()
     r = P.curl(opts, url)
-    if r.status and r.status ~= 404 then return r end
-    os.execute("sleep 0.05")
-  end
+    return r.status and r.status ~= 404
+  end, 10000)
   return r
 end
 
@@ -83,12 +82,7 @@ describe("http.broker in front of a cluster", function()
   it("sends a remote table result as JSON", function()
     local r = curl_until_found("", base .. "/remote/table?q=x")
     assert.are.equal("application/json", r.headers["content-type"])
-    local file = os.tmpname()
-    P.write_file(file, r.body)
-    local out = P.sh("python3 -c 'import json,sys; print(json.load(open(sys.argv[1])) == "
-      .. "{\"from\": \"node\", \"q\": \"x\", \"list\": [1, 2]})' " .. file)
-    os.remove(file)
-    assert.are.equal("True\n", out, r.body)
+    assert.is_true(P.json_is(r.body, '{"from": "node", "q": "x", "list": [1, 2]}'), r.body)
   end)
 
   it("500 with the remote error text, gzip of a remote result", function()
@@ -111,11 +105,10 @@ describe("http.broker in front of a cluster", function()
     assert.are.equal(200, curl_until_found("", base .. "/remote/echo").status)
     P.stop(node, "KILL")
     local r
-    for _ = 1, 60 do -- the link drop removes the names at once; 3 s at most
+    H.wait_until(function() -- the link drop removes the names at once; 5 s at most
       r = P.curl("", base .. "/remote/echo")
-      if r.status == 404 then break end
-      os.execute("sleep 0.05")
-    end
+      return r.status == 404
+    end, 5000)
     assert.are.equal(404, r.status, r.raw)
     assert.are.equal(VERSION, P.curl("", base .. "/").body)
   end)

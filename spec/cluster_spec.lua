@@ -1,10 +1,11 @@
--- Cluster mode (API.md §18) with real OS processes: a master, nodes a, b, c
+-- Cluster mode (docs/API.md §18) with real OS processes: a master, nodes a, b, c
 -- (spec/helpers/cluster_node.lua) and this process as a node of its own
 -- that drives the others. Every process started here is stopped at the end,
 -- also when a test fails (teardown).
 require "skynet"
 package.path = "spec/?.lua;lua/?.lua;" .. package.path
 local net = require("support.net")
+local H = require "support.helpers"
 
 local function clock() return os.steady_clock("ms") end
 
@@ -131,13 +132,13 @@ describe("cluster", function()
 		local sent = broadcast_from("a", "bcast", "hello", { n = 1 })
 		assert.are.equal(2, sent)
 		local got = {}
-		net.wait_until(function()
+		H.wait_until(function()
 			for _, tag in ipairs { "b", "c" } do
 				local ok, seen = call("node." .. tag .. ".seen")
 				got[tag] = ok and seen[1]
 			end
 			return got.b and got.c
-		end)
+		end, 10000)
 		assert.are.same({ "bcast", "hello", { n = 1 } }, got.b)
 		assert.are.same({ "bcast", "hello", { n = 1 } }, got.c)
 		-- a one-way message to a name nobody hosts goes nowhere
@@ -148,7 +149,7 @@ describe("cluster", function()
 		local got
 		local ok = pcall("node.c.sleep", function(...) got = table.pack(...) end, 50)
 		assert.is_true(ok)
-		assert.is_true(net.wait_until(function() return got ~= nil end))
+		assert.is_true(H.wait_until(function() return got ~= nil end, 10000))
 		assert.are.same({ true, "c", n = 2 }, got)
 	end)
 
@@ -169,13 +170,13 @@ describe("cluster", function()
 		local t0 = clock()
 		kill(pids.c, "KILL")
 		pids.c = nil
-		assert.is_true(net.wait_until(function() return got ~= nil and from_a ~= nil end, 250))
+		assert.is_true(H.wait_until(function() return got ~= nil and from_a ~= nil end, 5000))
 		local elapsed = clock() - t0
 		assert.are.same({ false, "disconnected", n = 2 }, got)
 		assert.are.same({ false, "disconnected", n = 2 }, from_a)
 		assert.is_true(elapsed < 3000, "answered after " .. elapsed .. " ms")
 		-- its names are gone everywhere, at once
-		net.wait_until(function() return not call("node.c.echo") end, 150)
+		H.wait_until(function() return not call("node.c.echo") end, 3000)
 		assert.are.same({ false, "node.c.echo not found" }, { call("node.c.echo") })
 		assert.are.same({ false, "node.c.echo not found" }, { call_from("b", "node.c.echo") })
 		-- the others keep serving, locally and remotely
@@ -302,7 +303,7 @@ describe("cluster", function()
 	it("a node that leaves (job:close) is forgotten by the others", function()
 		kill(pids.d, "TERM")
 		pids.d = nil
-		net.wait_until(function() return not call("node.d.echo") end, 250)
+		H.wait_until(function() return not call("node.d.echo") end, 5000)
 		assert.are.same({ false, "node.d.echo not found" }, { call("node.d.echo") })
 		assert.is_true((call_from("a", "node.b.echo")))
 	end)

@@ -9,6 +9,7 @@
 require "skynet"
 package.path = "spec/?.lua;lua/?.lua;" .. package.path
 local net = require("support.net")
+local H = require "support.helpers"
 local link = require "skynet.cluster"
 
 local launcher = os.getenv("SKYNET_LAUNCHER") or "bin/skynet"
@@ -83,7 +84,7 @@ describe("cluster trust" .. (TLS and " over mutual TLS" or ""), function()
 		for _, tag in ipairs { "a", "b", "c" } do
 			local before = #events
 			join_node(tag)
-			assert(net.wait_until(function() return #events > before end))
+			assert(H.wait_until(function() return #events > before end, 10000))
 			node_of[tag] = { events[#events][2], events[#events][3] }
 		end
 	end)
@@ -168,7 +169,7 @@ describe("cluster trust" .. (TLS and " over mutual TLS" or ""), function()
 			return
 		end
 		start(attacker, ("helpers.cluster_attacker %d %s %s %s"):format(master_port, ip, port, replay))
-		assert(wait_for(attacker, "attacks done", 1000), output(attacker))
+		assert(wait_for(attacker, "attacks done", 20000), output(attacker))
 		local out = output(attacker)
 		local n = 0
 		for name, learned in out:gmatch("attack (%S+) learned: ([^\n]*)") do
@@ -232,15 +233,15 @@ describe("cluster trust" .. (TLS and " over mutual TLS" or ""), function()
 		kill(pids.b, "KILL")
 		pids.b = nil
 		local id, address = node_of.b[1], node_of.b[2]
-		assert.is_true(net.wait_until(function()
+		assert.is_true(H.wait_until(function()
 			return event_of("down", function(e) return e[2] == id end) ~= nil
-		end, 150))
+		end, 3000))
 		local down = event_of("down", function(e) return e[2] == id end)
 		assert.is_true(down.at - t0 < 3000)
 		assert.are.same({ "down", id, address }, { down[1], down[2], down[3] })
 		local before = #events
 		join_node("b")
-		assert.is_true(net.wait_until(function() return #events > before end))
+		assert.is_true(H.wait_until(function() return #events > before end, 10000))
 		local up = events[#events]
 		assert.are.equal("up", up[1])
 		assert.are_not.equal(id, up[2], "a restarted node is a new member")
@@ -252,9 +253,9 @@ describe("cluster trust" .. (TLS and " over mutual TLS" or ""), function()
 		local id = node_of.c[1]
 		kill(pids.c)	-- its main sees os.stopped() and closes the adapter
 		pids.c = nil
-		assert.is_true(net.wait_until(function()
+		assert.is_true(H.wait_until(function()
 			return event_of("down", function(e) return e[2] == id end) ~= nil
-		end, 250))
+		end, 5000))
 		assert(wait_for("node_a_1.log", "cluster: node " .. id .. " left"), output("node_a_1.log"))
 		local a_log = output("node_a_1.log")
 		assert.falsy(a_log:find("node " .. id .. " %(.-%) closed"), a_log)

@@ -1,15 +1,9 @@
--- compress/uncompress (API.md §3.5). Interop checked both ways with
+-- compress/uncompress (docs/API.md §3.5). Interop checked both ways with
 -- python3's zlib (wbits=-15: raw deflate) and gzip modules.
 require "skynet"
 package.path = "spec/?.lua;" .. package.path
 local python = require("support.python")
-
--- Errors raised from Rust carry a traceback: match the message inside.
-local function raises(f, needle)
-  local ok, err = pcall(f)
-  assert.is_false(ok)
-  assert.truthy(tostring(err):find(needle, 1, true), tostring(err))
-end
+local H = require "support.helpers"
 
 local RAW_COMPRESS = "c = zlib.compressobj(6, zlib.DEFLATED, -15)\nout = c.compress(data) + c.flush()"
 local RAW_DECOMPRESS = "out = zlib.decompress(data, -15)"
@@ -40,10 +34,10 @@ describe("compress", function()
   end)
 
   it("raises on an unknown method and bad arguments", function()
-    raises(function() compress("x", "zip") end, "unknown type: zip")
-    raises(function() compress("x", "inflate") end, "unknown type: inflate")
-    raises(function() compress() end, "bad argument #1 to 'compress' (string expected, got no value)")
-    raises(function() compress("x", {}) end, "bad argument #2 to 'compress' (string expected, got table)")
+    H.raises(function() compress("x", "zip") end, "unknown type: zip")
+    H.raises(function() compress("x", "inflate") end, "unknown type: inflate")
+    H.raises(function() compress() end, "bad argument #1 to 'compress' (string expected, got no value)")
+    H.raises(function() compress("x", {}) end, "bad argument #2 to 'compress' (string expected, got table)")
   end)
 end)
 
@@ -83,8 +77,23 @@ describe("uncompress", function()
     end
   end)
 
+  it("caps the output at max bytes (inclusive), 64 MiB by default", function()
+    local big = string.rep("ab", 5000)
+    for _, method in ipairs({ "deflate", "gzip" }) do
+      local c = compress(big, method)
+      assert.are.equal(big, uncompress(c, method, 10000))
+      assert.are.same({ nil, "output exceeds 9999 bytes" }, { uncompress(c, method, 9999) })
+      assert.are.same({ nil, "output exceeds 0 bytes" }, { uncompress(c, method, 0) })
+      assert.are.equal("", uncompress(compress("", method), method, 0))
+    end
+    local bomb = compress(string.rep("\0", (64 << 20) + 1))
+    assert.are.same({ nil, "output exceeds 67108864 bytes" }, { uncompress(bomb) })
+    assert.are.equal((64 << 20) + 1, #uncompress(bomb, "deflate", (64 << 20) + 1))
+    H.raises(function() uncompress(bomb, "deflate", -1) end, "bad argument #3 to 'uncompress'")
+  end)
+
   it("raises on an unknown method and bad arguments", function()
-    raises(function() uncompress("x", "lz4") end, "unknown type: lz4")
-    raises(function() uncompress(nil) end, "bad argument #1 to 'uncompress' (string expected, got nil)")
+    H.raises(function() uncompress("x", "lz4") end, "unknown type: lz4")
+    H.raises(function() uncompress(nil) end, "bad argument #1 to 'uncompress' (string expected, got nil)")
   end)
 end)

@@ -1,7 +1,6 @@
--- os.coroutine task queues (API.md §6).
+-- os.coroutine task queues (docs/API.md §6).
 require "skynet"
-local U = require "helpers.util"
-local assert_error_contains = U.assert_error_contains
+local H = require "support.helpers"
 
 describe("os.coroutine", function()
   it("an idle queue starts the task before dispatch returns", function()
@@ -23,7 +22,7 @@ describe("os.coroutine", function()
     co:dispatch(bind(function(x) log[#log + 1] = x end, "c"))
     -- a started and blocked; b and c wait for it
     assert.are.same({ "a start" }, log)
-    assert.is_true(U.wait_until(function() return #log == 4 end, 2000))
+    assert.is_true(H.wait_until(function() return #log == 4 end, 2000))
     assert.are.same({ "a start", "a end", "b", "c" }, log)
   end)
 
@@ -42,7 +41,7 @@ describe("os.coroutine", function()
     co:close(function() log[#log + 1] = "closed" end)
     assert.is_false(co:dispatch(function() log[#log + 1] = "late" end))
     co:close(function() log[#log + 1] = "closed twice" end) -- idempotent
-    assert.is_true(U.wait_until(function() return #log == 3 end, 2000))
+    assert.is_true(H.wait_until(function() return #log == 3 end, 2000))
     os.wait(30)
     assert.are.same({ 1, 2, "closed" }, log)
   end)
@@ -62,7 +61,7 @@ describe("os.coroutine", function()
     local log = {}
     co:dispatch(function() error("task error on purpose") end)
     co:dispatch(function() log[#log + 1] = "after" end)
-    assert.is_true(U.wait_until(function() return #log == 1 end, 1000))
+    assert.is_true(H.wait_until(function() return #log == 1 end, 1000))
     assert.are.same({ "after" }, log)
   end)
 
@@ -71,7 +70,7 @@ describe("os.coroutine", function()
     local log = {}
     co:dispatch(function() os.wait(5); error("task error after wait on purpose") end)
     co:dispatch(function() log[#log + 1] = "after" end)
-    assert.is_true(U.wait_until(function() return #log == 1 end, 1000))
+    assert.is_true(H.wait_until(function() return #log == 1 end, 1000))
   end)
 
   it("a task may dispatch to its own queue (runs after it)", function()
@@ -81,7 +80,7 @@ describe("os.coroutine", function()
       co:dispatch(function() log[#log + 1] = "inner" end)
       log[#log + 1] = "outer"
     end)
-    assert.is_true(U.wait_until(function() return #log == 2 end, 1000))
+    assert.is_true(H.wait_until(function() return #log == 2 end, 1000))
     assert.are.same({ "outer", "inner" }, log)
   end)
 
@@ -91,21 +90,21 @@ describe("os.coroutine", function()
     q1:dispatch(function() os.wait(40); log[#log + 1] = "q1" end)
     q2:dispatch(function() log[#log + 1] = "q2" end)
     assert.are.same({ "q2" }, log)
-    assert.is_true(U.wait_until(function() return #log == 2 end, 2000))
+    assert.is_true(H.wait_until(function() return #log == 2 end, 2000))
   end)
 
   it("dispatch and close reject non-functions", function()
     local co = os.coroutine()
-    assert_error_contains(function() co:dispatch() end, "bad argument")
-    assert_error_contains(function() co:dispatch(1) end, "bad argument")
-    assert_error_contains(function() co:close(1) end, "bad argument")
+    H.raises(function() co:dispatch() end, "bad argument")
+    H.raises(function() co:dispatch(1) end, "bad argument")
+    H.raises(function() co:close(1) end, "bad argument")
     co:close()
     -- still an error after close
-    assert_error_contains(function() co:dispatch("x") end, "bad argument")
+    H.raises(function() co:dispatch("x") end, "bad argument")
   end)
 
   it("answers rpc calls strictly in order with rpc.responser", function()
-    local name = U.unique("co_order")
+    local name = H.unique("co_order")
     local co = os.coroutine()
     rpc.create(name, function(i, delay)
       local respond = rpc.responser()
@@ -114,7 +113,7 @@ describe("os.coroutine", function()
         respond(i)
       end)
     end)
-    local tag = U.unique("co_client")
+    local tag = H.unique("co_client")
     local ok, job = os.pload("helpers.agent", tag)
     assert.is_true(ok, job)
     local ok2, order = pcall(tag, ([[

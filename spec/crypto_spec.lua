@@ -1,7 +1,8 @@
--- crypto (API.md §16). Every expected value comes from an independent tool run
+-- crypto (docs/API.md §16). Every expected value comes from an independent tool run
 -- at test time: python3 hashlib/hmac, a Python MurmurHash2 written below, and
 -- the openssl CLI (keys are generated fresh by `openssl genrsa`).
 require "skynet"
+local H = require "support.helpers"
 
 local dir
 
@@ -34,12 +35,6 @@ end
 
 local function tohex(s)
   return (s:gsub(".", function(c) return ("%02x"):format(c:byte()) end))
-end
-
-local function error_of(f, ...)
-  local ok, err = pcall(f, ...)
-  assert.is_false(ok, "expected an error")
-  return tostring(err)
 end
 
 -- Inputs shared by the digest, hmac, hash32 and aes vectors: empty, every
@@ -113,9 +108,9 @@ for alg in %q.split():
     assert.are.equal(crypto.md5("12"), crypto.md5(12))
     for _, alg in ipairs(algorithms) do
       assert.matches("bad argument #1 to '" .. alg .. "' %(string expected, got no value%)",
-        error_of(crypto[alg]))
+        H.error_of(crypto[alg]))
       assert.matches("bad argument #1 to '" .. alg .. "' %(string expected, got table%)",
-        error_of(crypto[alg], {}))
+        H.error_of(crypto[alg], {}))
     end
   end)
 end)
@@ -145,9 +140,9 @@ for alg in %q.split():
 
   it("raises on a missing key", function()
     assert.matches("bad argument #2 to 'sha256' %(string expected, got no value%)",
-      error_of(crypto.hmac.sha256, "data"))
+      H.error_of(crypto.hmac.sha256, "data"))
     assert.matches("bad argument #1 to 'md5' %(string expected, got nil%)",
-      error_of(crypto.hmac.md5, nil, "key"))
+      H.error_of(crypto.hmac.md5, nil, "key"))
   end)
 end)
 
@@ -207,7 +202,7 @@ for i in range(1, int(sys.argv[2]) + 1):
       assert.is_true(math.type(h) == "integer" and h >= 0 and h <= 0xffffffff)
     end
     assert.matches("bad argument #1 to 'hash32' %(string expected, got boolean%)",
-      error_of(crypto.hash32, true))
+      H.error_of(crypto.hash32, true))
   end)
 end)
 
@@ -247,12 +242,12 @@ describe("crypto.aes", function()
   end)
 
   it("raises on a short key or wrong types", function()
-    assert.matches("16 bytes", error_of(crypto.aes.encrypt, "data", "short"))
-    assert.matches("16 bytes", error_of(crypto.aes.decrypt, ("\0"):rep(16), "short"))
+    assert.matches("16 bytes", H.error_of(crypto.aes.encrypt, "data", "short"))
+    assert.matches("16 bytes", H.error_of(crypto.aes.decrypt, ("\0"):rep(16), "short"))
     assert.matches("bad argument #1 to 'encrypt' %(string expected, got nil%)",
-      error_of(crypto.aes.encrypt, nil, key))
+      H.error_of(crypto.aes.encrypt, nil, key))
     assert.matches("bad argument #2 to 'decrypt' %(string expected, got no value%)",
-      error_of(crypto.aes.decrypt, "x"))
+      H.error_of(crypto.aes.decrypt, "x"))
   end)
 end)
 
@@ -283,6 +278,18 @@ describe("crypto.rsa", function()
   end
 
   local message = "message to sign \0 with a zero byte"
+
+  it("return exactly the documented values (select('#'))", function()
+    local n = function(...) return select("#", ...) end
+    local sig = crypto.rsa.sign("x", keys.pkcs1)
+    assert.are.equal(1, n(sig))
+    assert.are.equal(1, n(crypto.rsa.verify("x", sig, keys.spki)))
+    local enc = crypto.rsa.encrypt("x", keys.spki)
+    assert.are.equal(1, n(enc))
+    assert.are.equal(1, n(crypto.rsa.decrypt(enc, keys.pkcs1)))
+    assert.are.equal(2, n(crypto.rsa.decrypt(enc, keys.spki)))
+    assert.are.equal(2, n(crypto.rsa.decrypt("short", keys.pkcs1)))
+  end)
 
   describe("sign / verify", function()
     it("makes signatures that openssl dgst -sha1 -verify accepts, equal for every key format", function()
@@ -318,20 +325,20 @@ describe("crypto.rsa", function()
 
     it("raises on bad keys and wrong types", function()
       assert.matches("bad argument #1 to 'sign' %(string expected, got nil%)",
-        error_of(crypto.rsa.sign, nil, keys.pkcs1))
+        H.error_of(crypto.rsa.sign, nil, keys.pkcs1))
       assert.matches("bad argument #2 to 'sign' %(string expected, got no value%)",
-        error_of(crypto.rsa.sign, "x"))
+        H.error_of(crypto.rsa.sign, "x"))
       assert.matches("bad argument #3 to 'sign' %(string expected, got table%)",
-        error_of(crypto.rsa.sign, "x", keys.pkcs8enc, {}))
+        H.error_of(crypto.rsa.sign, "x", keys.pkcs8enc, {}))
       assert.matches("bad argument #3 to 'verify' %(string expected, got no value%)",
-        error_of(crypto.rsa.verify, "x", "sig"))
-      assert.matches("RSA sign error", error_of(crypto.rsa.sign, "x", keys.spki))
-      assert.matches("RSA sign error", error_of(crypto.rsa.sign, "x", "garbage"))
-      assert.matches("password", error_of(crypto.rsa.sign, "x", keys.pkcs8enc))
-      assert.matches("RSA sign error", error_of(crypto.rsa.sign, "x", keys.pkcs8enc, "wrong"))
-      assert.matches("RSA verify error", error_of(crypto.rsa.verify, "x", "sig", keys.pkcs1))
+        H.error_of(crypto.rsa.verify, "x", "sig"))
+      assert.matches("RSA sign error", H.error_of(crypto.rsa.sign, "x", keys.spki))
+      assert.matches("RSA sign error", H.error_of(crypto.rsa.sign, "x", "garbage"))
+      assert.matches("password", H.error_of(crypto.rsa.sign, "x", keys.pkcs8enc))
+      assert.matches("RSA sign error", H.error_of(crypto.rsa.sign, "x", keys.pkcs8enc, "wrong"))
+      assert.matches("RSA verify error", H.error_of(crypto.rsa.verify, "x", "sig", keys.pkcs1))
       local garbage = "-----BEGIN PUBLIC KEY-----\nbm90IGEga2V5\n-----END PUBLIC KEY-----\n"
-      assert.matches("RSA verify error", error_of(crypto.rsa.verify, "x", "sig", garbage))
+      assert.matches("RSA verify error", H.error_of(crypto.rsa.verify, "x", "sig", garbage))
     end)
   end)
 
@@ -402,26 +409,26 @@ describe("crypto.rsa", function()
     end)
 
     it("raises on a key of no known type, an unreadable key or too much data", function()
-      assert.matches("key type invalid", error_of(crypto.rsa.encrypt, "x", "not a key"))
-      assert.matches("key type invalid", error_of(crypto.rsa.decrypt, "x", "not a key"))
+      assert.matches("key type invalid", H.error_of(crypto.rsa.encrypt, "x", "not a key"))
+      assert.matches("key type invalid", H.error_of(crypto.rsa.decrypt, "x", "not a key"))
       local garbage = "-----BEGIN RSA PRIVATE KEY-----\nbm90IGEga2V5\n-----END RSA PRIVATE KEY-----\n"
-      assert.matches("RSA encrypt error", error_of(crypto.rsa.encrypt, "x", garbage))
-      assert.matches("RSA decrypt error", error_of(crypto.rsa.decrypt, "x", garbage))
-      assert.matches("RSA encrypt error", error_of(crypto.rsa.encrypt, "x", keys.spki:sub(1, 100)))
-      assert.matches("password", error_of(crypto.rsa.decrypt, "x", keys.pkcs8enc))
+      assert.matches("RSA encrypt error", H.error_of(crypto.rsa.encrypt, "x", garbage))
+      assert.matches("RSA decrypt error", H.error_of(crypto.rsa.decrypt, "x", garbage))
+      assert.matches("RSA encrypt error", H.error_of(crypto.rsa.encrypt, "x", keys.spki:sub(1, 100)))
+      assert.matches("password", H.error_of(crypto.rsa.decrypt, "x", keys.pkcs8enc))
       -- 2048-bit key: at most 256 - 11 bytes per block.
       assert.are.equal(256, #crypto.rsa.encrypt(("a"):rep(245), keys.spki))
-      assert.matches("too long", error_of(crypto.rsa.encrypt, ("a"):rep(246), keys.spki))
-      assert.matches("too long", error_of(crypto.rsa.encrypt, ("a"):rep(246), keys.pkcs1))
+      assert.matches("too long", H.error_of(crypto.rsa.encrypt, ("a"):rep(246), keys.spki))
+      assert.matches("too long", H.error_of(crypto.rsa.encrypt, ("a"):rep(246), keys.pkcs1))
     end)
 
     it("raises on wrong argument types", function()
       assert.matches("bad argument #1 to 'encrypt' %(string expected, got table%)",
-        error_of(crypto.rsa.encrypt, {}, keys.spki))
+        H.error_of(crypto.rsa.encrypt, {}, keys.spki))
       assert.matches("bad argument #2 to 'encrypt' %(string expected, got no value%)",
-        error_of(crypto.rsa.encrypt, "x"))
+        H.error_of(crypto.rsa.encrypt, "x"))
       assert.matches("bad argument #2 to 'decrypt' %(string expected, got boolean%)",
-        error_of(crypto.rsa.decrypt, "x", true))
+        H.error_of(crypto.rsa.decrypt, "x", true))
     end)
   end)
 end)

@@ -1,7 +1,6 @@
--- bind, throw, trace, wrap/unwrap (API.md §3.1, §3.3, §3.4).
+-- bind, throw, trace, wrap/unwrap (docs/API.md §3.1, §3.3, §3.4).
 require "skynet"
-local U = require "helpers.util"
-local assert_error_contains = U.assert_error_contains
+local H = require "support.helpers"
 
 describe("bind", function()
   it("prepends bound args and passes results through", function()
@@ -36,13 +35,13 @@ describe("bind", function()
     assert.are.equal(15, co(5))
     local done = false
     os.post(bind(function(ms) os.wait(ms); done = true end, 5))
-    assert.is_true(U.wait_until(function() return done end, 1000))
+    assert.is_true(H.wait_until(function() return done end, 1000))
   end)
 
   it("raises when func is not a function", function()
-    assert_error_contains(function() bind() end, "bad argument #1")
-    assert_error_contains(function() bind(1) end, "bad argument #1")
-    assert_error_contains(function() bind("print") end, "bad argument #1")
+    H.raises(function() bind() end, "bad argument #1")
+    H.raises(function() bind(1) end, "bad argument #1")
+    H.raises(function() bind("print") end, "bad argument #1")
   end)
 
   it("binds callable tables? (must be a function: raises)", function()
@@ -73,7 +72,7 @@ describe("throw", function()
   end)
 
   it("in a service the caller gets the message", function()
-    local tag = U.unique("throw_svc")
+    local tag = H.unique("throw_svc")
     local ok, job = os.pload("helpers.agent", tag)
     assert.is_true(ok, job)
     local ok2, msg = pcall(tag, "throw('thrown', 'in service on purpose')")
@@ -94,18 +93,18 @@ describe("trace", function()
       trace("hello", 1, nil, true)
       io.stdout:write(tostring(os.debugging()))
     ]]
-    local st, out, err = U.run_script(src, "SKYNET_DEBUG=1")
+    local st, out, err = H.run_script(src, "SKYNET_DEBUG=1")
     assert.are.equal(0, st, err)
     assert.are.equal("true", out)
     assert.truthy(err:find("hello\t1\tnil\ttrue", 1, true), err)
     assert.truthy(err:match("#%d+ %[%d%d:%d%d:%d%d%] <[^>]*:2>"), err)
 
-    local st2, out2, err2 = U.run_script(src, "SKYNET_DEBUG=0")
+    local st2, out2, err2 = H.run_script(src, "SKYNET_DEBUG=0")
     assert.are.equal(0, st2, err2)
     assert.are.equal("false", out2)
     assert.is_nil(err2:find("hello", 1, true), err2)
 
-    local st3, out3, err3 = U.run_script(src, "env -u SKYNET_DEBUG")
+    local st3, out3, err3 = H.run_script(src, "env -u SKYNET_DEBUG")
     assert.are.equal(0, st3, err3)
     assert.are.equal("false", out3)
     assert.are.equal("", err3)
@@ -210,16 +209,16 @@ describe("wrap / unwrap", function()
   end)
 
   it("functions, userdata, threads raise 'cannot wrap a <type>'", function()
-    assert_error_contains(function() wrap(print) end, "cannot wrap a function")
-    assert_error_contains(function() wrap(1, { f = function() end }) end, "cannot wrap a function")
-    assert_error_contains(function() wrap(coroutine.create(print)) end, "cannot wrap a thread")
-    assert_error_contains(function() wrap(io.stdout) end, "cannot wrap a userdata")
-    assert_error_contains(function() wrap({ [print] = 1 }) end, "cannot wrap a function")
+    H.raises(function() wrap(print) end, "cannot wrap a function")
+    H.raises(function() wrap(1, { f = function() end }) end, "cannot wrap a function")
+    H.raises(function() wrap(coroutine.create(print)) end, "cannot wrap a thread")
+    H.raises(function() wrap(io.stdout) end, "cannot wrap a userdata")
+    H.raises(function() wrap({ [print] = 1 }) end, "cannot wrap a function")
   end)
 
   it("cycles and nesting deeper than 64 raise 'wrap: nesting too deep'", function()
     local c = {}; c[1] = c
-    assert_error_contains(function() wrap(c) end, "wrap: nesting too deep")
+    H.raises(function() wrap(c) end, "wrap: nesting too deep")
     local function nest(n)
       local t = {}
       local cur = t
@@ -229,8 +228,8 @@ describe("wrap / unwrap", function()
     -- 64 levels is fine, 65 is too deep
     local r = roundtrip(nest(64))
     assert.is_table(r[1])
-    assert_error_contains(function() wrap(nest(65)) end, "wrap: nesting too deep")
-    assert_error_contains(function() wrap(nest(100000)) end, "wrap: nesting too deep")
+    H.raises(function() wrap(nest(65)) end, "wrap: nesting too deep")
+    H.raises(function() wrap(nest(100000)) end, "wrap: nesting too deep")
     -- key nesting counts too
     local k = {}; k[k] = 1
     assert.has_error(function() wrap(k) end)
@@ -238,16 +237,16 @@ describe("wrap / unwrap", function()
 
   it("malformed data raises 'unwrap: malformed data'", function()
     local good = wrap({ 1, 2, 3 }, "hello")
-    assert_error_contains(function() unwrap(good:sub(1, -2)) end, "unwrap: malformed data")
-    assert_error_contains(function() unwrap("\xc1") end, "unwrap: malformed data") -- never-used byte
-    assert_error_contains(function() unwrap("\xdd\xff\xff\xff\xff") end, "unwrap: malformed data") -- huge array, no data
-    assert_error_contains(function() unwrap("\xdb\xff\xff\xff\xff") end, "unwrap: malformed data") -- huge string, no data
-    assert_error_contains(function() unwrap("\x92\x01") end, "unwrap: malformed data")
+    H.raises(function() unwrap(good:sub(1, -2)) end, "unwrap: malformed data")
+    H.raises(function() unwrap("\xc1") end, "unwrap: malformed data") -- never-used byte
+    H.raises(function() unwrap("\xdd\xff\xff\xff\xff") end, "unwrap: malformed data") -- huge array, no data
+    H.raises(function() unwrap("\xdb\xff\xff\xff\xff") end, "unwrap: malformed data") -- huge string, no data
+    H.raises(function() unwrap("\x92\x01") end, "unwrap: malformed data")
     -- every truncation of a valid message raises (never crashes)
     -- (one value: a cut between two values would be valid data)
     local msg = wrap({ a = { 1, 2.5, "x" }, [3] = true, s = ("s"):rep(40), n = -1000 })
     for i = 1, #msg - 1 do
-      assert_error_contains(function() unwrap(msg:sub(1, i)) end, "unwrap: malformed data")
+      H.raises(function() unwrap(msg:sub(1, i)) end, "unwrap: malformed data")
     end
   end)
 
@@ -266,9 +265,9 @@ describe("wrap / unwrap", function()
   end)
 
   it("unwrap of a non-string raises", function()
-    assert_error_contains(function() unwrap() end, "bad argument #1")
-    assert_error_contains(function() unwrap({}) end, "bad argument #1")
-    assert_error_contains(function() unwrap(nil) end, "bad argument #1")
+    H.raises(function() unwrap() end, "bad argument #1")
+    H.raises(function() unwrap({}) end, "bad argument #1")
+    H.raises(function() unwrap(nil) end, "bad argument #1")
   end)
 end)
 
@@ -281,7 +280,7 @@ describe("errors raised by Rust functions", function()
   end)
 
   it("caught by a pcall kept from before require, read as their message and take string methods", function()
-    local status, out = U.run_script([[
+    local status, out = H.run_script([[
       local stock_pcall = pcall
       require "skynet"
       local ok, e = stock_pcall(rpc.create)

@@ -1,14 +1,9 @@
--- io.http (API.md §9.4). Reference values for escape/unescape/parse_url come
+-- io.http (docs/API.md §9.4). Reference values for escape/unescape/parse_url come
 -- from python3's urllib.parse; HTTP messages are written out by hand.
 require "skynet"
 package.path = "spec/?.lua;" .. package.path
 local python = require("support.python")
-
-local function raises(f, needle)
-  local ok, err = pcall(f)
-  assert.is_false(ok)
-  assert.truthy(tostring(err):find(needle, 1, true), tostring(err))
-end
+local H = require "support.helpers"
 
 -- A parser that records every callback as a string; body pieces are merged
 -- so the log does not depend on how the input was split.
@@ -52,9 +47,9 @@ describe("io.http parsers", function()
   it("exist and refuse a callbacks argument that is not a table", function()
     for _, name in ipairs { "request_parser", "response_parser" } do
       assert.is_function(io.http[name])
-      raises(function() io.http[name]() end, "bad argument #1 to '" .. name .. "' (table expected, got no value)")
-      raises(function() io.http[name]("x") end, "(table expected, got string)")
-      raises(function() io.http[name] { on_url = 1 } end, "callbacks.on_url must be a function")
+      H.raises(function() io.http[name]() end, "bad argument #1 to '" .. name .. "' (table expected, got no value)")
+      H.raises(function() io.http[name]("x") end, "(table expected, got string)")
+      H.raises(function() io.http[name] { on_url = 1 } end, "callbacks.on_url must be a function")
     end
     assert.truthy(tostring(io.http.request_parser {}):find("http request parser", 1, true))
   end)
@@ -214,12 +209,12 @@ describe("io.http parsers", function()
     p:reset()
     p:execute("GET /y HTTP/1.1\r\n\r\n")
     assert.are.same({ "/x", "/y" }, urls)
-    raises(function() p:reset(5) end, "bad argument #1 to 'reset' (table expected, got number)")
+    H.raises(function() p:reset(5) end, "bad argument #1 to 'reset' (table expected, got number)")
   end)
 
   it("lets a callback error propagate out of execute and fail the parser", function()
     local p = io.http.request_parser { on_header = function() error("no headers please") end }
-    raises(function() p:execute("GET / HTTP/1.1\r\nA: b\r\n\r\n") end, "no headers please")
+    H.raises(function() p:execute("GET / HTTP/1.1\r\nA: b\r\n\r\n") end, "no headers please")
     local errno, name = p:error()
     assert.are.equal(3, errno)
     assert.are.equal("HPE_CB_header_field", name)
@@ -229,16 +224,16 @@ describe("io.http parsers", function()
   it("refuses execute from inside its own callback", function()
     local p
     p = io.http.request_parser { on_url = function() p:execute("x") end }
-    raises(function() p:execute("GET / HTTP/1.1\r\n\r\n") end, "http parser is busy")
+    H.raises(function() p:execute("GET / HTTP/1.1\r\n\r\n") end, "http parser is busy")
   end)
 
   it("checks method arguments", function()
     local p = io.http.request_parser {}
-    raises(function() p:execute() end, "bad argument #1 to 'execute' (string expected, got no value)")
-    raises(function() p:execute({}) end, "bad argument #1 to 'execute' (string expected, got table)")
-    raises(function() p.execute("GET") end, "bad argument #1 to 'execute' (http parser expected, got string)")
-    raises(function() p.error() end, "(http parser expected, got no value)")
-    raises(function() p.method({}) end, "(http parser expected, got table)")
+    H.raises(function() p:execute() end, "bad argument #1 to 'execute' (string expected, got no value)")
+    H.raises(function() p:execute({}) end, "bad argument #1 to 'execute' (string expected, got table)")
+    H.raises(function() p.execute("GET") end, "bad argument #1 to 'execute' (http parser expected, got string)")
+    H.raises(function() p.error() end, "(http parser expected, got no value)")
+    H.raises(function() p.method({}) end, "(http parser expected, got table)")
   end)
 end)
 
@@ -287,8 +282,8 @@ out = '\n'.join(parts).encode()]], url)
   end)
 
   it("checks its arguments", function()
-    raises(function() io.http.parse_url() end, "bad argument #1 to 'parse_url' (string expected, got no value)")
-    raises(function() io.http.parse_url({}) end, "(string expected, got table)")
+    H.raises(function() io.http.parse_url() end, "bad argument #1 to 'parse_url' (string expected, got no value)")
+    H.raises(function() io.http.parse_url({}) end, "(string expected, got table)")
   end)
 end)
 
@@ -323,8 +318,8 @@ describe("io.http.escape / unescape", function()
   end)
 
   it("checks its arguments", function()
-    raises(function() io.http.escape() end, "bad argument #1 to 'escape' (string expected, got no value)")
-    raises(function() io.http.unescape(nil) end, "bad argument #1 to 'unescape' (string expected, got nil)")
+    H.raises(function() io.http.escape() end, "bad argument #1 to 'escape' (string expected, got no value)")
+    H.raises(function() io.http.unescape(nil) end, "bad argument #1 to 'unescape' (string expected, got nil)")
     assert.are.equal("12", io.http.escape(12))
   end)
 end)

@@ -1,4 +1,4 @@
--- json (API.md §14). Reference outputs come from python3's json module.
+-- json (docs/API.md §14). Reference outputs come from python3's json module.
 require "skynet"
 package.path = "spec/?.lua;" .. package.path
 local python = require("support.python")

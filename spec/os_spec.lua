@@ -1,7 +1,6 @@
--- os additions (API.md §4) run in the main service (the busted process).
+-- os additions (docs/API.md §4) run in the main service (the busted process).
 require "skynet"
-local U = require "helpers.util"
-local assert_error_contains, unique = U.assert_error_contains, U.unique
+local H = require "support.helpers"
 
 describe("os basics", function()
   it("os.id of the main service is a positive integer", function()
@@ -57,7 +56,7 @@ describe("os.mkdir / os.opendir", function()
     os.remove(base)
   end)
   after_each(function()
-    os.execute("rm -rf " .. U.q(base))
+    os.execute("rm -rf " .. H.q(base))
   end)
 
   it("mkdir creates a directory; an existing path gives false, msg", function()
@@ -75,8 +74,8 @@ describe("os.mkdir / os.opendir", function()
   end)
 
   it("mkdir raises on a non-string path", function()
-    assert_error_contains(function() os.mkdir() end, "bad argument #1")
-    assert_error_contains(function() os.mkdir({}) end, "bad argument #1")
+    H.raises(function() os.mkdir() end, "bad argument #1")
+    H.raises(function() os.mkdir({}) end, "bad argument #1")
   end)
 
   it("opendir lists entries with is_dir, without . and ..", function()
@@ -130,7 +129,7 @@ describe("os.mkdir / os.opendir", function()
   end)
 
   it("opendir raises on a non-string path", function()
-    assert_error_contains(function() os.opendir({}) end, "bad argument #1")
+    H.raises(function() os.opendir({}) end, "bad argument #1")
   end)
 end)
 
@@ -196,8 +195,8 @@ describe("os.compile", function()
   end)
 
   it("raises on a non-string fname", function()
-    assert_error_contains(function() os.compile() end, "bad argument #1")
-    assert_error_contains(function() os.compile(1 == 1) end, "bad argument #1")
+    H.raises(function() os.compile() end, "bad argument #1")
+    H.raises(function() os.compile(1 == 1) end, "bad argument #1")
   end)
 end)
 
@@ -284,9 +283,9 @@ describe("os.post", function()
   end)
 
   it("raises on a non-function", function()
-    assert_error_contains(function() os.post() end, "bad argument #1")
-    assert_error_contains(function() os.post(1) end, "bad argument #1")
-    assert_error_contains(function() os.post("print") end, "bad argument #1")
+    H.raises(function() os.post() end, "bad argument #1")
+    H.raises(function() os.post(1) end, "bad argument #1")
+    H.raises(function() os.post("print") end, "bad argument #1")
   end)
 
   it("a posted function posting again runs in a later turn", function()
@@ -296,7 +295,7 @@ describe("os.post", function()
       os.post(function() log[#log + 1] = "c" end)
     end)
     os.post(function() log[#log + 1] = "b" end)
-    assert.is_true(U.wait_until(function() return #log == 3 end, 1000))
+    assert.is_true(H.wait_until(function() return #log == 3 end, 1000))
     assert.are.same({ "a", "b", "c" }, log)
   end)
 end)
@@ -331,10 +330,10 @@ describe("os.wait", function()
   end)
 
   it("os.wait counts rpc messages handled", function()
-    local name = unique("wait_cnt")
+    local name = H.unique("wait_cnt")
     local n = 0
     rpc.create(name, function() n = n + 1 end)
-    local tag = unique("wait_cnt_agent")
+    local tag = H.unique("wait_cnt_agent")
     local ok, job = os.pload("helpers.agent", tag)
     assert.is_true(ok, job)
     os.wait(0)
@@ -356,9 +355,9 @@ describe("os.wait", function()
   end)
 
   it("non-number ms raises", function()
-    assert_error_contains(function() os.wait("x") end, "bad argument #1")
-    assert_error_contains(function() os.wait({}) end, "bad argument #1")
-    assert_error_contains(function() os.wait(true) end, "bad argument #1")
+    H.raises(function() os.wait("x") end, "bad argument #1")
+    H.raises(function() os.wait({}) end, "bad argument #1")
+    H.raises(function() os.wait(true) end, "bad argument #1")
   end)
 
   it("numeric strings: behave as numbers or raise, never hang", function()
@@ -371,7 +370,7 @@ describe("os.wait", function()
 
   it("os.wait(math.huge) / os.wait(1e300) wait until stopped (no panic)", function()
     for _, ms in ipairs({ "math.huge", "1e300" }) do
-      local tag = unique("wait_huge")
+      local tag = H.unique("wait_huge")
       local ok, job = os.pload("helpers.agent", tag)
       assert.is_true(ok, job)
       local got
@@ -384,7 +383,7 @@ describe("os.wait", function()
   end)
 
   it("os.wait(nil) in a service waits until it is stopped", function()
-    local tag = unique("wait_nil")
+    local tag = H.unique("wait_nil")
     local ok, job = os.pload("helpers.agent", tag, [[
       rpc.create(... .. "_w", function()
         local n = os.wait()
@@ -398,7 +397,7 @@ describe("os.wait", function()
     assert.is_nil(result)
     -- stop it from inside
     assert.is_true((pcall(tag, "os.stop()")))
-    assert.is_true(U.wait_until(function() return result ~= nil end, 3000))
+    assert.is_true(H.wait_until(function() return result ~= nil end, 3000))
     if result[1] then
       assert.are.equal("integer", math.type(result[2]))
       assert.is_true(result[3])
@@ -411,7 +410,7 @@ end)
 
 describe("os.stop / os.stopped inside a service", function()
   it("os.stop sets os.stopped and os.wait then returns 0 at once", function()
-    local tag = unique("stop")
+    local tag = H.unique("stop")
     local ok, job = os.pload("helpers.agent", tag, [[
       local tag = ...
       rpc.create(tag .. "_q", function()
@@ -425,12 +424,12 @@ describe("os.stop / os.stopped inside a service", function()
     assert.is_true(ok2, before)
     assert.is_false(before)
     assert.is_true(after)
-    assert.is_true(U.wait_until(function() return job:state() == "dead" end, 3000))
+    assert.is_true(H.wait_until(function() return job:state() == "dead" end, 3000))
     job:close()
   end)
 
   it("blocked calls of a stopping service get false, 'cancel'", function()
-    local tag, sink = unique("stopc"), unique("stopc_sink")
+    local tag, sink = H.unique("stopc"), H.unique("stopc_sink")
     rpc.create(sink, function() os.wait(5000) return "late" end)
     local ok, job = os.pload("helpers.agent", tag)
     assert.is_true(ok, job)
@@ -440,7 +439,7 @@ describe("os.stop / os.stopped inside a service", function()
       return pcall(%q)
     ]]):format(sink)))
     local t0 = os.steady_clock("ms")
-    assert.is_true(U.wait_until(function() return got ~= nil end, 3000), "no answer after the stop")
+    assert.is_true(H.wait_until(function() return got ~= nil end, 3000), "no answer after the stop")
     assert.is_true(os.steady_clock("ms") - t0 < 2000)
     -- either the handler's own result (true, false, "cancel") or the whole
     -- call cancelled because the service ended (false, "cancel")

@@ -1,11 +1,10 @@
--- os.pload and job objects (API.md §2.3, §2.4, §8).
+-- os.pload and job objects (docs/API.md §2.3, §2.4, §8).
 require "skynet"
-local U = require "helpers.util"
-local assert_error_contains, unique = U.assert_error_contains, U.unique
+local H = require "support.helpers"
 
 describe("os.pload", function()
   it("starts a service: true, job; job:id is a fresh positive id", function()
-    local tag = unique("pl_start")
+    local tag = H.unique("pl_start")
     local ok, job = os.pload("helpers.agent", tag)
     assert.is_true(ok, job)
     local id = job:id()
@@ -23,7 +22,7 @@ describe("os.pload", function()
   end)
 
   it("gives distinct ids to two running services", function()
-    local t1, t2 = unique("pl_a"), unique("pl_b")
+    local t1, t2 = H.unique("pl_a"), H.unique("pl_b")
     local _, j1 = os.pload("helpers.agent", t1)
     local _, j2 = os.pload("helpers.agent", t2)
     assert.are_not.equal(j1:id(), j2:id())
@@ -33,7 +32,7 @@ describe("os.pload", function()
 
   it("turns / and \\ into . and strips a trailing .lua", function()
     for _, name in ipairs({ "helpers/args", "helpers\\args", "helpers.args.lua", "helpers/args.lua" }) do
-      local tag = unique("pl_name")
+      local tag = H.unique("pl_name")
       local ok, job = os.pload(name, tag)
       assert.is_true(ok, tostring(job) .. " for " .. name)
       local ok2, _, chunk_arg, sname = pcall(tag)
@@ -45,7 +44,7 @@ describe("os.pload", function()
   end)
 
   it("copies the extra arguments to main", function()
-    local tag = unique("pl_args")
+    local tag = H.unique("pl_args")
     local ok, job = os.pload("helpers.args", tag, 1, 2.5, "s\0x", true, { a = { 1, 2 } }, nil, false)
     assert.is_true(ok, job)
     local ok2, args = pcall(tag)
@@ -62,7 +61,7 @@ describe("os.pload", function()
   end)
 
   it("keeps trailing nils in the argument count", function()
-    local tag = unique("pl_nils")
+    local tag = H.unique("pl_nils")
     local ok, job = os.pload("helpers.args", tag, 1, nil, nil)
     assert.is_true(ok, job)
     local ok2, args = pcall(tag)
@@ -115,14 +114,14 @@ describe("os.pload", function()
   it("job state becomes 'error' when main raises after becoming ready", function()
     local ok, job = os.pload("helpers.raise_later")
     assert.is_true(ok, job)
-    assert.is_true(U.wait_until(function() return job:state() ~= "running" end, 3000))
+    assert.is_true(H.wait_until(function() return job:state() ~= "running" end, 3000))
     assert.are.equal("error", job:state())
     job:close() -- no-op on an ended job
     assert.are.equal("error", job:state())
   end)
 
   it("blocks the parent until the child's first os.wait", function()
-    local tag = unique("pl_ready")
+    local tag = H.unique("pl_ready")
     local t0 = os.steady_clock("ms")
     local ok, job = os.pload("helpers.slow_ready", tag, 150)
     local dt = os.steady_clock("ms") - t0
@@ -136,22 +135,22 @@ describe("os.pload", function()
   end)
 
   it("raises 'no name' for a missing, empty or non-string name", function()
-    assert_error_contains(function() os.pload() end, "no name")
-    assert_error_contains(function() os.pload("") end, "no name")
-    assert_error_contains(function() os.pload(42) end, "no name")
-    assert_error_contains(function() os.pload({}) end, "no name")
-    assert_error_contains(function() os.pload(nil, "x") end, "no name")
+    H.raises(function() os.pload() end, "no name")
+    H.raises(function() os.pload("") end, "no name")
+    H.raises(function() os.pload(42) end, "no name")
+    H.raises(function() os.pload({}) end, "no name")
+    H.raises(function() os.pload(nil, "x") end, "no name")
   end)
 
   it("raises when an argument cannot be copied", function()
-    assert.has_error(function() os.pload("helpers.agent", unique("pl_nc"), function() end) end)
-    assert.has_error(function() os.pload("helpers.agent", unique("pl_nc"), coroutine.create(print)) end)
+    assert.has_error(function() os.pload("helpers.agent", H.unique("pl_nc"), function() end) end)
+    assert.has_error(function() os.pload("helpers.agent", H.unique("pl_nc"), coroutine.create(print)) end)
     local t = {}; t.self = t
-    assert.has_error(function() os.pload("helpers.agent", unique("pl_nc"), t) end)
+    assert.has_error(function() os.pload("helpers.agent", H.unique("pl_nc"), t) end)
   end)
 
   it("a child may call the parent's handlers before it is ready", function()
-    local pname, tag = unique("pl_parent_h"), unique("pl_cp")
+    local pname, tag = H.unique("pl_parent_h"), H.unique("pl_cp")
     rpc.create(pname, function(x) return x .. "!" end)
     local ok, job = os.pload("helpers.call_parent", pname, tag)
     assert.is_true(ok, job)
@@ -165,7 +164,7 @@ describe("os.pload", function()
     for i = 1, 100 do
       local ok, job = os.pload("helpers.quick")
       assert.is_true(ok, job)
-      local ok2, live = os.pload("helpers.agent", unique("pl_many"))
+      local ok2, live = os.pload("helpers.agent", H.unique("pl_many"))
       assert.is_true(ok2, live)
       for _, id in ipairs({ job:id(), live:id() }) do
         assert.is_nil(seen[id], "id " .. id .. " handed out twice")
@@ -178,7 +177,7 @@ describe("os.pload", function()
   end)
 
   it("the child inherits package.path", function()
-    local tag = unique("pl_path")
+    local tag = H.unique("pl_path")
     local ok, job = os.pload("helpers.agent", tag)
     assert.is_true(ok, job)
     local ok2, p, cp = pcall(tag, "return package.path, package.cpath")
@@ -191,7 +190,7 @@ end)
 
 describe("job objects", function()
   it("job:close stops the child and blocks until it ended", function()
-    local tag = unique("job_close")
+    local tag = H.unique("job_close")
     local _, job = os.pload("helpers.agent", tag)
     assert.is_true((pcall(tag, "return 1")))
     job:close()
@@ -202,13 +201,13 @@ describe("job objects", function()
   end)
 
   it("job:close returns nothing", function()
-    local _, job = os.pload("helpers.agent", unique("job_ret"))
+    local _, job = os.pload("helpers.agent", H.unique("job_ret"))
     assert.are.equal(0, select("#", job:close()))
     assert.are.equal(0, select("#", job:close()))
   end)
 
   it("a child's children are stopped when it ends", function()
-    local tag, child_tag = unique("job_parent"), unique("job_child")
+    local tag, child_tag = H.unique("job_parent"), H.unique("job_child")
     local ok, job = os.pload("helpers.parent", tag, child_tag)
     assert.is_true(ok, job)
     local ok2, cid, cstate = pcall(tag)
@@ -217,7 +216,7 @@ describe("job objects", function()
     assert.is_true((pcall(child_tag, "return 1")))
     job:close()
     -- the grandchild must go away too (bounded wait)
-    local gone = U.wait_until(function()
+    local gone = H.wait_until(function()
       local ok3, msg = pcall(child_tag, "return 1")
       return not ok3 and msg == child_tag .. " not found"
     end, 3000)
@@ -225,19 +224,19 @@ describe("job objects", function()
   end)
 
   it("a service that stops itself via os.stop ends (job becomes dead)", function()
-    local tag = unique("job_stop")
+    local tag = H.unique("job_stop")
     local _, job = os.pload("helpers.agent", tag)
     -- no blocking call after os.stop: a handler still suspended when main
-    -- returns is cancelled (API.md §2.4)
+    -- returns is cancelled (docs/API.md §2.4)
     local ok, a = pcall(tag, "os.stop(); return os.stopped()")
     assert.is_true(ok, a)
     assert.is_true(a)
-    assert.is_true(U.wait_until(function() return job:state() == "dead" end, 3000))
+    assert.is_true(H.wait_until(function() return job:state() == "dead" end, 3000))
     job:close()
   end)
 
   it("garbage-collecting a job does not stop the child", function()
-    local tag = unique("job_gc")
+    local tag = H.unique("job_gc")
     local ok, job = os.pload("helpers.agent", tag)
     assert.is_true(ok, job)
     local id = job:id()
@@ -251,32 +250,26 @@ describe("job objects", function()
   end)
 
   it("tostring(job) names it", function()
-    local _, job = os.pload("helpers.agent", unique("job_str"))
+    local _, job = os.pload("helpers.agent", H.unique("job_str"))
     assert.truthy(tostring(job):find("job", 1, true))
     job:close()
   end)
   it("a child still starting when its parent ends is stopped too (regression: orphaned spawn)", function()
-    local hold = unique("orphan_hold")
+    local hold = H.unique("orphan_hold")
     rpc.create(hold, function() rpc.responser() end) -- never answers
-    local ptag, ctag = unique("orphan_parent"), unique("orphan_child")
+    local ptag, ctag = H.unique("orphan_parent"), H.unique("orphan_child")
     local ok, parent = os.pload("helpers.agent", ptag)
     assert.is_true(ok, parent)
     -- The parent starts a child whose start-up blocks before its first os.wait.
     assert.is_true(pcall(ptag, function() end,
       "return os.pload('helpers.agent', ...)", ctag, "pcall(...)", hold))
-    local up = false
-    for _ = 1, 200 do
-      if pcall(ctag, "return 1") then up = true break end
-      os.wait(10)
-    end
+    local up = H.wait_until(function() return (pcall(ctag, "return 1")) end, 2000)
     assert.is_true(up, "the child never came up")
     parent:close()
-    local gone = false
-    for _ = 1, 200 do
+    local gone = H.wait_until(function()
       local _, err = pcall(ctag, "return 1")
-      if err == ctag .. " not found" then gone = true break end
-      os.wait(10)
-    end
+      return err == ctag .. " not found"
+    end, 2000)
     assert.is_true(gone, "the child outlived its parent")
     rpc.remove(hold)
   end)

@@ -1,18 +1,10 @@
 -- Whole-process behaviour, each case in its own lua5.4 process
--- (API.md §2.2, §2.4, §4; DESIGN.md §7, §8).
-local U = require "helpers.util"
-local run_script = U.run_script
-
-local function sh(cmd)
-  local p = assert(io.popen(cmd))
-  local out = p:read("a")
-  p:close()
-  return out
-end
+-- (docs/API.md §2.2, §2.4, §4; docs/ARCHITECTURE.md §7, §7c).
+local H = require "support.helpers"
 
 describe("process: load and shutdown", function()
   it("lua5.4 -e 'require \"skynet\"' exits 0, 100 times in a row", function()
-    local out = sh([[
+    local out = H.sh([[
       fails=0
       for i in $(seq 1 100); do
         timeout -s KILL 20 lua5.4 -e 'require "skynet"' >/dev/null 2>&1
@@ -43,7 +35,7 @@ describe("process: load and shutdown", function()
       io.stdout:write("end of script")
     ]]
     for i = 1, 100 do
-      local st, out, err = run_script(src)
+      local st, out, err = H.run_script(src)
       assert.are.equal(0, st, "run " .. i .. ": " .. err)
       assert.are.equal("end of script", out)
     end
@@ -58,7 +50,7 @@ describe("process: load and shutdown", function()
       while not os.stopped() do os.wait() end
     ]])
     f:close()
-    local out = sh(([[
+    local out = H.sh(([[
       fails=0
       for i in $(seq 1 100); do
         timeout -s KILL 20 lua5.4 %s >/dev/null 2>&1
@@ -72,7 +64,7 @@ describe("process: load and shutdown", function()
   end)
 
   it("require again after clearing package.loaded: same table, same runtime", function()
-    local st, out, err = run_script([[
+    local st, out, err = H.run_script([[
       local a = require "skynet"
       local id = os.id()
       local ok, job = os.pload("helpers.agent", "proc_rereq")
@@ -88,7 +80,7 @@ describe("process: load and shutdown", function()
   end)
 
   it("a script that requires skynet and errors exits 1 with the message", function()
-    local st, _, err = run_script([[
+    local st, _, err = H.run_script([[
       require "skynet"
       os.pload("helpers.agent", "proc_err_left")
       error("script error on purpose")
@@ -98,7 +90,7 @@ describe("process: load and shutdown", function()
   end)
 
   it("os.name() of the main script is the script's basename without .lua", function()
-    local st, out, err = run_script([[
+    local st, out, err = H.run_script([[
       require "skynet"
       local base = arg[0]:match("([^/]+)%.lua$")
       io.stdout:write(tostring(os.name() == base), " ", os.name())
@@ -110,7 +102,7 @@ end)
 
 describe("process: os.exit", function()
   it("os.exit(3) from a service: the process exits 3 after main cleans up", function()
-    local st, out, err = run_script([[
+    local st, out, err = H.run_script([[
       require "skynet"
       local ok, job = os.pload("helpers.agent", "proc_exit", "os.post(function() os.exit(3) end)")
       assert(ok, job)
@@ -123,7 +115,7 @@ describe("process: os.exit", function()
   end)
 
   it("os.exit(3) from a service while main waits forever", function()
-    local st, out, err = run_script([[
+    local st, out, err = H.run_script([[
       require "skynet"
       local ok, job = os.pload("helpers.agent", "proc_exit2", "os.post(function() os.wait(20); os.exit(3) end)")
       while not os.stopped() do os.wait() end
@@ -134,7 +126,7 @@ describe("process: os.exit", function()
   end)
 
   it("os.exit(4) from a service while main is blocked in a call: the call cancels", function()
-    local st, out, err = run_script([[
+    local st, out, err = H.run_script([[
       require "skynet"
       os.pload("helpers.agent", "proc_exit_a1", "os.post(function() os.wait(50); os.exit(4) end)")
       os.pload("helpers.agent", "proc_exit_a2")
@@ -149,7 +141,7 @@ describe("process: os.exit", function()
 
   for _, case in ipairs({ { "true", 0 }, { "false", 1 }, { "5", 5 }, { "", 0 }, { "0", 0 } }) do
     it("os.exit(" .. case[1] .. ") from the main script exits " .. case[2], function()
-      local st, out, err = run_script(([[
+      local st, out, err = H.run_script(([[
         require "skynet"
         os.pload("helpers.agent", "proc_exit_main")
         io.stdout:write("before")
@@ -162,7 +154,7 @@ describe("process: os.exit", function()
   end
 
   it("os.exit from the main script runs after pending services end (bounded)", function()
-    local st, _, err = run_script([[
+    local st, _, err = H.run_script([[
       require "skynet"
       for i = 1, 3 do os.pload("helpers.agent", "proc_exit_many" .. i) end
       os.exit(7)
@@ -173,7 +165,7 @@ end)
 
 describe("process: os.stop in the main script", function()
   it("os.stop makes os.wait return 0 at once; a pending call gets false, 'cancel'", function()
-    local st, out, err = run_script([[
+    local st, out, err = H.run_script([[
       require "skynet"
       local ok, job = os.pload("helpers.agent", "proc_stop")
       rpc.create("proc_stop_me", function() os.stop() end)
@@ -205,7 +197,7 @@ describe("process: signals", function()
     local base = os.tmpname()
     local script, ready, out = base .. ".lua", base .. ".ready", base .. ".out"
     local f = assert(io.open(script, "w")); f:write((src:gsub("READY%(%)", READY))); f:close()
-    local res = sh(([[
+    local res = H.sh(([[
       READY=%s timeout -s KILL 20 lua5.4 %s >%s 2>&1 &
       job=$!
       i=0
@@ -215,7 +207,7 @@ describe("process: signals", function()
       %s
       wait $job
       echo "status=$?"
-    ]]):format(U.q(ready), U.q(script), U.q(out), U.q(ready), U.q(ready), sig, extra or ""))
+    ]]):format(H.q(ready), H.q(script), H.q(out), H.q(ready), H.q(ready), sig, extra or ""))
     local h = io.open(out); local o = h and h:read("a") or ""; if h then h:close() end
     os.remove(script); os.remove(ready); os.remove(out); os.remove(base)
     return tonumber(res:match("status=(%d+)")), o
@@ -274,7 +266,7 @@ end)
 
 describe("process: logging and the watchdog", function()
   it("a handler error is logged as [name:id] message + traceback; caller gets false, msg", function()
-    local st, out, err = run_script([[
+    local st, out, err = H.run_script([[
       require "skynet"
       local ok, job = os.pload("helpers.agent", "proc_log")
       local ok2, msg = pcall("proc_log", "error('logged error on purpose')")
@@ -291,7 +283,7 @@ describe("process: logging and the watchdog", function()
   end)
 
   it("an error in main after ready is logged as [name:id] and the job is 'error'", function()
-    local st, out, err = run_script([[
+    local st, out, err = H.run_script([[
       require "skynet"
       local ok, job = os.pload("helpers.raise_later")
       local t0 = os.steady_clock("ms")
@@ -306,7 +298,7 @@ describe("process: logging and the watchdog", function()
   end)
 
   it("a service stuck in a CPU loop is reported 'busy for' while another worker answers", function()
-    local st, out, err = run_script([[
+    local st, out, err = H.run_script([[
       require "skynet"
       local ok1, stuck = os.pload("helpers.agent", "proc_stuck")
       local ok2, alive = os.pload("helpers.agent", "proc_alive")
@@ -336,7 +328,7 @@ describe("process: os.debugging", function()
   for _, case in ipairs({ { "SKYNET_DEBUG=1", "true" }, { "SKYNET_DEBUG=yes", "true" },
                           { "SKYNET_DEBUG=0", "false" }, { "env -u SKYNET_DEBUG", "false" } }) do
     it(case[1] .. " → " .. case[2], function()
-      local st, out, err = run_script(src, case[1])
+      local st, out, err = H.run_script(src, case[1])
       assert.are.equal(0, st, err)
       assert.are.equal(case[2], out)
     end)

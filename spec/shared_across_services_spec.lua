@@ -1,4 +1,5 @@
 require "skynet"
+local H = require "support.helpers"
 
 -- The peer service lives in spec/helpers/shared_peer.lua; spec/run.sh puts
 -- spec/ on LUA_PATH, this line does the same for a bare `busted` run from the
@@ -90,7 +91,7 @@ describe("storage and table.export across services", function()
           local ok = storage.set_if("xs.n", function(_, old) return old == n end, n + 1)
         until ok
       end
-      while not done do os.wait(10) end
+      H.wait_until(function() return done end, 60000)
       assert.are.same({ true, true }, done)
       assert.are.equal(2 * rounds, storage.get("xs.n"))
     end)

@@ -1,13 +1,8 @@
--- io.socket (API.md §9.2), tcp kind; peers: a python3 echo server (not ours) and our own server.
+-- io.socket (docs/API.md §9.2), tcp kind; peers: a python3 echo server (not ours) and our own server.
 require "skynet"
 package.path = "spec/?.lua;" .. package.path
 local net = require("support.net")
-
-local function raises(f, needle)
-  local ok, err = pcall(f)
-  assert.is_false(ok)
-  assert.truthy(tostring(err):find(needle, 1, true), tostring(err))
-end
+local H = require "support.helpers"
 
 local PY_ECHO = [[
 import socket, sys
@@ -26,23 +21,8 @@ local function python_echo()
   local portfile = os.tmpname()
   os.remove(portfile)
   net.spawn("python3 " .. net.python_script(PY_ECHO) .. " " .. portfile)
-  assert(net.wait_until(function() return net.read_file(portfile) end))
+  assert(H.wait_until(function() return net.read_file(portfile) end, 10000))
   return tonumber(net.read_file(portfile))
-end
-
--- Our own echo server; returns the server and its port.
-local function echo_server()
-  local srv = io.server("tcp")
-  assert(srv:listen("127.0.0.1", 0, function(peer)
-    peer:receive(function(data) if data then peer:send(data) end end)
-  end))
-  return srv, srv:endpoint().port
-end
-
-local function random_bytes(n)
-  local t = {}
-  for i = 1, n do t[i] = string.char(math.random(0, 255)) end
-  return table.concat(t)
 end
 
 describe("io.socket", function()
@@ -55,8 +35,8 @@ describe("io.socket", function()
     local s, msg = io.socket("udp")
     assert.is_nil(s)
     assert.are.equal("unknown type: udp", msg)
-    raises(function() io.socket() end, "bad argument #1 to 'socket' (string expected, got no value)")
-    raises(function() io.socket("ssl", {}) end, "bad argument #2 to 'socket' (context expected, got table)")
+    H.raises(function() io.socket() end, "bad argument #1 to 'socket' (string expected, got no value)")
+    H.raises(function() io.socket("ssl", {}) end, "bad argument #2 to 'socket' (context expected, got table)")
   end)
 
   it("ids are distinct integers", function()
@@ -69,7 +49,7 @@ describe("io.socket", function()
     local port = python_echo()
     local s = io.socket("tcp")
     assert.is_true(s:connect("127.0.0.1", port))
-    local data = random_bytes(1 << 20)
+    local data = H.random_bytes(1 << 20)
     assert.are.equal(#data, s:write(data))
     local got = {}
     local n = 0
@@ -113,17 +93,17 @@ describe("io.socket", function()
   end)
 
   it("connect: blocking failure and callback forms", function()
-    local srv, port = echo_server()
+    local srv, port = net.echo_server()
     srv:close()
     local ok, msg = io.socket("tcp"):connect("127.0.0.1", port)
     assert.is_false(ok)
     assert.are.equal("string", type(msg))
-    local srv2, port2 = echo_server()
+    local srv2, port2 = net.echo_server()
     local results = {}
     local good, bad = io.socket("tcp"), io.socket("tcp")
     assert.is_true(good:connect("127.0.0.1", port2, function(err) results.good = err or "ok" end))
     assert.is_true(bad:connect("127.0.0.1", port, function(err) results.bad = err end))
-    assert.is_true(net.wait_until(function() return results.good and results.bad end))
+    assert.is_true(H.wait_until(function() return results.good and results.bad end, 10000))
     assert.are.equal("ok", results.good)
     assert.are.equal("string", type(results.bad))
     assert.are.same({ false, "already connected" }, { good:connect("127.0.0.1", port2) })
@@ -135,20 +115,20 @@ describe("io.socket", function()
 
   it("checks its arguments", function()
     local s = io.socket("tcp")
-    raises(function() s:connect("127.0.0.1") end, "bad argument #2 to 'connect' (number expected, got no value)")
-    raises(function() s:connect({}, 1) end, "bad argument #1 to 'connect' (string expected, got table)")
-    raises(function() s:connect("127.0.0.1", 1, 5) end, "bad argument #3 to 'connect' (function expected, got number)")
+    H.raises(function() s:connect("127.0.0.1") end, "bad argument #2 to 'connect' (number expected, got no value)")
+    H.raises(function() s:connect({}, 1) end, "bad argument #1 to 'connect' (string expected, got table)")
+    H.raises(function() s:connect("127.0.0.1", 1, 5) end, "bad argument #3 to 'connect' (function expected, got number)")
     assert.are.same({ false, "invalid port" }, { s:connect("127.0.0.1", 70000) })
     assert.are.same({ false, "invalid port" }, { s:connect("127.0.0.1", 0) })
-    raises(function() s:write({}) end, "bad argument #1 to 'write' (string expected, got table)")
-    raises(function() s:send() end, "bad argument #1 to 'send' (string expected, got no value)")
-    raises(function() s:send("x", 1) end, "bad argument #2 to 'send' (function expected, got number)")
-    raises(function() s:receive() end, "bad argument #1 to 'receive' (function expected, got no value)")
-    raises(function() s.read(nil) end, "bad argument #1 to 'read' (socket expected, got nil)")
-    raises(function() s:seturi() end, "bad argument #1 to 'seturi' (string expected, got no value)")
-    raises(function() s:setheader() end, "bad argument #1 to 'setheader' (string expected, got no value)")
-    raises(function() s:getheader("x", "nope") end, "invalid type: nope")
-    raises(function() s:getheader() end, "bad argument #1 to 'getheader'")
+    H.raises(function() s:write({}) end, "bad argument #1 to 'write' (string expected, got table)")
+    H.raises(function() s:send() end, "bad argument #1 to 'send' (string expected, got no value)")
+    H.raises(function() s:send("x", 1) end, "bad argument #2 to 'send' (function expected, got number)")
+    H.raises(function() s:receive() end, "bad argument #1 to 'receive' (function expected, got no value)")
+    H.raises(function() s.read(nil) end, "bad argument #1 to 'read' (socket expected, got nil)")
+    H.raises(function() s:seturi() end, "bad argument #1 to 'seturi' (string expected, got no value)")
+    H.raises(function() s:setheader() end, "bad argument #1 to 'setheader' (string expected, got no value)")
+    H.raises(function() s:getheader("x", "nope") end, "invalid type: nope")
+    H.raises(function() s:getheader() end, "bad argument #1 to 'getheader'")
     assert.are.same({ nil, "unknown type" }, { s:endpoint("middle") })
     assert.are.same({ nil, "not connected" }, { s:endpoint() })
     assert.are.same({ nil, "not connected" }, { s:read() })
@@ -172,7 +152,7 @@ describe("io.socket", function()
   end)
 
   it("send keeps order and calls back with the size", function()
-    local srv, port = echo_server()
+    local srv, port = net.echo_server()
     local s = io.socket("tcp")
     assert.is_true(s:connect("127.0.0.1", port))
     local parts, sizes = {}, {}
@@ -187,7 +167,7 @@ describe("io.socket", function()
     local got = ""
     while #got < #want do got = got .. assert(s:read()) end
     assert.are.equal(want, got)
-    assert.is_true(net.wait_until(function() return #sizes == 200 end))
+    assert.is_true(H.wait_until(function() return #sizes == 200 end, 10000))
     for i = 1, 200 do assert.are.equal(#parts[i], sizes[i]) end
     s:close()
     srv:close()
@@ -199,17 +179,17 @@ describe("io.socket", function()
     assert(srv:listen("127.0.0.1", 0, function(peer) peers[#peers + 1] = peer end))
     local s = io.socket("tcp")
     assert.is_true(s:connect("127.0.0.1", srv:endpoint().port))
-    assert.is_true(net.wait_until(function() return #peers == 1 end))
+    assert.is_true(H.wait_until(function() return #peers == 1 end, 10000))
     local first, second, ends = {}, {}, {}
     assert.is_true(s:receive(function(d, e) if d then first[#first + 1] = d else ends[#ends + 1] = e end end))
     assert.are.same({ nil, "busy" }, { s:read() })
     peers[1]:write("one")
-    assert.is_true(net.wait_until(function() return #first == 1 end))
+    assert.is_true(H.wait_until(function() return #first == 1 end, 10000))
     assert.is_true(s:receive(function(d, e) if d then second[#second + 1] = d else ends[#ends + 1] = e end end))
     peers[1]:write("two")
-    assert.is_true(net.wait_until(function() return #second == 1 end))
+    assert.is_true(H.wait_until(function() return #second == 1 end, 10000))
     peers[1]:close()
-    assert.is_true(net.wait_until(function() return #ends == 1 end))
+    assert.is_true(H.wait_until(function() return #ends == 1 end, 10000))
     os.wait(50)
     assert.are.same({ "eof" }, ends)
     assert.are.same({ "one" }, first)
@@ -219,7 +199,7 @@ describe("io.socket", function()
   end)
 
   it("close wakes a pending read and an active receive with 'closed'", function()
-    local srv, port = echo_server()
+    local srv, port = net.echo_server()
     local a, b = io.socket("tcp"), io.socket("tcp")
     assert.is_true(a:connect("127.0.0.1", port))
     assert.is_true(b:connect("127.0.0.1", port))
@@ -229,7 +209,7 @@ describe("io.socket", function()
     os.wait(50)
     a:close()
     b:close()
-    assert.is_true(net.wait_until(function() return read_result and recv_end end))
+    assert.is_true(H.wait_until(function() return read_result and recv_end end, 10000))
     assert.are.same({ nil, "closed" }, read_result)
     assert.are.equal("closed", recv_end)
     srv:close()
@@ -241,8 +221,8 @@ describe("io.socket", function()
     assert(srv:listen("127.0.0.1", 0, function(p) peer = p end))
     local s = io.socket("tcp")
     assert.is_true(s:connect("127.0.0.1", srv:endpoint().port))
-    assert.is_true(net.wait_until(function() return peer end))
-    local chunk = random_bytes(1 << 16):rep(16) -- 1 MiB
+    assert.is_true(H.wait_until(function() return peer end, 10000))
+    local chunk = H.random_bytes(1 << 16):rep(16) -- 1 MiB
     local done, queued = 0, 0
     os.post(function()
       for _ = 1, 64 do
@@ -256,7 +236,7 @@ describe("io.socket", function()
     assert.truthy(queued < 64)
     local total = 0
     peer:receive(function(d) if d then total = total + #d end end)
-    assert.is_true(net.wait_until(function() return done == 64 and total == 64 * #chunk end, 1500))
+    assert.is_true(H.wait_until(function() return done == 64 and total == 64 * #chunk end, 30000))
     s:close()
     srv:close()
   end)
@@ -273,21 +253,21 @@ describe("io.socket", function()
       local s = io.socket("tcp")
       assert.is_true(s:connect("127.0.0.1", port))
     end
-    assert.is_true(net.wait_until(function() return #peers == 1 end))
+    assert.is_true(H.wait_until(function() return #peers == 1 end, 10000))
     collectgarbage()
     collectgarbage()
-    assert.is_true(net.wait_until(function() return ends == 1 end))
+    assert.is_true(H.wait_until(function() return ends == 1 end, 10000))
     local got
     do
       local s = io.socket("tcp")
       assert.is_true(s:connect("127.0.0.1", port))
       s:receive(function(d) if d then got = d end end)
     end
-    assert.is_true(net.wait_until(function() return #peers == 2 end))
+    assert.is_true(H.wait_until(function() return #peers == 2 end, 10000))
     collectgarbage()
     collectgarbage()
     peers[2]:write("still here")
-    assert.is_true(net.wait_until(function() return got end))
+    assert.is_true(H.wait_until(function() return got end, 10000))
     assert.are.equal("still here", got)
     assert.are.equal(1, ends)
     srv:close()
@@ -295,7 +275,7 @@ describe("io.socket", function()
 end)
 
 describe("io.socket and the end of its service", function()
-  it("stopping the service wakes a pending read with nil, 'cancel' (API.md §9.2)", function()
+  it("stopping the service wakes a pending read with nil, 'cancel' (docs/API.md §9.2)", function()
     local peers = {}
     local srv = io.server("tcp")
     assert(srv:listen("127.0.0.1", 0, function(peer) peers[#peers + 1] = peer end)) -- never writes
@@ -312,19 +292,13 @@ describe("io.socket and the end of its service", function()
       rpc.deliver(report, 0, 0, "connected")
       rpc.deliver(report, 0, 0, s:read())
     ]], port, report))
-    for _ = 1, 200 do
-      if got then break end
-      os.wait(10)
-    end
+    H.wait_until(function() return got end, 2000)
     assert.are.equal("connected", got and got[1])
     got = nil
     local t0 = os.steady_clock("ms")
     job:close()
     assert.is_true(os.steady_clock("ms") - t0 < 2000)
-    for _ = 1, 200 do
-      if got then break end
-      os.wait(10)
-    end
+    H.wait_until(function() return got end, 2000)
     assert.is_truthy(got, "the read was never woken")
     assert.is_nil(got[1])
     assert.are.equal("cancel", got[2])

@@ -1,16 +1,5 @@
 require "skynet"
-
--- The message of the error raised by f(...); fails the test if f does not raise.
-local function error_of(f, ...)
-  local ok, err = pcall(f, ...)
-  assert.is_false(ok, "expected an error")
-  return tostring(err)
-end
-
-local function assert_error(needle, f, ...)
-  local msg = error_of(f, ...)
-  assert(msg:find(needle, 1, true), ("expected error containing %q, got %q"):format(needle, msg))
-end
+local H = require "support.helpers"
 
 local function pack(...)
   return table.pack(...)
@@ -88,30 +77,30 @@ describe("storage", function()
     end)
 
     it("refuses a missing value", function()
-      assert_error("no value", storage.set, "k")
+      H.raises(storage.set, "no value", "k")
       assert.is_false(storage.exist("k"))
     end)
 
     it("refuses values that cannot be copied and keeps the old ones", function()
       storage.set("k", "old")
-      assert_error("cannot wrap a function", storage.set, "k", print)
-      assert_error("cannot wrap a thread", storage.set, "k", 1, coroutine.create(print))
-      assert_error("cannot wrap a userdata", storage.set, "k", io.stdout)
+      H.raises(storage.set, "cannot wrap a function", "k", print)
+      H.raises(storage.set, "cannot wrap a thread", "k", 1, coroutine.create(print))
+      H.raises(storage.set, "cannot wrap a userdata", "k", io.stdout)
       local deep = {}
       for _ = 2, 65 do deep = { deep } end
-      assert_error("nesting too deep", storage.set, "k", deep)
+      H.raises(storage.set, "nesting too deep", "k", deep)
       local cyc = {}
       cyc.self = cyc
-      assert_error("nesting too deep", storage.set, "k", cyc)
+      H.raises(storage.set, "nesting too deep", "k", cyc)
       assert.are.equal("old", storage.get("k"))
     end)
 
     it("rejects keys that are not strings or numbers", function()
-      assert_error("bad argument #1 to 'set' (string expected, got table)", storage.set, {}, 1)
-      assert_error("bad argument #1 to 'set' (string expected, got nil)", storage.set, nil, 1)
-      assert_error("bad argument #1 to 'get' (string expected, got boolean)", storage.get, true)
-      assert_error("bad argument #1 to 'get' (string expected, got no value)", storage.get)
-      assert_error("bad argument #1 to 'get' (string expected, got function)", storage.get, print)
+      H.raises(storage.set, "bad argument #1 to 'set' (string expected, got table)", {}, 1)
+      H.raises(storage.set, "bad argument #1 to 'set' (string expected, got nil)", nil, 1)
+      H.raises(storage.get, "bad argument #1 to 'get' (string expected, got boolean)", true)
+      H.raises(storage.get, "bad argument #1 to 'get' (string expected, got no value)")
+      H.raises(storage.get, "bad argument #1 to 'get' (string expected, got function)", print)
     end)
   end)
 
@@ -126,8 +115,8 @@ describe("storage", function()
     end)
 
     it("rejects bad keys", function()
-      assert_error("bad argument #1 to 'exist' (string expected, got table)", storage.exist, {})
-      assert_error("bad argument #1 to 'exist' (string expected, got no value)", storage.exist)
+      H.raises(storage.exist, "bad argument #1 to 'exist' (string expected, got table)", {})
+      H.raises(storage.exist, "bad argument #1 to 'exist' (string expected, got no value)")
     end)
   end)
 
@@ -143,7 +132,7 @@ describe("storage", function()
     end)
 
     it("rejects bad keys", function()
-      assert_error("bad argument #1 to 'erase' (string expected, got table)", storage.erase, {})
+      H.raises(storage.erase, "bad argument #1 to 'erase' (string expected, got table)", {})
     end)
   end)
 
@@ -239,7 +228,7 @@ describe("storage", function()
       }
       storage.set("x", "keep")
       for name, write in pairs(writes) do
-        local msg = error_of(storage.set_if, "k", function() write() return true end, 1)
+        local msg = H.error_of(storage.set_if, "k", function() write() return true end, 1)
         assert(msg:find("cannot write to the storage inside a set_if check", 1, true), name .. ": " .. msg)
         assert.is_false(storage.exist("k"))
         assert.are.equal("keep", storage.get("x"))
@@ -252,7 +241,7 @@ describe("storage", function()
 
     it("propagates errors of check with nothing stored and the lock released", function()
       storage.set("k", "old")
-      assert_error("boom", storage.set_if, "k", function() error("boom") end, "new")
+      H.raises(storage.set_if, "boom", "k", function() error("boom") end, "new")
       assert.are.equal("old", storage.get("k"))
       assert.is_nil(storage.set("other", 1))
     end)
@@ -268,23 +257,23 @@ describe("storage", function()
       -- The lock was released: writes work again.
       assert.is_nil(storage.set("k", 2))
       -- Outside any coroutine too.
-      assert_error("attempt to yield", storage.set_if, "j", function() coroutine.yield() end, 1)
+      H.raises(storage.set_if, "attempt to yield", "j", function() coroutine.yield() end, 1)
       assert.is_false(storage.exist("j"))
     end)
 
     it("refuses values that cannot be copied before calling check", function()
       local called = false
-      assert_error("cannot wrap a function", storage.set_if, "k", function() called = true return true end, print)
+      H.raises(storage.set_if, "cannot wrap a function", "k", function() called = true return true end, print)
       assert.is_false(called)
       assert.is_false(storage.exist("k"))
     end)
 
     it("rejects bad arguments", function()
-      assert_error("bad argument #1 to 'set_if' (string expected, got table)", storage.set_if, {}, function() end, 1)
-      assert_error("bad argument #2 to 'set_if' (function expected, got nil)", storage.set_if, "k", nil, 1)
-      assert_error("bad argument #2 to 'set_if' (function expected, got no value)", storage.set_if, "k")
-      assert_error("bad argument #2 to 'set_if' (function expected, got string)", storage.set_if, "k", "f", 1)
-      assert_error("no value", storage.set_if, "k", function() return true end)
+      H.raises(storage.set_if, "bad argument #1 to 'set_if' (string expected, got table)", {}, function() end, 1)
+      H.raises(storage.set_if, "bad argument #2 to 'set_if' (function expected, got nil)", "k", nil, 1)
+      H.raises(storage.set_if, "bad argument #2 to 'set_if' (function expected, got no value)", "k")
+      H.raises(storage.set_if, "bad argument #2 to 'set_if' (function expected, got string)", "k", "f", 1)
+      H.raises(storage.set_if, "no value", "k", function() return true end)
       assert.is_false(storage.exist("k"))
     end)
   end)

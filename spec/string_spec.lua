@@ -1,11 +1,5 @@
 require "skynet"
-
--- Errors raised from Rust arrive as error objects; compare their text.
-local function raises(needle, f, ...)
-  local ok, err = pcall(f, ...)
-  assert.is_false(ok, "expected an error containing: " .. needle)
-  assert.is_truthy(tostring(err):find(needle, 1, true), "got: " .. tostring(err))
-end
+local H = require "support.helpers"
 
 describe("string.split", function()
   it("keeps empty pieces", function()
@@ -24,10 +18,10 @@ describe("string.split", function()
     assert.same({ "1", "2" }, ("1 2"):split(" "))
   end)
   it("rejects bad arguments", function()
-    raises("bad argument #2 to 'split' (separator is empty)", string.split, "a", "")
-    raises("bad argument #1 to 'split' (string expected, got nil)", string.split, nil, ",")
-    raises("bad argument #2 to 'split' (string expected, got no value)", string.split, "a")
-    raises("bad argument #2 to 'split' (string expected, got table)", string.split, "a", {})
+    H.raises(string.split, "bad argument #2 to 'split' (separator is empty)", "a", "")
+    H.raises(string.split, "bad argument #1 to 'split' (string expected, got nil)", nil, ",")
+    H.raises(string.split, "bad argument #2 to 'split' (string expected, got no value)", "a")
+    H.raises(string.split, "bad argument #2 to 'split' (string expected, got table)", "a", {})
   end)
 end)
 
@@ -40,7 +34,7 @@ describe("string.trim", function()
     assert.equal("\0x", string.trim("\0x "))
   end)
   it("rejects non-strings", function()
-    raises("bad argument #1 to 'trim' (string expected, got boolean)", string.trim, true)
+    H.raises(string.trim, "bad argument #1 to 'trim' (string expected, got boolean)", true)
   end)
 end)
 
@@ -53,7 +47,7 @@ describe("string.icmp", function()
     assert.is_false(string.icmp("\xC3\xA9", "\xC3\x89")) -- é vs É: not ASCII
   end)
   it("rejects non-strings", function()
-    raises("bad argument #2 to 'icmp' (string expected, got nil)", string.icmp, "a", nil)
+    H.raises(string.icmp, "bad argument #2 to 'icmp' (string expected, got nil)", "a", nil)
   end)
 end)
 
@@ -71,8 +65,8 @@ describe("string.isalpha / string.isalnum", function()
     assert.same({ "1", "5" }, string.split(1.5, "."))
   end)
   it("reject non-strings", function()
-    raises("bad argument #1 to 'isalpha' (string expected, got no value)", string.isalpha)
-    raises("bad argument #1 to 'isalpha' (string expected, got nil)", string.isalpha, nil)
-    raises("bad argument #1 to 'isalnum' (string expected, got table)", string.isalnum, {})
+    H.raises(string.isalpha, "bad argument #1 to 'isalpha' (string expected, got no value)")
+    H.raises(string.isalpha, "bad argument #1 to 'isalpha' (string expected, got nil)", nil)
+    H.raises(string.isalnum, "bad argument #1 to 'isalnum' (string expected, got table)", {})
   end)
 end)

@@ -1,15 +1,5 @@
 require "skynet"
-
-local function error_of(f, ...)
-  local ok, err = pcall(f, ...)
-  assert.is_false(ok, "expected an error")
-  return tostring(err)
-end
-
-local function assert_error(needle, f, ...)
-  local msg = error_of(f, ...)
-  assert(msg:find(needle, 1, true), ("expected error containing %q, got %q"):format(needle, msg))
-end
+local H = require "support.helpers"
 
 -- Collects pairs(t) into a plain table (nested proxies kept as they come).
 local function collect(t)
@@ -126,14 +116,14 @@ describe("table.export / table.import", function()
   it("is read-only", function()
     table.export({ 1, sub = { 2 } }, name("ro"))
     local p = table.import("ro")
-    assert_error("ro is readonly", function() p.x = 1 end)
-    assert_error("ro is readonly", function() p[1] = 5 end)
-    assert_error("ro is readonly", function() p.sub[1] = 5 end)
-    assert_error("ro is readonly", table.insert, p, 3)
+    H.raises(function() p.x = 1 end, "ro is readonly")
+    H.raises(function() p[1] = 5 end, "ro is readonly")
+    H.raises(function() p.sub[1] = 5 end, "ro is readonly")
+    H.raises(table.insert, "ro is readonly", p, 3)
     assert.are.equal(1, p[1])
     assert.are.equal(2, p.sub[1])
     assert.are.equal("readonly", getmetatable(p))
-    assert_error("protected metatable", setmetatable, p, {})
+    H.raises(setmetatable, "protected metatable", p, {})
   end)
 
   it("copies at export time", function()
@@ -202,22 +192,22 @@ describe("table.export / table.import", function()
     table.export({ 1, sub = { 2 } }, name("src"))
     local p = table.import("src")
     names[#names + 1] = "dst"
-    assert_error("export repeat", table.export, p, "dst")
-    assert_error("export repeat", table.export, p.sub, "dst")
-    assert_error("export repeat", table.export, { inner = p }, "dst")
+    H.raises(table.export, "export repeat", p, "dst")
+    H.raises(table.export, "export repeat", p.sub, "dst")
+    H.raises(table.export, "export repeat", { inner = p }, "dst")
     assert.is_nil(table.import("dst"))
   end)
 
   it("refuses what cannot be copied", function()
     names[#names + 1] = "bad"
-    assert_error("cannot export a function", table.export, { f = print }, "bad")
-    assert_error("cannot export a userdata", table.export, { io.stdout }, "bad")
-    assert_error("cannot export a thread", table.export, { coroutine.create(print) }, "bad")
-    assert_error("cannot export a table key", table.export, { [{}] = 1 }, "bad")
-    assert_error("cannot export a function key", table.export, { [print] = 1 }, "bad")
+    H.raises(table.export, "cannot export a function", { f = print }, "bad")
+    H.raises(table.export, "cannot export a userdata", { io.stdout }, "bad")
+    H.raises(table.export, "cannot export a thread", { coroutine.create(print) }, "bad")
+    H.raises(table.export, "cannot export a table key", { [{}] = 1 }, "bad")
+    H.raises(table.export, "cannot export a function key", { [print] = 1 }, "bad")
     local cyc = {}
     cyc.self = cyc
-    assert_error("nesting too deep", table.export, cyc, "bad")
+    H.raises(table.export, "nesting too deep", cyc, "bad")
     assert.is_nil(table.import("bad"))
   end)
 
@@ -228,20 +218,20 @@ describe("table.export / table.import", function()
     local p = table.import("deep")
     for _ = 2, 64 do p = p[1] end
     assert.are.equal("leaf", p[1])
-    assert_error("nesting too deep", table.export, { t }, "deep")
+    H.raises(table.export, "nesting too deep", { t }, "deep")
     -- The failed export left the old one in place.
     assert.is_table(table.import("deep")[1])
   end)
 
   it("rejects bad arguments", function()
-    assert_error("bad argument #1 to 'export' (table expected, got number)", table.export, 1, "x")
-    assert_error("bad argument #1 to 'export' (table expected, got string)", table.export, "t", "x")
-    assert_error("bad argument #2 to 'export' (string expected, got no value)", table.export, {})
-    assert_error("bad argument #2 to 'export' (string expected, got table)", table.export, {}, {})
-    assert_error("bad argument #2 to 'export' (string expected, got nil)", table.export, nil, nil)
-    assert_error("bad argument #1 to 'import' (string expected, got no value)", table.import)
-    assert_error("bad argument #1 to 'import' (string expected, got table)", table.import, {})
-    assert_error("bad argument #1 to 'import' (string expected, got boolean)", table.import, true)
+    H.raises(table.export, "bad argument #1 to 'export' (table expected, got number)", 1, "x")
+    H.raises(table.export, "bad argument #1 to 'export' (table expected, got string)", "t", "x")
+    H.raises(table.export, "bad argument #2 to 'export' (string expected, got no value)", {})
+    H.raises(table.export, "bad argument #2 to 'export' (string expected, got table)", {}, {})
+    H.raises(table.export, "bad argument #2 to 'export' (string expected, got nil)", nil, nil)
+    H.raises(table.import, "bad argument #1 to 'import' (string expected, got no value)")
+    H.raises(table.import, "bad argument #1 to 'import' (string expected, got table)", {})
+    H.raises(table.import, "bad argument #1 to 'import' (string expected, got boolean)", true)
   end)
 
   it("accepts a number as name, like other string arguments", function()

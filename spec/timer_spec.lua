@@ -1,7 +1,6 @@
--- os.timer (API.md §10), in the main service.
+-- os.timer (docs/API.md §10), in the main service.
 require "skynet"
-local U = require "helpers.util"
-local assert_error_contains = U.assert_error_contains
+local H = require "support.helpers"
 local now = function() return os.steady_clock("us") end
 
 describe("os.timer", function()
@@ -11,7 +10,7 @@ describe("os.timer", function()
     local t0 = now()
     assert.is_true(t:expires(30, function() fired = fired + 1; at = now() end))
     assert.are.equal(0, fired)
-    assert.is_true(U.wait_until(function() return fired > 0 end, 2000))
+    assert.is_true(H.wait_until(function() return fired > 0 end, 2000))
     assert.is_true(at - t0 >= 30000, "fired after " .. (at - t0) .. " us")
     os.wait(80)
     assert.are.equal(1, fired)
@@ -22,7 +21,7 @@ describe("os.timer", function()
     local fired = false
     t:expires(0, function() fired = true end)
     assert.is_false(fired)
-    assert.is_true(U.wait_until(function() return fired end, 1000))
+    assert.is_true(H.wait_until(function() return fired end, 1000))
   end)
 
   it("cancel stops a pending callback; cancel is idempotent", function()
@@ -54,7 +53,7 @@ describe("os.timer", function()
       times[#times + 1] = now()
       return #times < 3
     end)
-    assert.is_true(U.wait_until(function() return #times >= 3 end, 2000))
+    assert.is_true(H.wait_until(function() return #times >= 3 end, 2000))
     os.wait(60)
     assert.are.equal(3, #times)
     assert.is_true(times[3] - t0 >= 45000, "3 periods in " .. (times[3] - t0) .. " us")
@@ -67,7 +66,7 @@ describe("os.timer", function()
       times[#times + 1] = now()
       if #times == 1 then return 40 end
     end)
-    assert.is_true(U.wait_until(function() return #times >= 2 end, 2000))
+    assert.is_true(H.wait_until(function() return #times >= 2 end, 2000))
     assert.is_true(times[2] - times[1] >= 40000, (times[2] - times[1]) .. " us")
     os.wait(80)
     assert.are.equal(2, #times)
@@ -99,7 +98,7 @@ describe("os.timer", function()
       t:expires(20, function() log[#log + 1] = "b" end)
       return false
     end)
-    assert.is_true(U.wait_until(function() return #log == 2 end, 2000))
+    assert.is_true(H.wait_until(function() return #log == 2 end, 2000))
     assert.are.same({ "a", "b" }, log)
 
     local t2 = os.timer()
@@ -137,7 +136,7 @@ describe("os.timer", function()
     arm(20, "a2")
     arm(20, "a3")
     arm(0, "z")
-    assert.is_true(U.wait_until(function() return #log == 6 end, 2000))
+    assert.is_true(H.wait_until(function() return #log == 6 end, 2000))
     assert.are.same({ "z", "a1", "a2", "a3", "b", "c" }, log)
   end)
 
@@ -149,7 +148,7 @@ describe("os.timer", function()
       keep[i] = t
       t:expires(10, function() log[#log + 1] = i end)
     end
-    assert.is_true(U.wait_until(function() return #log == 100 end, 2000))
+    assert.is_true(H.wait_until(function() return #log == 100 end, 2000))
     for i = 1, 100 do assert.are.equal(i, log[i]) end
   end)
 
@@ -160,7 +159,7 @@ describe("os.timer", function()
       t:expires(30, function() fired = true end)
     end
     collectgarbage(); collectgarbage()
-    assert.is_true(U.wait_until(function() return fired end, 2000))
+    assert.is_true(H.wait_until(function() return fired end, 2000))
   end)
 
   it("a dropped repeating timer keeps repeating until its callback says stop", function()
@@ -169,7 +168,7 @@ describe("os.timer", function()
       os.timer():expires(5, function() n = n + 1; return n < 3 end)
     end
     collectgarbage(); collectgarbage()
-    assert.is_true(U.wait_until(function() return n == 3 end, 2000))
+    assert.is_true(H.wait_until(function() return n == 3 end, 2000))
     os.wait(40)
     assert.are.equal(3, n)
   end)
@@ -178,7 +177,7 @@ describe("os.timer", function()
     local t = os.timer()
     local done = false
     t:expires(1, function() os.wait(10); done = true end)
-    assert.is_true(U.wait_until(function() return done end, 2000))
+    assert.is_true(H.wait_until(function() return done end, 2000))
   end)
 
   it("expires rejects bad arguments", function()
@@ -186,10 +185,10 @@ describe("os.timer", function()
     assert.has_error(function() t:expires(-1, function() end) end)
     assert.has_error(function() t:expires(0 / 0, function() end) end)
     assert.has_error(function() t:expires(math.huge, function() end) end)
-    assert_error_contains(function() t:expires("x", function() end) end, "bad argument")
-    assert_error_contains(function() t:expires(10) end, "bad argument")
-    assert_error_contains(function() t:expires(10, "f") end, "bad argument")
-    assert_error_contains(function() t:expires() end, "bad argument")
+    H.raises(function() t:expires("x", function() end) end, "bad argument")
+    H.raises(function() t:expires(10) end, "bad argument")
+    H.raises(function() t:expires(10, "f") end, "bad argument")
+    H.raises(function() t:expires() end, "bad argument")
   end)
 
   it("a huge but finite ms arms (never fires here) or raises 'bad argument', no panic", function()
@@ -208,7 +207,7 @@ describe("os.timer", function()
   end)
 
   it("timers in a service fire in that service", function()
-    local tag = U.unique("timer_svc")
+    local tag = H.unique("timer_svc")
     local ok, job = os.pload("helpers.agent", tag)
     assert.is_true(ok, job)
     local ok2, id, fired_in, dt = pcall(tag, [[

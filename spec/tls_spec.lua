@@ -1,14 +1,9 @@
--- io.context and ssl sockets/servers (API.md §9.1-9.3). Certificates are made
+-- io.context and ssl sockets/servers (docs/API.md §9.1-9.3). Certificates are made
 -- at test time by the openssl CLI; openssl s_client is a peer that is not ours.
 require "skynet"
 package.path = "spec/?.lua;" .. package.path
 local net = require("support.net")
-
-local function raises(f, needle)
-  local ok, err = pcall(f)
-  assert.is_false(ok)
-  assert.truthy(tostring(err):find(needle, 1, true), tostring(err))
-end
+local H = require "support.helpers"
 
 local dir = net.certificates()
 local function file(name) return net.read_file(dir .. "/" .. name) end
@@ -26,12 +21,6 @@ local function tls_echo(ctx)
     peer:receive(function(d) if d then peer:send(d) end end)
   end))
   return srv, srv:endpoint().port
-end
-
-local function random_bytes(n)
-  local t = {}
-  for i = 1, n do t[i] = string.char(math.random(0, 255)) end
-  return table.concat(t)
 end
 
 local function roundtrip(s, data)
@@ -61,16 +50,16 @@ describe("io.context", function()
     assert.truthy(msg:find("missing.pem", 1, true))
     assert.are.same({ false, "no certificate found" }, { ctx:certificate(file("key.pem")) })
     assert.are.same({ false, "no private key found" }, { ctx:key(file("cert.pem")) })
-    raises(function() ctx:certificate() end, "bad argument #1 to 'certificate' (string expected, got no value)")
-    raises(function() ctx:key({}) end, "bad argument #1 to 'key' (string expected, got table)")
-    raises(function() ctx:password() end, "bad argument #1 to 'password' (string expected, got no value)")
+    H.raises(function() ctx:certificate() end, "bad argument #1 to 'certificate' (string expected, got no value)")
+    H.raises(function() ctx:key({}) end, "bad argument #1 to 'key' (string expected, got table)")
+    H.raises(function() ctx:password() end, "bad argument #1 to 'password' (string expected, got no value)")
   end)
 
   it("decrypts an encrypted PKCS#8 key whatever the order of key and password", function()
     local a = io.context()
     assert.is_true(a:certificate(file("cert.pem")))
     assert.is_true(a:key(file("enc.pem")))
-    raises(function() io.server("ssl", a) end, "the key needs a password")
+    H.raises(function() io.server("ssl", a) end, "the key needs a password")
     assert.are.same({ false, "bad password" }, { a:password("wrong") })
     assert.is_true(a:password("secret"))
     assert.are.equal("userdata", type(io.server("ssl", a)))
@@ -98,7 +87,7 @@ describe("ssl sockets", function()
       local srv, port = tls_echo(server_context(pair[1], pair[2]))
       local s = io.socket("ssl") -- default context: no verification
       assert.is_true(s:connect("127.0.0.1", port))
-      local data = random_bytes(1 << 20)
+      local data = H.random_bytes(1 << 20)
       assert.are.equal(data, roundtrip(s, data))
       s:close()
       srv:close()
@@ -142,12 +131,12 @@ describe("ssl sockets", function()
       local out = os.tmpname()
       net.spawn(("sh -c \"(printf 'hello\\n'; sleep 3) | openssl s_client -connect 127.0.0.1:%d %s -quiet > %s 2>/dev/null\"")
         :format(port, version, out), 10)
-      assert.is_true(net.wait_until(function() return (net.read_file(out) or ""):find("world") end))
+      assert.is_true(H.wait_until(function() return (net.read_file(out) or ""):find("world") end, 10000))
       assert.are.equal("world:hello\n", net.read_file(out))
     end
     local out = os.tmpname()
     net.spawn(("sh -c \"openssl s_client -connect 127.0.0.1:%d -tls1_1 < /dev/null > %s 2>&1\""):format(port, out), 10)
-    assert.is_true(net.wait_until(function() return (net.read_file(out) or ""):find("\n") end))
+    assert.is_true(H.wait_until(function() return (net.read_file(out) or ""):find("\n") end, 10000))
     os.wait(200)
     assert.are.equal(2, #heard)
     -- the server still works after the refused handshake
@@ -179,6 +168,79 @@ describe("ssl sockets", function()
     local ok, msg = io.socket("ssl"):connect("127.0.0.1", srv:endpoint().port)
     assert.is_false(ok)
     assert.are.equal("string", type(msg))
+    srv:close()
+  end)
+end)
+
+-- verify(true) with no certificate in the context trusts the system's roots.
+-- They are read once per process, so each client is a process of its own,
+-- with the environment that names (or not) the test CA.
+describe("system roots", function()
+  after_each(net.stop_all)
+
+  local ca = net.ca_certificates()
+  local CLIENT = [[
+require "skynet"
+local port, out = tonumber(arg[1]), arg[2]
+local ctx = io.context()
+ctx:verify(true)
+local results = {}
+for _, host in ipairs { "127.0.0.1", "localhost" } do
+  local s = io.socket("ssl", ctx)
+  local ok, err = s:connect(host, port)
+  if ok then
+    s:write("ping")
+    results[#results + 1] = "ok " .. tostring(s:read())
+    s:close()
+  else
+    results[#results + 1] = "refused " .. tostring(err)
+  end
+end
+local f = assert(io.open(out .. ".tmp", "w"))
+f:write(table.concat(results, "\n"))
+f:close()
+os.rename(out .. ".tmp", out)
+]]
+
+  local function ca_server()
+    local ctx = io.context()
+    assert(ctx:certificate(ca .. "/server.pem"))
+    assert(ctx:key(ca .. "/server.key"))
+    return tls_echo(ctx)
+  end
+
+  -- Runs the client in a lua5.4 process with `env` (no SSL_CERT_* otherwise); returns its lines.
+  local function client(port, env)
+    local script, out = os.tmpname() .. ".lua", os.tmpname()
+    os.remove(out)
+    net.write_file(script, CLIENT)
+    net.spawn(("env -u SSL_CERT_FILE -u SSL_CERT_DIR %s LUA_CPATH='%s' lua5.4 %s %d %s")
+      :format(env, package.cpath, script, port, out), 20)
+    assert.is_true(H.wait_until(function() return net.read_file(out) end, 20000), "the client did not finish")
+    local lines = {}
+    for line in net.read_file(out):gmatch("[^\n]+") do lines[#lines + 1] = line end
+    os.remove(script)
+    os.remove(out)
+    return lines
+  end
+
+  it("a CA named by SSL_CERT_FILE or SSL_CERT_DIR is trusted", function()
+    local srv, port = ca_server()
+    assert.are.same({ "ok ping", "ok ping" }, client(port, "SSL_CERT_FILE=" .. ca .. "/ca.pem"))
+    assert(os.execute(("mkdir -p %s/roots && cp %s/ca.pem %s/roots/"):format(ca, ca, ca)))
+    assert.are.same({ "ok ping", "ok ping" }, client(port, "SSL_CERT_DIR=" .. ca .. "/roots"))
+    srv:close()
+  end)
+
+  it("without the CA among the roots the server is refused", function()
+    local srv, port = ca_server()
+    for _, env in ipairs { "SSL_CERT_FILE=" .. ca .. "/other_ca.pem", "" } do
+      local lines = client(port, env)
+      assert.are.equal(2, #lines)
+      for _, line in ipairs(lines) do
+        assert.truthy(line:find("^refused tls handshake failed"), line)
+      end
+    end
     srv:close()
   end)
 end)

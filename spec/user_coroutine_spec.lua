@@ -1,7 +1,7 @@
 -- Blocking calls inside the user's own coroutines, errors as plain strings,
 -- and rpc.timeout (docs/API.md §0 and §5).
 require "skynet"
-local U = require "helpers.util"
+local H = require "support.helpers"
 local P = require "support.procs"
 
 local DECODE_ERROR = "bad argument #1 to 'decode' (string expected, got table)"
@@ -86,7 +86,7 @@ describe("blocking calls in user coroutines", function()
     assert.truthy(err:find("inner", 1, true))
     local dead = coroutine.wrap(function() end)
     dead()
-    U.assert_error_contains(dead, "cannot resume dead coroutine")
+    H.raises(dead, "cannot resume dead coroutine")
   end)
 
   it("in a service: create, wrap generators and nested coroutines block and come back", function()
@@ -100,12 +100,12 @@ describe("blocking calls in user coroutines", function()
     local ok, front = os.pload("helpers.coroutine_front", port_file)
     assert.is_true(ok)
     local port
-    assert.is_true(U.wait_until(function()
+    assert.is_true(H.wait_until(function()
       port = tonumber(P.read_file(port_file) or "")
       return port ~= nil
     end, 5000))
     -- several requests at once, each answered by its own coroutine
-    local out = P.sh(("for p in one two three; do curl -s -m 5 http://127.0.0.1:%d/$p & done; wait"):format(port))
+    local out = H.sh(("for p in one two three; do curl -s -m 5 http://127.0.0.1:%d/$p & done; wait"):format(port))
     for _, word in ipairs({ "ONE", "TWO", "THREE" }) do
       assert.truthy(out:find("ok " .. word, 1, true), out)
     end
@@ -159,14 +159,14 @@ describe("rpc.timeout", function()
   end)
 
   it("sets the timeout of this service's calls and returns the previous one", function()
-    local name = U.unique("slow")
+    local name = H.unique("slow")
     rpc.create(name, function() os.wait(2000) return "late" end)
     assert.are.equal(10000, rpc.timeout(50))
     local t0 = os.steady_clock("ms")
     assert.are.same({ false, "timeout" }, { pcall(name) })
     local got
     pcall(name, function(...) got = { ... } end)
-    assert.is_true(U.wait_until(function() return got ~= nil end, 2000))
+    assert.is_true(H.wait_until(function() return got ~= nil end, 2000))
     assert.are.same({ false, "timeout" }, got)
     assert.is_true(os.steady_clock("ms") - t0 < 1500)
     assert.are.equal(50, rpc.timeout(10000))
@@ -174,14 +174,14 @@ describe("rpc.timeout", function()
   end)
 
   it("refuses what is not a positive number", function()
-    U.assert_error_contains(function() rpc.timeout(0) end, "bad argument #1 to 'timeout'")
-    U.assert_error_contains(function() rpc.timeout(-1) end, "bad argument #1 to 'timeout'")
-    U.assert_error_contains(function() rpc.timeout("x") end, "bad argument #1 to 'timeout'")
+    H.raises(function() rpc.timeout(0) end, "bad argument #1 to 'timeout'")
+    H.raises(function() rpc.timeout(-1) end, "bad argument #1 to 'timeout'")
+    H.raises(function() rpc.timeout("x") end, "bad argument #1 to 'timeout'")
     assert.are.equal(10000, rpc.timeout())
   end)
 
   it("starts from SKYNET_RPC_TIMEOUT", function()
-    local status, out = U.run_script([[
+    local status, out = H.run_script([[
       require "skynet"
       print(rpc.timeout())
     ]], "SKYNET_RPC_TIMEOUT=250 ")

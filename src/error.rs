@@ -31,6 +31,14 @@ pub enum Error {
     TooManyServices,
     /// An operating-system or protocol error, as text.
     Io(String),
+    /// Compressed data is invalid (bad block, bad header, CRC or length mismatch).
+    Corrupt(String),
+    /// Compressed data ended before its stream did.
+    Truncated,
+    /// Bytes follow the end of a compressed stream.
+    TrailingData,
+    /// Output would exceed this many bytes.
+    TooLarge(usize),
     /// Anything else, as text (bad values, failed handlers, ...).
     Other(String),
 }
@@ -53,6 +61,10 @@ impl fmt::Display for Error {
             Error::Disconnected => f.write_str("disconnected"),
             Error::ShuttingDown => f.write_str("runtime is shutting down"),
             Error::TooManyServices => f.write_str("too many services"),
+            Error::Corrupt(why) => write!(f, "corrupt data: {why}"),
+            Error::Truncated => f.write_str("truncated data"),
+            Error::TrailingData => f.write_str("trailing data after the compressed stream"),
+            Error::TooLarge(max) => write!(f, "output exceeds {max} bytes"),
             Error::Io(msg) | Error::Other(msg) => f.write_str(msg),
         }
     }

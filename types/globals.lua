@@ -80,10 +80,12 @@ function compress(str, method) end
 ---`"inflate"`, or `"gzip"`; an unknown method raises `"unknown type: <m>"`.
 ---Fails with `nil, msg` when the data is not one complete valid stream
 ---(corrupt, truncated, trailing bytes, gzip CRC or length mismatch) or
----the output would be larger than the cap.
+---the output would be larger than `max` bytes (`nil, "output exceeds <max>
+---bytes"`, checked while inflating: no allocation past the cap).
 ---@param str string The compressed data.
 ---@param method? "deflate"|"inflate"|"gzip" Format of the input (default `"deflate"`).
+---@param max? integer Largest output in bytes, inclusive (default 64 MiB).
 ---@return string? data The uncompressed data, or `nil` on failure.
 ---@return string? err Why it failed.
 ---@nodiscard
-function uncompress(str, method) end
+function uncompress(str, method, max) end

@@ -105,6 +105,21 @@ function os.post(func, ...) end
 ---@return integer events The number of events handled.
 function os.wait(ms) end
 
+---Bytes of the calling service's Lua heap (in the main script: the
+---interpreter's count of the script's heap).
+---@return integer bytes
+function os.memory() end
+
+---Sets a ceiling on the calling service's Lua heap, in bytes (0 = none, the
+---default) and returns the previous one; without `bytes` only returns it.
+---Over the ceiling an allocation fails with Lua's `not enough memory` error
+---inside that service only: the service and the process go on. The main
+---script's heap belongs to the interpreter: there it returns `nil, msg`.
+---@param bytes? integer The ceiling, 0 for none.
+---@return integer? previous The previous ceiling.
+---@return string? err Why no ceiling could be set.
+function os.memlimit(bytes) end
+
 ---Stops the whole process. From a service: every service is stopped (as
 ---`os.stop`) and the main script's `os.wait` returns so it can clean up; the
 ---process then exits with `code` when the main script ends. From the main

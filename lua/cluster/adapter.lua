@@ -1,4 +1,4 @@
--- cluster.adapter: joins this process to a cluster (docs/cluster.md).
+-- cluster.adapter: joins this process to a cluster (docs/API.md §18, docs/cluster.md).
 --
 --   local ok, job = os.pload("cluster.adapter", host, port [, key])  -- the master
 --   ...

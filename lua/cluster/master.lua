@@ -1,4 +1,4 @@
--- cluster.master: the member directory of a cluster (docs/cluster.md).
+-- cluster.master: the member directory of a cluster (docs/API.md §18, docs/cluster.md).
 --
 --   skynet cluster.master [port] [host]        (defaults 80, 0.0.0.0)
 --

@@ -1,4 +1,4 @@
--- http.broker: an HTTP(S) -> rpc gateway (API.md §19, docs/broker.md).
+-- http.broker: an HTTP(S) -> rpc gateway (docs/API.md §19, docs/broker.md).
 --
 --   skynet http.broker [port] [host] [ca] [key] [pwd]
 --

@@ -1,5 +1,5 @@
 -- The `skynet` command: `skynet name [args...]` runs module `name` as the
--- main service and calls its main(args...) (API.md §2.5).
+-- main service and calls its main(args...) (docs/API.md §2.5).
 local M = {}
 
 M.usage = [[
@@ -8,7 +8,8 @@ usage: skynet name [args...]
   as the main service and calls its main(args...).
   Arguments: all digits -> integer, digits with one dot -> float,
   true/false -> boolean, anything else -> string.
-  Bundled modules: cluster.master, cluster.adapter, http.broker]]
+  Bundled modules: cluster.master, cluster.adapter, http.broker
+  Entries of LUA_PATH and LUA_CPATH are searched before the installed ones.]]
 
 --- Converts one command-line argument as the original launcher did.
 function M.convert(s)
@@ -24,9 +25,36 @@ function M.module_name(name)
   return (name:gsub("%.lua$", ""):gsub("[/\\]", "."))
 end
 
+--- Returns the search path `path` (";"-separated templates) with the entries
+--- of `env` (the user's LUA_PATH or LUA_CPATH) moved to the front, in their
+--- order. The wrapper script luarocks writes for `skynet` puts the installed
+--- tree before everything the user set, which would silently shadow a user's
+--- own module of the same name (cluster/master.lua, a newer skynet.so).
+--- Everything else (the tree, the defaults ";;" stands for) keeps its order.
+function M.user_first(path, env)
+  if not env or env == "" then return path end
+  local entries, seen = {}, {}
+  local function add(entry)
+    if entry ~= "" and not seen[entry] then
+      seen[entry] = true
+      entries[#entries + 1] = entry
+    end
+  end
+  for entry in env:gmatch("[^;]*") do add(entry) end
+  for entry in path:gmatch("[^;]*") do add(entry) end
+  return table.concat(entries, ";")
+end
+
+--- The search path variables as stock Lua reads them: the versioned name wins.
+local function env_path(name)
+  return os.getenv(name .. "_5_4") or os.getenv(name)
+end
+
 --- Runs the launcher with the command-line arguments `argv` (a table like `arg`).
 --- Returns the process exit status.
 function M.run(argv)
+  package.path = M.user_first(package.path, env_path("LUA_PATH"))
+  package.cpath = M.user_first(package.cpath, env_path("LUA_CPATH"))
   if #argv == 0 then
     -- The runtime is not needed to print the version: load it anyway so the
     -- version printed is the installed module's.
@@ -41,7 +69,8 @@ function M.run(argv)
   require "skynet"
   local path, err = package.searchpath(name, package.path)
   if not path then
-    io.stderr:write("skynet: module '", name, "' not found:", err, "\n")
+    -- Laid out like require's message: one searched file per line.
+    io.stderr:write("skynet: module '", name, "' not found:\n\t", err, "\n")
     return 1
   end
   local args = {}

@@ -2,6 +2,7 @@
 -- cluster_trust_spec): a temp directory for logs, background skynet
 -- processes whose output goes there, and waiting for lines in it.
 local net = require "support.net"
+local H = require "support.helpers"
 local M = {}
 
 local launcher = os.getenv("SKYNET_LAUNCHER") or "bin/skynet"
@@ -36,13 +37,14 @@ function M.harness()
 
 	function h.output(log) return net.read_file(h.tmp .. "/" .. log) or "" end
 
-	--- Waits until the output of `log` matches `pattern`; the first capture or nil.
-	function h.wait_for(log, pattern, tries)
+	--- Waits until the output of `log` matches `pattern` (`timeout_ms`,
+	--- 10 s by default); the first capture or nil.
+	function h.wait_for(log, pattern, timeout_ms)
 		local found
-		net.wait_until(function()
+		H.wait_until(function()
 			found = h.output(log):match(pattern)
 			return found ~= nil
-		end, tries or 500)
+		end, timeout_ms or 10000)
 		return found
 	end
 

@@ -1,17 +1,8 @@
--- Helpers for the networking specs: bounded waiting, background processes
+-- Helpers for the networking specs: background processes
 -- (python peers, openssl s_client) that are always stopped, and test
 -- certificates made by the openssl CLI (CA:FALSE, SAN 127.0.0.1/localhost:
 -- rustls refuses a CA certificate as a server's end-entity certificate).
 local M = {}
-
--- Runs the service's events until cond() holds; at most `tries` x 20 ms.
-function M.wait_until(cond, tries)
-  for _ = 1, tries or 500 do
-    if cond() then return true end
-    os.wait(20)
-  end
-  return cond() and true or false
-end
 
 function M.read_file(path)
   local f = io.open(path, "rb")
@@ -25,6 +16,16 @@ function M.write_file(path, data)
   local f = assert(io.open(path, "wb"))
   f:write(data)
   f:close()
+end
+
+-- Our own TCP echo server on a free port; returns the server and its port.
+function M.echo_server()
+  local srv = io.server("tcp")
+  assert(srv:listen("127.0.0.1", 0, function(peer, err)
+    assert(err == nil)
+    peer:receive(function(data) if data then peer:send(data) end end)
+  end))
+  return srv, srv:endpoint().port
 end
 
 local started = {}
@@ -69,6 +70,28 @@ function M.certificates()
     "openssl rsa -in key.pem -traditional -out rsa1.pem",
     "openssl ecparam -name prime256v1 -genkey -noout -out ec_key.pem",
     "openssl req -x509 -key ec_key.pem -out ec_cert.pem -days 2 " .. subj,
+  }
+  for _, c in ipairs(cmds) do
+    assert(os.execute("cd " .. dir .. " && " .. c .. " >/dev/null 2>&1"), c)
+  end
+  return dir
+end
+
+-- A fresh directory with a test CA (ca.pem, ca.key), a server certificate
+-- it signed (server.pem, server.key: CA:FALSE, SAN 127.0.0.1/localhost) and
+-- an unrelated CA (other_ca.pem), for clients that trust roots, not peers.
+function M.ca_certificates()
+  local dir = os.tmpname()
+  os.remove(dir)
+  assert(os.execute("mkdir -p " .. dir))
+  M.write_file(dir .. "/server.ext", "subjectAltName=DNS:localhost,IP:127.0.0.1\n"
+    .. "basicConstraints=critical,CA:FALSE\nextendedKeyUsage=serverAuth\n")
+  local ca = '-addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign"'
+  local cmds = {
+    "openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj '/CN=skynet test root' " .. ca,
+    "openssl req -x509 -newkey rsa:2048 -nodes -keyout other_ca.key -out other_ca.pem -days 2 -subj '/CN=other root' " .. ca,
+    "openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj /CN=localhost",
+    "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 2 -extfile server.ext",
   }
   for _, c in ipairs(cmds) do
     assert(os.execute("cd " .. dir .. " && " .. c .. " >/dev/null 2>&1"), c)

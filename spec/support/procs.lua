@@ -9,21 +9,12 @@ local ENV = string.format("env LUA_CPATH='%s/build/lib/?.so;;' LUA_PATH='%s/lua/
   root, root, root, root, root)
 M.root = root
 
--- File helpers and test certificates are the networking specs' (support/net.lua).
+-- File helpers and test certificates are the networking specs' (support/net.lua),
+-- shell helpers the common ones (support/helpers.lua).
 local net = require "support.net"
+local H = require "support.helpers"
 M.read_file, M.write_file, M.certificates = net.read_file, net.write_file, net.certificates
-
---- Runs a shell command; returns its stdout and its exit status.
-function M.sh(cmd)
-  local p = assert(io.popen(cmd))
-  local out = p:read("a")
-  local _, _, status = p:close()
-  return out, status
-end
-
-function M.quote(s)
-  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
-end
+M.sh, M.quote = H.sh, H.q
 
 local started = {}
 
@@ -50,11 +41,12 @@ end
 --- Waits (up to ~15 s) until the process's output matches `pattern`;
 --- returns the first capture (or the match), or fails with the output.
 function M.wait_output(proc, pattern)
-  for _ = 1, 300 do
-    local out = M.read_file(proc.log) or ""
-    local found = out:match(pattern)
-    if found then return found end
-    os.execute("sleep 0.05")
+  local found
+  if H.wait_until(function()
+    found = (M.read_file(proc.log) or ""):match(pattern)
+    return found
+  end, 15000) then
+    return found
   end
   error("no '" .. pattern .. "' in the output of process " .. tostring(proc.pid) .. ":\n"
     .. (M.read_file(proc.log) or ""), 2)
@@ -67,10 +59,7 @@ function M.stop(proc, signal)
   if not proc.pid then return end
   os.execute(string.format("pkill -%s -P %d 2>/dev/null; kill -%s %d 2>/dev/null", signal or "TERM", proc.pid,
     signal or "TERM", proc.pid))
-  for _ = 1, 100 do
-    if not os.execute(string.format("kill -0 %d 2>/dev/null", proc.pid)) then break end
-    os.execute("sleep 0.05")
-  end
+  H.wait_until(function() return not os.execute(string.format("kill -0 %d 2>/dev/null", proc.pid)) end, 5000)
   os.execute(string.format("pkill -KILL -P %d 2>/dev/null; kill -KILL %d 2>/dev/null", proc.pid, proc.pid))
   proc.pid = nil
 end
@@ -82,6 +71,16 @@ function M.stop_all()
     os.remove(proc.log)
   end
   started = {}
+end
+
+--- Whether python3's json module reads the JSON `text` as equal to the
+--- Python value `literal` (a Python expression, no single quotes).
+function M.json_is(text, literal)
+  local file = os.tmpname()
+  M.write_file(file, text)
+  local out = M.sh("python3 -c 'import json,sys; print(json.load(open(sys.argv[1])) == " .. literal .. ")' " .. file)
+  os.remove(file)
+  return out == "True\n"
 end
 
 --- curl with `opts` (a string of extra options) on `url`. Returns

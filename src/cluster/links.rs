@@ -40,7 +40,7 @@
 
 use super::frame::{self, Frame};
 use super::trust::Trust;
-use crate::runtime::failure_payload;
+use crate::codec::wrap;
 use crate::runtime::message::{Kind, Message, ServiceId, Session};
 use crate::runtime::names::Names;
 use crate::runtime::registry::MAX_ID;
@@ -383,7 +383,7 @@ impl Cluster {
                     })),
                     None => {
                         if session != 0 {
-                            link.queue(frame::response(&failure_payload(&format!("{name} not found")), caller, rcf, sn));
+                            link.queue(frame::response(&wrap::failure(&format!("{name} not found")), caller, rcf, sn));
                         }
                         Ok(Incoming::Nothing)
                     }
@@ -423,7 +423,7 @@ impl Cluster {
         for (name, id) in state.remote.drain() {
             names.remove(&name, id);
         }
-        let payload = failure_payload("disconnected");
+        let payload = wrap::failure("disconnected");
         let mut out: Vec<Message> =
             state.pending.drain().map(|(caller, session)| Message::reply(caller, 0, session, payload.clone())).collect();
         if let Some(peer) = &state.peer {
@@ -564,7 +564,7 @@ mod tests {
         let failed = c.close(&link, &names);
         assert_eq!(failed.len(), 1);
         assert_eq!((failed[0].to, failed[0].session), (3, 11));
-        assert_eq!(failed[0].payload, failure_payload("disconnected"));
+        assert_eq!(failed[0].payload, wrap::failure("disconnected"));
         // after the close, a call cannot go: the caller fails it at once
         assert!(c.route(call(to, 3, 12, "echo", b"")).is_err());
         assert!(c.route(call(remote_id(7, 999), 3, 12, "echo", b"")).is_err());
@@ -681,7 +681,7 @@ mod tests {
         for (name, who) in [("pub", 3), ("private", 2)] {
             let d = frame::deliver(name, b"", 0, who, 9, 1, 6);
             assert!(matches!(c.incoming(&link, &d, &names).unwrap(), Incoming::Nothing));
-            let expect = Frame::Response { data: failure_payload(&format!("{name} not found")), caller: 9, rcf: 1, sn: 6 };
+            let expect = Frame::Response { data: wrap::failure(&format!("{name} not found")), caller: 9, rcf: 1, sn: 6 };
             assert_eq!(frames(&mut rx), vec![expect]);
         }
         // one-way: no answer at all

@@ -1,4 +1,4 @@
-//! Cluster mode: rpc across processes (API.md §18).
+//! Cluster mode: rpc across processes (docs/API.md §18).
 //!
 //! Remote handlers are ordinary members of the name registry whose ids are
 //! above 0xFFFF: `(remote service id << 16) | link id`. A message to such an

@@ -34,16 +34,16 @@ use super::frame::Frame;
 use super::handshake::{self, Key, Role};
 use super::links::{Incoming, Link, Outgoing, Peer};
 use super::trust::KEY_VAR;
+use crate::net::listener::{self, Listener};
 use crate::net::stream::{self, ClientSetup, Kind, Opened, Reader, Writer};
 use crate::net::ws;
 use crate::runtime;
 use crate::service::Service;
 use futures_util::SinkExt;
 use std::net::{IpAddr, SocketAddr};
-use std::rc::{Rc, Weak};
+use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Message;
@@ -86,64 +86,46 @@ pub fn local_address_towards(host: &str, port: u16) -> Result<IpAddr, String> {
 }
 
 /// Listens for links on an ephemeral port of `ip`; returns the address.
-/// Without a key (protected mode) only a loopback `ip` is allowed.
+/// Without a key (protected mode) only a loopback `ip` is allowed. The
+/// shared accept loop runs TCP and TLS (with cluster certificates) and the
+/// WebSocket handshake; [`admit`] then decides whether the peer is trusted.
 pub fn listen(svc: &Rc<Service>, ip: IpAddr) -> Result<SocketAddr, String> {
-    if !super::cluster().trust().allows(ip) {
+    let trust = super::cluster().trust();
+    if !trust.allows(ip) {
         return Err(format!("set {KEY_VAR} to listen on {ip}"));
     }
-    let listener = crate::runtime::main_loop::in_runtime(|| -> std::io::Result<TcpListener> {
-        let socket = if ip.is_ipv4() { TcpSocket::new_v4()? } else { TcpSocket::new_v6()? };
-        socket.bind(SocketAddr::new(ip, 0))?;
-        socket.listen(1024)
-    })
-    .map_err(|e| e.to_string())?;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    let weak = Rc::downgrade(svc);
-    svc.spawn_task(accept_loop(listener, weak));
-    Ok(addr)
-}
-
-async fn accept_loop(listener: TcpListener, weak: Weak<Service>) {
-    loop {
-        let accepted = listener.accept().await;
-        let Some(svc) = weak.upgrade() else { return };
-        match accepted {
-            Err(e) => {
-                log(format!("[{}] cluster accept: {e}", svc.label()));
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-            Ok((tcp, peer)) => {
-                let weak = weak.clone();
-                let label = svc.label();
-                svc.spawn_task(async move {
-                    let Some(opened) = admit(tcp, peer, &label).await else { return };
-                    if let Some(svc) = weak.upgrade() {
-                        start_link(&svc, opened, None);
-                    }
-                });
-            }
-        }
-    }
-}
-
-/// The handshakes of an accepted peer; `None` (logged) if it is refused.
-async fn admit(tcp: TcpStream, peer: SocketAddr, label: &str) -> Option<Opened> {
-    let trust = super::cluster().trust();
-    if !trust.allows(peer.ip()) {
-        log(format!("cluster: refused {peer}: not a loopback peer and no {KEY_VAR}"));
-        return None;
-    }
+    let listener = Listener::bind(SocketAddr::new(ip, 0)).map_err(|e| e.to_string())?;
+    let addr = listener.local_addr().ok_or("the listener has no address")?;
     let (kind, tls) = match &trust.tls {
         Some(t) => (Kind::Wss, Some(t.server.clone())),
         None => (Kind::Ws, None),
     };
-    let mut opened = match stream::accept(kind, tcp, tls).await {
-        Ok(o) => o,
-        Err(e) => {
-            log(format!("[{label}] cluster peer {peer} dropped: {e}"));
-            return None;
-        }
-    };
+    listener::serve(svc, listener, kind, tls, |svc, peer, opened| {
+        let label = svc.label();
+        let opened = match opened {
+            Ok(o) => o,
+            Err(e) => return log(format!("[{label}] cluster peer {peer} dropped: {e}")),
+        };
+        let weak = Rc::downgrade(svc);
+        svc.spawn_task(async move {
+            let Some(opened) = admit(opened, peer, &label).await else { return };
+            if let Some(svc) = weak.upgrade() {
+                start_link(&svc, opened, None);
+            }
+        });
+    });
+    Ok(addr)
+}
+
+/// The trust checks of an accepted peer, after its TLS and WebSocket
+/// handshakes; `None` (logged, closed) if it is refused.
+async fn admit(mut opened: Opened, peer: SocketAddr, label: &str) -> Option<Opened> {
+    let trust = super::cluster().trust();
+    if !trust.allows(peer.ip()) {
+        log(format!("cluster: refused {peer}: not a loopback peer and no {KEY_VAR}"));
+        opened.writer.close().await;
+        return None;
+    }
     if ws::find(&opened.headers, JOIN_HEADER) != Some(JOIN_VALUE) {
         log(format!("[{label}] cluster peer {peer} refused: no '{JOIN_HEADER}: {JOIN_VALUE}' header"));
         opened.writer.close().await;
@@ -171,7 +153,7 @@ async fn admit(tcp: TcpStream, peer: SocketAddr, label: &str) -> Option<Opened> 
 
 /// The next frame read during a handshake.
 async fn read_frame(reader: &mut Reader) -> Result<Frame, String> {
-    match reader.next().await? {
+    match reader.next().await.map_err(|e| e.to_string())? {
         Some(data) => Frame::decode(&data),
         None => Err("closed".into()),
     }
@@ -180,7 +162,7 @@ async fn read_frame(reader: &mut Reader) -> Result<Frame, String> {
 /// Acceptor: challenge, check the connector's proof, prove in turn.
 async fn prove_as_acceptor(opened: &mut Opened, key: &Key) -> Result<(), String> {
     let mine = handshake::nonce();
-    opened.writer.write(Frame::Challenge { nonce: mine.clone() }.encode()).await?;
+    opened.writer.write(Frame::Challenge { nonce: mine.clone() }.encode()).await.map_err(|e| e.to_string())?;
     let Frame::Proof { nonce: Some(theirs), proof } = read_frame(&mut opened.reader).await? else {
         return Err("not a proof".into());
     };
@@ -188,7 +170,7 @@ async fn prove_as_acceptor(opened: &mut Opened, key: &Key) -> Result<(), String>
         return Err("bad proof".into());
     }
     let answer = handshake::prove(key, Role::Acceptor, &mine, &theirs);
-    opened.writer.write(Frame::Proof { nonce: None, proof: answer }.encode()).await
+    opened.writer.write(Frame::Proof { nonce: None, proof: answer }.encode()).await.map_err(|e| e.to_string())
 }
 
 /// Connector: answer the challenge with our own nonce, check the acceptor's proof.
@@ -198,7 +180,7 @@ async fn prove_as_connector(opened: &mut Opened, key: &Key) -> Result<(), String
     };
     let mine = handshake::nonce();
     let proof = handshake::prove(key, Role::Connector, &theirs, &mine);
-    opened.writer.write(Frame::Proof { nonce: Some(mine.clone()), proof }.encode()).await?;
+    opened.writer.write(Frame::Proof { nonce: Some(mine.clone()), proof }.encode()).await.map_err(|e| e.to_string())?;
     let Frame::Proof { nonce: None, proof } = read_frame(&mut opened.reader).await? else {
         return Err("not a proof".into());
     };
@@ -234,7 +216,7 @@ async fn contact(host: &str, port: u16) -> Result<Opened, String> {
         None => (Kind::Ws, None),
     };
     let setup = ClientSetup { kind, tls, uri: "/".into(), headers: vec![(JOIN_HEADER.into(), JOIN_VALUE.into())] };
-    let mut opened = stream::connect(host, port, setup).await?;
+    let mut opened = stream::connect(host, port, setup).await.map_err(|e| e.to_string())?;
     if let Some(key) = &trust.key {
         if prove_as_connector(&mut opened, key).await.is_err() {
             refused_bad_key(format_args!("{host}:{port}"));
@@ -311,7 +293,7 @@ async fn reader_task(mut reader: Reader, mut guard: LinkGuard, me: Peer, deadlin
         let data = match next {
             Ok(Some(d)) => d,
             Ok(None) => break None,
-            Err(e) => break Some(e),
+            Err(e) => break Some(e.to_string()),
         };
         match cluster.incoming(&guard.link, &data, &rt.names) {
             Ok(Incoming::Nothing) => {}
@@ -362,7 +344,7 @@ async fn writer_task(mut writer: Writer, mut rx: mpsc::UnboundedReceiver<Outgoin
         };
         // On a write error the reader sees the broken connection too and closes the link.
         let written = match &mut writer {
-            Writer::Ws(sink) => {
+            Writer::Ws(sink, _) => {
                 let mut leave = false;
                 let batch = async {
                     sink.feed(Message::binary(frame)).await?;

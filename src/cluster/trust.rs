@@ -70,8 +70,8 @@ impl Tls {
         context.set_certificate(cert.as_bytes()).map_err(|e| format!("SKYNET_CLUSTER_CERT: {e}"))?;
         context.set_key(certkey.as_bytes()).map_err(|e| format!("SKYNET_CLUSTER_CERTKEY: {e}"))?;
         context.verify = true;
-        let server = context.server_config()?;
-        let client = context.client_config()?;
+        let server = context.server_config().map_err(|e| e.to_string())?;
+        let client = context.client_config().map_err(|e| e.to_string())?;
         Ok(Tls { context, server, client })
     }
 }

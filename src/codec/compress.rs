@@ -1,4 +1,4 @@
-//! `compress`/`uncompress` (API.md §3.5): raw DEFLATE and gzip over flate2.
+//! `compress`/`uncompress` (docs/API.md §3.5): raw DEFLATE and gzip over flate2.
 //!
 //! * `Deflate` is a raw RFC 1951 stream (no zlib header), what the original
 //!   wrote and what Python's `zlib.compress(data, wbits=-15)` reads.
@@ -6,11 +6,11 @@
 //!   accepts several concatenated members (as `gzip -d` and Python do).
 //! * Reading refuses truncated streams and bytes after the end of the
 //!   stream: silently returning a prefix would hide corruption.
-//! * Decompression bombs: output is capped at [`MAX_OUTPUT`] (1 GiB); past
-//!   that `uncompress` fails instead of exhausting memory. Lua strings that
-//!   big are unusual, and a caller with such data can split it.
+//! * Decompression bombs: output is capped (by default at [`DEFAULT_MAX_OUTPUT`],
+//!   64 MiB; `uncompress`'s third argument); past the cap `uncompress` fails,
+//!   and the output buffer never grows beyond it, whatever the input claims.
 
-use std::fmt;
+use crate::error::{Error, Result};
 use std::io::{Read, Write};
 
 use flate2::Compression;
@@ -18,8 +18,8 @@ use flate2::read::MultiGzDecoder;
 use flate2::write::{DeflateEncoder, GzEncoder};
 use flate2::{Decompress, FlushDecompress, Status};
 
-/// Largest output `uncompress` produces.
-pub const MAX_OUTPUT: usize = 1 << 30;
+/// Largest output `uncompress` produces unless told otherwise.
+pub const DEFAULT_MAX_OUTPUT: usize = 64 << 20;
 
 /// A compression format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,33 +41,6 @@ impl Method {
     }
 }
 
-/// Why data could not be decompressed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum UncompressError {
-    /// The stream is invalid (bad block, bad header, CRC or length mismatch).
-    Corrupt(String),
-    /// The input ended before the stream did.
-    Truncated,
-    /// Bytes follow the end of the stream.
-    TrailingData,
-    /// The output would exceed [`MAX_OUTPUT`].
-    TooLarge,
-}
-
-impl fmt::Display for UncompressError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            UncompressError::Corrupt(why) => write!(f, "corrupt data: {why}"),
-            UncompressError::Truncated => f.write_str("truncated data"),
-            UncompressError::TrailingData => f.write_str("trailing data after the compressed stream"),
-            UncompressError::TooLarge => write!(f, "uncompressed data larger than {} bytes", MAX_OUTPUT),
-        }
-    }
-}
-
-impl std::error::Error for UncompressError {}
-
 /// Compresses `data` at the default level (6, as zlib).
 pub fn compress(data: &[u8], method: Method) -> Vec<u8> {
     let out = Vec::with_capacity(data.len() / 2 + 64);
@@ -86,34 +59,52 @@ pub fn compress(data: &[u8], method: Method) -> Vec<u8> {
     }
 }
 
-/// Decompresses `data`.
-pub fn uncompress(data: &[u8], method: Method) -> Result<Vec<u8>, UncompressError> {
+/// Decompresses `data` into at most `max` bytes.
+pub fn uncompress(data: &[u8], method: Method, max: usize) -> Result<Vec<u8>> {
     match method {
-        Method::Deflate => inflate_raw(data),
-        Method::Gzip => gunzip(data),
+        Method::Deflate => inflate_raw(data, max),
+        Method::Gzip => gunzip(data, max),
     }
 }
 
-fn inflate_raw(data: &[u8]) -> Result<Vec<u8>, UncompressError> {
+/// An output buffer for at most `max` bytes: room for one byte more, to
+/// tell "exactly `max`" from "over it", and never an allocation past that.
+fn output_buffer(input_len: usize, max: usize) -> Vec<u8> {
+    Vec::with_capacity((input_len.saturating_mul(3)).clamp(64, 1 << 20).min(max.saturating_add(1)))
+}
+
+/// Makes room in `out` (doubling, up to `max + 1` bytes); false when full at that size.
+fn grow(out: &mut Vec<u8>, max: usize) -> bool {
+    let limit = max.saturating_add(1);
+    if out.len() >= limit {
+        return false;
+    }
+    out.reserve_exact(out.len().max(64).min(limit - out.len()));
+    true
+}
+
+fn inflate_raw(data: &[u8], max: usize) -> Result<Vec<u8>> {
     let mut inflater = Decompress::new(false);
-    let mut out: Vec<u8> = Vec::with_capacity((data.len() * 3).clamp(64, 1 << 20));
+    let mut out = output_buffer(data.len(), max);
     loop {
-        if out.len() == out.capacity() {
-            if out.len() >= MAX_OUTPUT {
-                return Err(UncompressError::TooLarge);
-            }
-            out.reserve((out.len()).clamp(64, MAX_OUTPUT - out.len()));
+        if out.len() > max {
+            return Err(Error::TooLarge(max));
+        }
+        if out.len() == out.capacity() && !grow(&mut out, max) {
+            return Err(Error::TooLarge(max));
         }
         let consumed = inflater.total_in() as usize;
         let input = data.get(consumed..).unwrap_or(&[]);
         let before = (inflater.total_in(), inflater.total_out());
         let status = inflater
             .decompress_vec(input, &mut out, FlushDecompress::None)
-            .map_err(|e| UncompressError::Corrupt(e.to_string()))?;
+            .map_err(|e| Error::Corrupt(e.to_string()))?;
         match status {
             Status::StreamEnd => {
-                return if (inflater.total_in() as usize) < data.len() {
-                    Err(UncompressError::TrailingData)
+                return if out.len() > max {
+                    Err(Error::TooLarge(max))
+                } else if (inflater.total_in() as usize) < data.len() {
+                    Err(Error::TrailingData)
                 } else {
                     Ok(out)
                 };
@@ -125,9 +116,9 @@ fn inflate_raw(data: &[u8]) -> Result<Vec<u8>, UncompressError> {
                 // is cut short; otherwise the inflater is stuck (never loop).
                 if !progressed && out.len() < out.capacity() {
                     return Err(if input_done {
-                        UncompressError::Truncated
+                        Error::Truncated
                     } else {
-                        UncompressError::Corrupt("inflater made no progress".to_owned())
+                        Error::Corrupt("inflater made no progress".to_owned())
                     });
                 }
             }
@@ -135,18 +126,29 @@ fn inflate_raw(data: &[u8]) -> Result<Vec<u8>, UncompressError> {
     }
 }
 
-fn gunzip(data: &[u8]) -> Result<Vec<u8>, UncompressError> {
+fn gunzip(data: &[u8], max: usize) -> Result<Vec<u8>> {
     if data.is_empty() {
-        return Err(UncompressError::Truncated);
+        return Err(Error::Truncated);
     }
-    let decoder = MultiGzDecoder::new(data);
-    let mut out = Vec::with_capacity((data.len() * 3).clamp(64, 1 << 20));
-    // Read one byte past the cap to tell "exactly at the cap" from "over it".
-    match decoder.take(MAX_OUTPUT as u64 + 1).read_to_end(&mut out) {
-        Ok(_) if out.len() > MAX_OUTPUT => Err(UncompressError::TooLarge),
-        Ok(_) => Ok(out),
-        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Err(UncompressError::Truncated),
-        Err(e) => Err(UncompressError::Corrupt(e.to_string())),
+    let mut decoder = MultiGzDecoder::new(data);
+    let mut out = output_buffer(data.len(), max);
+    loop {
+        if out.len() == out.capacity() && !grow(&mut out, max) {
+            return Err(Error::TooLarge(max));
+        }
+        let start = out.len();
+        out.resize(out.capacity(), 0);
+        let read = decoder.read(&mut out[start..]);
+        out.truncate(start + *read.as_ref().unwrap_or(&0));
+        match read {
+            Ok(0) if out.len() > max => return Err(Error::TooLarge(max)),
+            Ok(0) => return Ok(out),
+            Ok(_) if out.len() > max => return Err(Error::TooLarge(max)),
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Err(Error::Truncated),
+            Err(e) => return Err(Error::Corrupt(e.to_string())),
+        }
     }
 }
 
@@ -161,9 +163,39 @@ mod tests {
         for m in [Method::Deflate, Method::Gzip] {
             for data in [&b""[..], b"x", TEXT, &vec![7u8; 100_000]] {
                 let c = compress(data, m);
-                assert_eq!(uncompress(&c, m).unwrap(), data, "{m:?} {}", data.len());
+                assert_eq!(uncompress(&c, m, DEFAULT_MAX_OUTPUT).unwrap(), data, "{m:?} {}", data.len());
             }
         }
+    }
+
+    fn m_for(n: usize) -> Method {
+        if n % 2 == 0 { Method::Deflate } else { Method::Gzip }
+    }
+
+    #[test]
+    fn the_cap_is_inclusive_and_never_allocated_past() {
+        let data = vec![b'z'; 10_000];
+        for m in [Method::Deflate, Method::Gzip] {
+            let c = compress(&data, m);
+            assert_eq!(uncompress(&c, m, 10_000).unwrap().len(), 10_000, "{m:?}: exactly max is fine");
+            assert_eq!(uncompress(&c, m, 9_999), Err(Error::TooLarge(9_999)), "{m:?}");
+            let out = uncompress(&c, m, 10_000).unwrap();
+            assert!(out.capacity() <= 10_001, "{m:?}: capacity {}", out.capacity());
+        }
+        assert_eq!(Error::TooLarge(5).to_string(), "output exceeds 5 bytes");
+        // Near the cap the buffer grows by what is left, however little.
+        for max in [1, 63, 64, 65, 130] {
+            let c = compress(&data[..max], m_for(max));
+            assert_eq!(uncompress(&c, m_for(max), max).unwrap().len(), max);
+            assert_eq!(uncompress(&c, m_for(max), max - 1), Err(Error::TooLarge(max - 1)));
+        }
+    }
+
+    #[test]
+    fn a_bomb_is_refused_at_the_default_cap() {
+        let bomb = compress(&vec![0u8; DEFAULT_MAX_OUTPUT + 1], Method::Deflate);
+        assert!(bomb.len() < 100_000);
+        assert_eq!(uncompress(&bomb, Method::Deflate, DEFAULT_MAX_OUTPUT), Err(Error::TooLarge(DEFAULT_MAX_OUTPUT)));
     }
 
     #[test]
@@ -178,7 +210,7 @@ mod tests {
     fn known_vector_from_python() {
         // python3 -c "import zlib; c = zlib.compressobj(6, zlib.DEFLATED, -15); print((c.compress(b'hello hello hello') + c.flush()).hex())"
         let data = [0xcb, 0x48, 0xcd, 0xc9, 0xc9, 0x57, 0xc8, 0x40, 0x90, 0x00];
-        assert_eq!(uncompress(&data, Method::Deflate).unwrap(), b"hello hello hello");
+        assert_eq!(uncompress(&data, Method::Deflate, DEFAULT_MAX_OUTPUT).unwrap(), b"hello hello hello");
     }
 
     #[test]
@@ -186,13 +218,13 @@ mod tests {
         for m in [Method::Deflate, Method::Gzip] {
             let c = compress(TEXT, m);
             for cut in [0, 1, c.len() / 2, c.len() - 1] {
-                assert!(uncompress(&c[..cut], m).is_err(), "{m:?} cut at {cut}");
+                assert!(uncompress(&c[..cut], m, DEFAULT_MAX_OUTPUT).is_err(), "{m:?} cut at {cut}");
             }
             let mut extra = c.clone();
             extra.extend_from_slice(b"junk");
-            assert!(uncompress(&extra, m).is_err(), "{m:?} with trailing junk");
+            assert!(uncompress(&extra, m, DEFAULT_MAX_OUTPUT).is_err(), "{m:?} with trailing junk");
         }
-        assert!(uncompress(b"\xff\xff\xff", Method::Deflate).is_err());
+        assert!(uncompress(b"\xff\xff\xff", Method::Deflate, DEFAULT_MAX_OUTPUT).is_err());
     }
 
     #[test]
@@ -201,17 +233,17 @@ mod tests {
         let n = c.len();
         let mut bad_crc = c.clone();
         bad_crc[n - 8] ^= 1;
-        assert!(matches!(uncompress(&bad_crc, Method::Gzip), Err(UncompressError::Corrupt(_))));
+        assert!(matches!(uncompress(&bad_crc, Method::Gzip, DEFAULT_MAX_OUTPUT), Err(Error::Corrupt(_))));
         let mut bad_len = c.clone();
         bad_len[n - 4] ^= 1;
-        assert!(matches!(uncompress(&bad_len, Method::Gzip), Err(UncompressError::Corrupt(_))));
+        assert!(matches!(uncompress(&bad_len, Method::Gzip, DEFAULT_MAX_OUTPUT), Err(Error::Corrupt(_))));
     }
 
     #[test]
     fn concatenated_gzip_members_are_read() {
         let mut c = compress(b"ab", Method::Gzip);
         c.extend(compress(b"cd", Method::Gzip));
-        assert_eq!(uncompress(&c, Method::Gzip).unwrap(), b"abcd");
+        assert_eq!(uncompress(&c, Method::Gzip, DEFAULT_MAX_OUTPUT).unwrap(), b"abcd");
     }
 
     #[test]
@@ -231,8 +263,8 @@ mod tests {
         proptest! {
             #[test]
             fn uncompress_never_panics_on_arbitrary_bytes(data in proptest::collection::vec(any::<u8>(), 0..512)) {
-                let _ = uncompress(&data, Method::Deflate);
-                let _ = uncompress(&data, Method::Gzip);
+                let _ = uncompress(&data, Method::Deflate, DEFAULT_MAX_OUTPUT);
+                let _ = uncompress(&data, Method::Gzip, DEFAULT_MAX_OUTPUT);
             }
 
             #[test]
@@ -244,13 +276,13 @@ mod tests {
             ) {
                 let m = if gzip { Method::Gzip } else { Method::Deflate };
                 let mut c = compress(&data, m);
-                let back = uncompress(&c, m);
+                let back = uncompress(&c, m, DEFAULT_MAX_OUTPUT);
                 prop_assert_eq!(back.as_deref(), Ok(&data[..]));
                 let i = flip.0 % c.len();
                 c[i] ^= flip.1 | 1;
-                let _ = uncompress(&c, m);
+                let _ = uncompress(&c, m, DEFAULT_MAX_OUTPUT);
                 c.truncate(cut % (c.len() + 1));
-                let _ = uncompress(&c, m);
+                let _ = uncompress(&c, m, DEFAULT_MAX_OUTPUT);
             }
         }
     }

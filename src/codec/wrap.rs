@@ -2,7 +2,7 @@
 //!
 //! Everything that crosses a service boundary (rpc arguments and results,
 //! `storage` values, `table.export` trees, cluster frames) is copied through
-//! this codec, so it decides what "copied" means (API.md §3.4):
+//! this codec, so it decides what "copied" means (docs/API.md §3.4):
 //!
 //! * each value is one MessagePack object, concatenated (`wrap()` is `""`);
 //! * integers stay integers and floats stay floats (floats always as f64);
@@ -20,6 +20,35 @@ use rmp::Marker;
 
 /// The deepest table nesting that can be wrapped (the outermost table is level 1).
 pub const MAX_DEPTH: usize = 64;
+
+/// The encoding of `true`: also the status byte that starts the payload of
+/// a successful reply (`true, values...`).
+pub const TRUE: u8 = Marker::True.to_u8();
+
+/// The encoding of `false`: also the status byte of a failed reply (`false, msg`).
+pub const FALSE: u8 = Marker::False.to_u8();
+
+/// The encoding of the boolean `b`.
+pub fn boolean(b: bool) -> u8 {
+    if b { TRUE } else { FALSE }
+}
+
+/// The payload of a failed reply or wake-up: `false, msg`.
+pub fn failure(msg: &str) -> Vec<u8> {
+    let mut buf = Vec::with_capacity(msg.len() + 6);
+    buf.push(FALSE);
+    // A message longer than 4 GiB cannot be: the status alone then says it.
+    let _ = write_str(&mut buf, msg.as_bytes());
+    buf
+}
+
+/// Appends the encoding of a string holding `bytes`.
+pub fn write_str(buf: &mut Vec<u8>, bytes: &[u8]) -> Result<()> {
+    let len = u32::try_from(bytes.len()).map_err(|_| mlua::Error::runtime("wrap: string too long"))?;
+    checked(rmp::encode::write_str_len(buf, len))?;
+    buf.extend_from_slice(bytes);
+    Ok(())
+}
 
 /// Appends the encoding of every value in `values` to `buf`.
 pub fn encode_into<'a>(buf: &mut Vec<u8>, values: impl IntoIterator<Item = &'a Value>) -> Result<()> {
@@ -42,19 +71,14 @@ fn checked<T, E>(r: std::result::Result<T, E>) -> Result<()> {
 
 fn encode_value(buf: &mut Vec<u8>, value: &Value, depth: usize) -> Result<()> {
     match value {
-        Value::Nil => buf.push(0xc0),
-        Value::Boolean(b) => buf.push(if *b { 0xc3 } else { 0xc2 }),
+        Value::Nil => buf.push(Marker::Null.to_u8()),
+        Value::Boolean(b) => buf.push(boolean(*b)),
         Value::Integer(i) => checked(rmp::encode::write_sint(buf, *i))?,
         Value::Number(n) => {
-            buf.push(0xcb);
+            buf.push(Marker::F64.to_u8());
             buf.extend_from_slice(&n.to_be_bytes());
         }
-        Value::String(s) => {
-            let bytes = s.as_bytes();
-            let len = u32::try_from(bytes.len()).map_err(|_| mlua::Error::runtime("wrap: string too long"))?;
-            checked(rmp::encode::write_str_len(buf, len))?;
-            buf.extend_from_slice(&bytes);
-        }
+        Value::String(s) => write_str(buf, &s.as_bytes())?,
         Value::Table(t) => encode_table(buf, t, depth + 1)?,
         other => {
             return Err(mlua::Error::runtime(format!("cannot wrap a {}", crate::codec::type_name(Some(other)))));
@@ -132,14 +156,13 @@ impl<'a> Cursor<'a> {
         Ok(a)
     }
 
-    fn len8(&mut self) -> Result<usize> {
-        Ok(self.byte()? as usize)
-    }
-    fn len16(&mut self) -> Result<usize> {
-        Ok(u16::from_be_bytes(self.be()?) as usize)
-    }
-    fn len32(&mut self) -> Result<usize> {
-        Ok(u32::from_be_bytes(self.be()?) as usize)
+    /// The length that follows a str/bin/array/map `marker` (8, 16 or 32 bits).
+    fn length(&mut self, marker: Marker) -> Result<usize> {
+        Ok(match marker {
+            Marker::Str8 | Marker::Bin8 => self.byte()? as usize,
+            Marker::Str16 | Marker::Bin16 | Marker::Array16 | Marker::Map16 => u16::from_be_bytes(self.be()?) as usize,
+            _ => u32::from_be_bytes(self.be()?) as usize,
+        })
     }
 
     /// A container length, refused when more elements are announced than bytes remain
@@ -170,34 +193,18 @@ impl<'a> Cursor<'a> {
             Marker::F32 => Value::Number(f32::from_be_bytes(self.be()?) as f64),
             Marker::F64 => Value::Number(f64::from_be_bytes(self.be()?)),
             Marker::FixStr(n) => self.string(lua, n as usize)?,
-            Marker::Str8 | Marker::Bin8 => {
-                let n = self.len8()?;
-                self.string(lua, n)?
-            }
-            Marker::Str16 | Marker::Bin16 => {
-                let n = self.len16()?;
-                self.string(lua, n)?
-            }
-            Marker::Str32 | Marker::Bin32 => {
-                let n = self.len32()?;
+            Marker::Str8 | Marker::Bin8 | Marker::Str16 | Marker::Bin16 | Marker::Str32 | Marker::Bin32 => {
+                let n = self.length(marker)?;
                 self.string(lua, n)?
             }
             Marker::FixArray(n) => self.array(lua, n as usize, depth)?,
-            Marker::Array16 => {
-                let n = self.len16()?;
-                self.array(lua, n, depth)?
-            }
-            Marker::Array32 => {
-                let n = self.len32()?;
+            Marker::Array16 | Marker::Array32 => {
+                let n = self.length(marker)?;
                 self.array(lua, n, depth)?
             }
             Marker::FixMap(n) => self.map(lua, n as usize, depth)?,
-            Marker::Map16 => {
-                let n = self.len16()?;
-                self.map(lua, n, depth)?
-            }
-            Marker::Map32 => {
-                let n = self.len32()?;
+            Marker::Map16 | Marker::Map32 => {
+                let n = self.length(marker)?;
                 self.map(lua, n, depth)?
             }
             _ => return Err(malformed()),
@@ -320,6 +327,14 @@ mod tests {
         }
         let deep = vec![0x91u8; 100_000];
         assert!(decode(&lua, &deep).is_err());
+    }
+
+    #[test]
+    fn status_bytes_are_the_booleans() {
+        let lua = Lua::new();
+        let flags = decode(&lua, &[TRUE, FALSE, boolean(true), boolean(false)]).unwrap().into_vec();
+        assert_eq!(flags, vec![Value::Boolean(true), Value::Boolean(false), Value::Boolean(true), Value::Boolean(false)]);
+        assert_eq!(encode([Value::Boolean(true), Value::Boolean(false)].iter()).unwrap(), vec![TRUE, FALSE]);
     }
 
     proptest::proptest! {

@@ -95,53 +95,61 @@ impl<T> List<T> {
 
     /// The element after `h`, `None` at the end or when `h` is stale.
     pub fn next(&self, h: Handle) -> Option<Handle> {
-        if !self.contains(h) {
-            return None;
-        }
-        self.handle(self.nodes[h.index as usize].next)
+        self.neighbour(h, |n| n.next)
     }
 
+    /// The element before `h`, `None` at the start or when `h` is stale.
     pub fn prev(&self, h: Handle) -> Option<Handle> {
+        self.neighbour(h, |n| n.prev)
+    }
+
+    fn neighbour(&self, h: Handle, link: impl Fn(&Node<T>) -> u32) -> Option<Handle> {
         if !self.contains(h) {
             return None;
         }
-        self.handle(self.nodes[h.index as usize].prev)
+        self.handle(link(&self.nodes[h.index as usize]))
     }
 
-    fn alloc(&mut self, value: T, prev: u32, next: u32) -> u32 {
+    /// A slot holding `value`, not linked yet.
+    fn alloc(&mut self, value: T) -> u32 {
         match self.free.pop() {
             Some(i) => {
-                let n = &mut self.nodes[i as usize];
-                n.value = Some(value);
-                n.prev = prev;
-                n.next = next;
+                self.nodes[i as usize].value = Some(value);
                 i
             }
             None => {
-                self.nodes.push(Node { value: Some(value), prev, next, generation: 0 });
+                self.nodes.push(Node { value: Some(value), prev: NIL, next: NIL, generation: 0 });
                 (self.nodes.len() - 1) as u32
             }
         }
     }
 
-    pub fn push_back(&mut self, value: T) -> Handle {
-        let i = self.alloc(value, self.tail, NIL);
-        match self.tail {
-            NIL => self.head = i,
-            t => self.nodes[t as usize].next = i,
+    /// Makes `b` follow `a`; `NIL` stands for the end: `join(NIL, b)` makes
+    /// `b` the head, `join(a, NIL)` makes `a` the tail.
+    fn join(&mut self, a: u32, b: u32) {
+        match a {
+            NIL => self.head = b,
+            a => self.nodes[a as usize].next = b,
         }
-        self.tail = i;
-        self.len += 1;
-        Handle { index: i, generation: self.nodes[i as usize].generation }
+        match b {
+            NIL => self.tail = a,
+            b => self.nodes[b as usize].prev = a,
+        }
+    }
+
+    pub fn push_back(&mut self, value: T) -> Handle {
+        self.insert_between(value, self.tail, NIL)
     }
 
     pub fn push_front(&mut self, value: T) -> Handle {
-        let i = self.alloc(value, NIL, self.head);
-        match self.head {
-            NIL => self.tail = i,
-            h => self.nodes[h as usize].prev = i,
-        }
-        self.head = i;
+        self.insert_between(value, NIL, self.head)
+    }
+
+    /// Links a new node between the neighbours `prev` and `next` (`NIL` at an end).
+    fn insert_between(&mut self, value: T, prev: u32, next: u32) -> Handle {
+        let i = self.alloc(value);
+        self.join(prev, i);
+        self.join(i, next);
         self.len += 1;
         Handle { index: i, generation: self.nodes[i as usize].generation }
     }
@@ -155,14 +163,7 @@ impl<T> List<T> {
             let n = &self.nodes[h.index as usize];
             (n.prev, n.next)
         };
-        match prev {
-            NIL => self.head = next,
-            p => self.nodes[p as usize].next = next,
-        }
-        match next {
-            NIL => self.tail = prev,
-            n => self.nodes[n as usize].prev = prev,
-        }
+        self.join(prev, next);
         let n = &mut self.nodes[h.index as usize];
         // A new generation makes every copy of `h` stale before the slot is reused.
         n.generation = n.generation.wrapping_add(1);

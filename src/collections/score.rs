@@ -28,13 +28,6 @@ impl Score {
     pub fn is_nan(self) -> bool {
         matches!(self, Score::Float(f) if f.is_nan())
     }
-
-    pub fn as_f64(self) -> f64 {
-        match self {
-            Score::Int(i) => i as f64,
-            Score::Float(f) => f,
-        }
-    }
 }
 
 /// Exact comparison of an integer with a float (no rounding of `i`).

@@ -1,4 +1,4 @@
-//! The crypto core behind the Lua `crypto` table (API.md §16).
+//! The crypto core behind the Lua `crypto` table (docs/API.md §16).
 //!
 //! Every primitive comes from a RustCrypto crate; this module only adds the
 //! glue the original's OpenSSL calls had: hex output, PKCS#7 around raw AES

@@ -5,7 +5,7 @@
 //! `bad argument #1 to 'encode' (string expected, got nil)`. Bindings take a
 //! `MultiValue`, wrap it in [`Args`] and ask for each argument by position.
 
-use mlua::{Error, Function, Integer, Lua, LuaString, MultiValue, Number, Result, Table, Value};
+use mlua::{AnyUserData, Error, Function, Integer, IntoLuaMulti, Lua, LuaString, MultiValue, Number, Result, Table, Value};
 
 /// The arguments of one call of the Lua function `fname`.
 pub struct Args {
@@ -20,6 +20,16 @@ pub use crate::codec::type_name;
 /// A `bad argument` error in the stock shape.
 pub fn bad_argument(n: usize, fname: &str, msg: impl std::fmt::Display) -> Error {
     Error::runtime(format!("bad argument #{n} to '{fname}' ({msg})"))
+}
+
+/// A Lua function `fname(str)` of one string argument (a number is
+/// converted as `tostring` does), which `f` gets.
+pub fn string_function<R: IntoLuaMulti>(
+    lua: &Lua,
+    fname: &'static str,
+    f: impl Fn(&Lua, LuaString) -> Result<R> + 'static,
+) -> Result<Function> {
+    lua.create_function(move |lua, args: MultiValue| f(lua, Args::with_lua(lua, fname, args).string(1)?))
 }
 
 impl Args {
@@ -99,9 +109,14 @@ impl Args {
         }
     }
 
+    /// Argument `n` read by `read`, or `None` when it is absent or nil.
+    fn optional<T>(&self, n: usize, read: impl FnOnce(&Self, usize) -> Result<T>) -> Result<Option<T>> {
+        if self.is_none(n) { Ok(None) } else { read(self, n).map(Some) }
+    }
+
     /// An optional string argument (`None` when absent or nil).
     pub fn opt_string(&self, n: usize) -> Result<Option<LuaString>> {
-        if self.is_none(n) { Ok(None) } else { self.string(n).map(Some) }
+        self.optional(n, Self::string)
     }
 
     /// An integer argument; floats with an exact integer value are accepted.
@@ -115,42 +130,46 @@ impl Args {
     }
 
     pub fn opt_integer(&self, n: usize) -> Result<Option<Integer>> {
-        if self.is_none(n) { Ok(None) } else { self.integer(n).map(Some) }
+        self.optional(n, Self::integer)
     }
 
     /// A number argument (integer or float).
     pub fn number(&self, n: usize) -> Result<Number> {
-        match self.values.get(n - 1) {
-            Some(Value::Integer(i)) => Ok(*i as Number),
-            Some(Value::Number(f)) => Ok(*f),
-            _ => Err(self.wrong(n, "number")),
-        }
+        self.typed(n, "number", |v| match v {
+            Value::Integer(i) => Some(*i as Number),
+            Value::Number(f) => Some(*f),
+            _ => None,
+        })
     }
 
     pub fn opt_number(&self, n: usize) -> Result<Option<Number>> {
-        if self.is_none(n) { Ok(None) } else { self.number(n).map(Some) }
+        self.optional(n, Self::number)
+    }
+
+    /// Argument `n` as `pick` reads it; `None` from `pick` means a wrong type.
+    fn typed<T>(&self, n: usize, expected: &str, pick: impl FnOnce(&Value) -> Option<T>) -> Result<T> {
+        self.values.get(n - 1).and_then(pick).ok_or_else(|| self.wrong(n, expected))
     }
 
     pub fn table(&self, n: usize) -> Result<Table> {
-        match self.values.get(n - 1) {
-            Some(Value::Table(t)) => Ok(t.clone()),
-            _ => Err(self.wrong(n, "table")),
-        }
+        self.typed(n, "table", |v| v.as_table().cloned())
     }
 
     pub fn opt_table(&self, n: usize) -> Result<Option<Table>> {
-        if self.is_none(n) { Ok(None) } else { self.table(n).map(Some) }
+        self.optional(n, Self::table)
     }
 
     pub fn function(&self, n: usize) -> Result<Function> {
-        match self.values.get(n - 1) {
-            Some(Value::Function(f)) => Ok(f.clone()),
-            _ => Err(self.wrong(n, "function")),
-        }
+        self.typed(n, "function", |v| v.as_function().cloned())
     }
 
     pub fn opt_function(&self, n: usize) -> Result<Option<Function>> {
-        if self.is_none(n) { Ok(None) } else { self.function(n).map(Some) }
+        self.optional(n, Self::function)
+    }
+
+    /// Argument `n` as a userdata holding a `T`; `tname` names `T` in the error.
+    pub fn userdata<T: 'static>(&self, n: usize, tname: &str) -> Result<AnyUserData> {
+        self.typed(n, tname, |v| v.as_userdata().filter(|ud| ud.is::<T>()).cloned())
     }
 
     /// A boolean flag: absent/nil is `false`, any other value counts by Lua truthiness.
@@ -162,7 +181,7 @@ impl Args {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mlua::{IntoLuaMulti, Lua};
+    use mlua::Lua;
 
     fn args(lua: &Lua, v: impl IntoLuaMulti) -> Args {
         Args::new("f", v.into_lua_multi(lua).unwrap())

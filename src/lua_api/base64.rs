@@ -1,4 +1,4 @@
-//! The `base64` table (API.md §15) over the `base64` crate.
+//! The `base64` table (docs/API.md §15) over the `base64` crate.
 //!
 //! `encode` writes the standard alphabet with `=` padding and no line
 //! breaks. `decode` takes the standard alphabet with or without padding
@@ -10,9 +10,10 @@ use base64::Engine;
 use base64::alphabet::STANDARD;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use base64::engine::DecodePaddingMode;
-use mlua::{Lua, MultiValue, Result, Table, Value};
+use mlua::{Lua, Result, Table};
 
-use crate::lua_api::args::Args;
+use crate::lua_api::args::string_function;
+use crate::lua_api::returns::bytes_or_failure;
 
 /// Standard alphabet; writes padding, reads it as optional.
 const ENGINE: GeneralPurpose = GeneralPurpose::new(
@@ -32,21 +33,11 @@ pub fn decode(text: &[u8]) -> Option<Vec<u8>> {
 
 pub fn create(lua: &Lua) -> Result<Table> {
     let t = lua.create_table()?;
-    t.raw_set(
-        "encode",
-        lua.create_function(|lua, args: MultiValue| {
-            let data = Args::new("encode", args).string(1)?;
-            lua.create_string(encode(&data.as_bytes()))
-        })?,
-    )?;
+    t.raw_set("encode", string_function(lua, "encode", |lua, data| lua.create_string(encode(&data.as_bytes())))?)?;
     t.raw_set(
         "decode",
-        lua.create_function(|lua, args: MultiValue| {
-            let text = Args::new("decode", args).string(1)?;
-            match decode(&text.as_bytes()) {
-                Some(bytes) => Ok((Value::String(lua.create_string(bytes)?), Value::Nil)),
-                None => Ok((Value::Nil, Value::String(lua.create_string("invalid base64")?))),
-            }
+        string_function(lua, "decode", |lua, text| {
+            bytes_or_failure(lua, decode(&text.as_bytes()).ok_or("invalid base64"))
         })?,
     )?;
     Ok(t)
@@ -77,11 +68,13 @@ mod tests {
     fn lua_decode_fails_softly() {
         let lua = Lua::new();
         lua.globals().set("base64", create(&lua).unwrap()).unwrap();
-        let (v, msg): (Value, String) = lua.load("return base64.decode('%%%')").eval().unwrap();
+        let (v, msg): (mlua::Value, String) = lua.load("return base64.decode('%%%')").eval().unwrap();
         assert!(v.is_nil());
         assert_eq!(msg, "invalid base64");
         let same: bool = lua.load("return base64.decode(base64.encode('\\0\\255x')) == '\\0\\255x'").eval().unwrap();
         assert!(same);
+        let n: i64 = lua.load("return select('#', base64.decode('Zm9v'))").eval().unwrap();
+        assert_eq!(n, 1);
     }
 
     mod fuzz {

@@ -1,5 +1,6 @@
 //! `require "skynet.cluster"`: the internal functions `cluster.adapter` and
-//! `cluster.master` build on. Not for users: the table may change with them.
+//! `cluster.master` build on (docs/API.md §18 calls them internal, like the
+//! original's `rpc.lookout`). Not for users: the table may change with them.
 //!
 //! It is a second entry point of `skynet.so` (`luaopen_skynet_cluster`,
 //! found by Lua's all-in-one C loader), so no other service pays for these

@@ -1,20 +1,19 @@
-//! The globals `compress(str [, method])` and `uncompress(str [, method])`
-//! (API.md §3.5). Thin: argument checks here, the codecs in
+//! The globals `compress(str [, method])` and `uncompress(str [, method [, max]])`
+//! (docs/API.md §3.5). Thin: argument checks here, the codecs in
 //! [`crate::codec::compress`].
 
-use mlua::{Lua, MultiValue, Result, Value};
+use mlua::{Lua, LuaString, MultiValue, Result};
 
 use crate::codec::compress::{self, Method};
-use crate::lua_api::args::Args;
+use crate::lua_api::args::{Args, bad_argument};
+use crate::lua_api::returns::bytes_or_failure;
 
 pub fn install(lua: &Lua) -> Result<()> {
     let globals = lua.globals();
     globals.raw_set(
         "compress",
         lua.create_function(|lua, args: MultiValue| {
-            let args = Args::new("compress", args);
-            let data = args.string(1)?;
-            let method = method(&args, false)?;
+            let (data, method) = data_and_method(Args::new("compress", args), false)?;
             lua.create_string(compress::compress(&data.as_bytes(), method))
         })?,
     )?;
@@ -22,24 +21,27 @@ pub fn install(lua: &Lua) -> Result<()> {
         "uncompress",
         lua.create_function(|lua, args: MultiValue| {
             let args = Args::new("uncompress", args);
-            let data = args.string(1)?;
-            let method = method(&args, true)?;
-            let result = compress::uncompress(&data.as_bytes(), method);
-            match result {
-                Ok(out) => Ok((Value::String(lua.create_string(out)?), Value::Nil)),
-                Err(e) => Ok((Value::Nil, Value::String(lua.create_string(e.to_string())?))),
-            }
+            let max = match args.opt_integer(3)? {
+                None => compress::DEFAULT_MAX_OUTPUT,
+                Some(n) => usize::try_from(n)
+                    .map_err(|_| bad_argument(3, "uncompress", "non-negative integer expected"))?,
+            };
+            let (data, method) = data_and_method(args, true)?;
+            bytes_or_failure(lua, compress::uncompress(&data.as_bytes(), method, max).map_err(|e| e.to_string()))
         })?,
     )?;
     Ok(())
 }
 
-/// Argument 2: the method name, `deflate` when absent; unknown names raise.
-fn method(args: &Args, allow_inflate: bool) -> Result<Method> {
-    let Some(name) = args.opt_string(2)? else { return Ok(Method::Deflate) };
+/// Argument 1, the data, and argument 2, the method name (`deflate` when
+/// absent; unknown names raise).
+fn data_and_method(args: Args, allow_inflate: bool) -> Result<(LuaString, Method)> {
+    let data = args.string(1)?;
+    let Some(name) = args.opt_string(2)? else { return Ok((data, Method::Deflate)) };
     let name = name.as_bytes();
-    Method::parse(&name, allow_inflate)
-        .ok_or_else(|| mlua::Error::runtime(format!("unknown type: {}", String::from_utf8_lossy(&name))))
+    let method = Method::parse(&name, allow_inflate)
+        .ok_or_else(|| mlua::Error::runtime(format!("unknown type: {}", String::from_utf8_lossy(&name))))?;
+    Ok((data, method))
 }
 
 #[cfg(test)]
@@ -55,8 +57,10 @@ mod tests {
             .eval()
             .unwrap();
         assert!(ok);
-        let (v, msg): (Value, String) = lua.load("return uncompress('garbage')").eval().unwrap();
+        let (v, msg): (mlua::Value, String) = lua.load("return uncompress('garbage')").eval().unwrap();
         assert!(v.is_nil() && !msg.is_empty());
+        let n: i64 = lua.load("return select('#', uncompress(compress('abc')))").eval().unwrap();
+        assert_eq!(n, 1);
         let e = lua.load("compress('x', 'zip')").exec().unwrap_err().to_string();
         assert!(e.contains("unknown type: zip"), "{e}");
         let e = lua.load("uncompress('x', 'inflate2')").exec().unwrap_err().to_string();

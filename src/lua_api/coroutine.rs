@@ -1,4 +1,4 @@
-//! Coroutine objects (`os.coroutine()`): a binding over
+//! Coroutine objects (`os.coroutine()`, docs/API.md §6): a binding over
 //! [`TaskQueue`](crate::service::task_queue::TaskQueue).
 
 use crate::lua_api::args::Args;

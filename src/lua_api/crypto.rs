@@ -1,4 +1,4 @@
-//! The `crypto` global (API.md §16): digests, HMACs, `hash32`, AES and RSA.
+//! The `crypto` global (docs/API.md §16): digests, HMACs, `hash32`, AES and RSA.
 //!
 //! A thin layer over `crate::crypto`. It decides how each failure reaches
 //! Lua: wrong argument types, short AES keys, unreadable or wrong-kind RSA
@@ -9,9 +9,10 @@
 //! RSA private keys may be encrypted PKCS#8; their password is an optional
 //! extra argument after the key (`sign`, `encrypt`, `decrypt`).
 
-use mlua::{Error, Lua, MultiValue, Result, Table, Value};
+use mlua::{Error, Function, Lua, MultiValue, Result, Table, Value};
 
-use super::args::Args;
+use super::args::{Args, string_function};
+use super::returns::bytes_or_failure;
 use crate::crypto::digest::Algorithm;
 use crate::crypto::{self as core, aes, murmur, rsa, to_hex};
 
@@ -39,18 +40,11 @@ pub fn create(lua: &Lua) -> Result<Table> {
         )?;
     }
     crypto.set("hmac", hmac)?;
-    crypto.set(
-        "hash32",
-        lua.create_function(|lua, mv: MultiValue| {
-            let args = Args::with_lua(lua, "hash32", mv);
-            Ok(i64::from(murmur::hash32(&args.string(1)?.as_bytes())))
-        })?,
-    )?;
+    crypto.set("hash32", string_function(lua, "hash32", |_, s| Ok(i64::from(murmur::hash32(&s.as_bytes()))))?)?;
     crypto.set("aes", aes_table(lua)?)?;
     crypto.set("rsa", rsa_table(lua)?)?;
     Ok(crypto)
 }
-
 
 /// Hex (default) or raw bytes of a digest.
 fn digest_result(lua: &Lua, bytes: &[u8], raw: bool) -> Result<Value> {
@@ -61,110 +55,77 @@ fn digest_result(lua: &Lua, bytes: &[u8], raw: bool) -> Result<Value> {
     }
 }
 
-/// A raised error: `"<what> error: <why>"`, the original's message shape.
-fn raise(what: &str, e: core::Error) -> Error {
-    Error::runtime(format!("{what} error: {e}"))
-}
-
-/// `nil, msg` for bad data, a raised error for anything else.
-fn fail_or_raise(lua: &Lua, what: &str, e: core::Error) -> Result<MultiValue> {
-    match e {
-        core::Error::BadLength | core::Error::BadPadding => {
-            let msg = lua.create_string(format!("{what} error: {e}"))?;
-            Ok(MultiValue::from_vec(vec![Value::Nil, Value::String(msg)]))
-        }
-        e => Err(raise(what, e)),
-    }
-}
-
-fn one(lua: &Lua, bytes: &[u8]) -> Result<MultiValue> {
-    Ok(MultiValue::from_vec(vec![Value::String(lua.create_string(bytes)?)]))
+/// A binding `fname(...)` whose work, `op`, makes bytes. What `op` returns
+/// reaches Lua as the module docs say: the bytes alone, `nil, msg` for
+/// undecryptable data, a raised error for anything else; both messages
+/// read `"<what> error: <why>"`, the original's shape.
+fn bytes_function(
+    lua: &Lua,
+    fname: &'static str,
+    what: &'static str,
+    op: impl Fn(&Args) -> Result<std::result::Result<Vec<u8>, core::Error>> + 'static,
+) -> Result<Function> {
+    lua.create_function(move |lua, mv: MultiValue| {
+        let result = match op(&Args::with_lua(lua, fname, mv))? {
+            Err(e) if !matches!(e, core::Error::BadLength | core::Error::BadPadding) => {
+                return Err(Error::runtime(format!("{what} error: {e}")));
+            }
+            result => result.map_err(|e| format!("{what} error: {e}")),
+        };
+        bytes_or_failure(lua, result)
+    })
 }
 
 fn aes_table(lua: &Lua) -> Result<Table> {
     let t = lua.create_table()?;
     t.set(
         "encrypt",
-        lua.create_function(|lua, mv: MultiValue| {
-            let args = Args::with_lua(lua, "encrypt", mv);
-            let (data, key) = (args.string(1)?, args.string(2)?);
-            let out = aes::encrypt(&data.as_bytes(), &key.as_bytes()).map_err(|e| raise("AES encrypt", e))?;
-            lua.create_string(out)
+        bytes_function(lua, "encrypt", "AES encrypt", |args| {
+            Ok(aes::encrypt(&args.string(1)?.as_bytes(), &args.string(2)?.as_bytes()))
         })?,
     )?;
     t.set(
         "decrypt",
-        lua.create_function(|lua, mv: MultiValue| {
-            let args = Args::with_lua(lua, "decrypt", mv);
-            let (data, key) = (args.string(1)?, args.string(2)?);
-            match aes::decrypt(&data.as_bytes(), &key.as_bytes()) {
-                Ok(out) => one(lua, &out),
-                Err(e) => fail_or_raise(lua, "AES decrypt", e),
-            }
+        bytes_function(lua, "decrypt", "AES decrypt", |args| {
+            Ok(aes::decrypt(&args.string(1)?.as_bytes(), &args.string(2)?.as_bytes()))
         })?,
     )?;
     Ok(t)
 }
 
-/// The PEM text of argument `n` (PEM is ASCII; other bytes cannot make a key valid).
-fn pem(args: &Args, n: usize) -> Result<String> {
-    Ok(String::from_utf8_lossy(&args.string(n)?.as_bytes()).into_owned())
-}
-
-/// The optional password argument `n`, as bytes.
-fn password(args: &Args, n: usize) -> Result<Option<Vec<u8>>> {
-    if args.is_none(n) {
-        return Ok(None);
-    }
-    Ok(Some(args.string(n)?.as_bytes().to_vec()))
+/// An RSA binding `fname(str, key_pem [, password])`: reads the key with
+/// `key` (a PEM text is ASCII; other bytes cannot make a key valid) and
+/// runs `op` with it on `str`.
+fn rsa_function<K: 'static>(
+    lua: &Lua,
+    fname: &'static str,
+    what: &'static str,
+    key: fn(&str, Option<&[u8]>) -> std::result::Result<K, core::Error>,
+    op: fn(&K, &[u8]) -> std::result::Result<Vec<u8>, core::Error>,
+) -> Result<Function> {
+    bytes_function(lua, fname, what, move |args| {
+        let data = args.string(1)?;
+        let pem = String::from_utf8_lossy(&args.string(2)?.as_bytes()).into_owned();
+        let password = args.opt_string(3)?.map(|p| p.as_bytes().to_vec());
+        Ok(key(&pem, password.as_deref()).and_then(|key| op(&key, &data.as_bytes())))
+    })
 }
 
 fn rsa_table(lua: &Lua) -> Result<Table> {
     let t = lua.create_table()?;
-    t.set(
-        "sign",
-        lua.create_function(|lua, mv: MultiValue| {
-            let args = Args::with_lua(lua, "sign", mv);
-            let data = args.string(1)?;
-            let (pem, password) = (pem(&args, 2)?, password(&args, 3)?);
-            let key = rsa::private_key(&pem, password.as_deref()).map_err(|e| raise("RSA sign", e))?;
-            let sig = rsa::sign(&key, &data.as_bytes()).map_err(|e| raise("RSA sign", e))?;
-            lua.create_string(sig)
-        })?,
-    )?;
+    t.set("sign", rsa_function(lua, "sign", "RSA sign", rsa::private_key, rsa::sign)?)?;
     t.set(
         "verify",
         lua.create_function(|lua, mv: MultiValue| {
             let args = Args::with_lua(lua, "verify", mv);
-            let (data, sig, pem) = (args.string(1)?, args.string(2)?, pem(&args, 3)?);
-            let key = rsa::public_key(&pem).map_err(|e| raise("RSA verify", e))?;
+            let (data, sig) = (args.string(1)?, args.string(2)?);
+            let pem = String::from_utf8_lossy(&args.string(3)?.as_bytes()).into_owned();
+            let key = rsa::public_key(&pem).map_err(|e| Error::runtime(format!("RSA verify error: {e}")))?;
             Ok(rsa::verify(&key, &data.as_bytes(), &sig.as_bytes()))
         })?,
     )?;
-    t.set(
-        "encrypt",
-        lua.create_function(|lua, mv: MultiValue| {
-            let args = Args::with_lua(lua, "encrypt", mv);
-            let data = args.string(1)?;
-            let (pem, password) = (pem(&args, 2)?, password(&args, 3)?);
-            let key = rsa::parse_key(&pem, password.as_deref()).map_err(|e| raise("RSA encrypt", e))?;
-            let out = rsa::encrypt(&key, &data.as_bytes()).map_err(|e| raise("RSA encrypt", e))?;
-            lua.create_string(out)
-        })?,
-    )?;
-    t.set(
-        "decrypt",
-        lua.create_function(|lua, mv: MultiValue| {
-            let args = Args::with_lua(lua, "decrypt", mv);
-            let data = args.string(1)?;
-            let (pem, password) = (pem(&args, 2)?, password(&args, 3)?);
-            let key = rsa::parse_key(&pem, password.as_deref()).map_err(|e| raise("RSA decrypt", e))?;
-            match rsa::decrypt(&key, &data.as_bytes()) {
-                Ok(out) => one(lua, &out),
-                Err(e) => fail_or_raise(lua, "RSA decrypt", e),
-            }
-        })?,
-    )?;
+    t.set("encrypt", rsa_function(lua, "encrypt", "RSA encrypt", rsa::parse_key, rsa::encrypt)?)?;
+    t.set("decrypt", rsa_function(lua, "decrypt", "RSA decrypt", rsa::parse_key, rsa::decrypt)?)?;
     Ok(t)
 }
 

@@ -1,4 +1,4 @@
-//! Global functions written in Rust: `wrap` and `unwrap` (API.md §3.4).
+//! Global functions written in Rust: `wrap` and `unwrap` (docs/API.md §3.4).
 //! (`pcall`, `bind`, `trace` and `throw` live in `prelude.lua`.)
 
 use crate::codec::wrap;
@@ -51,19 +51,12 @@ pub fn plain_error_objects(lua: &Lua, error_message: &Function) -> Result<()> {
         .set_name("=skynet.errors")
         .call((report, error_message.clone(), lua.globals().get::<Table>("string")?, lua.globals().get::<Function>("tostring")?))?;
     let probe = lua.create_function(|_, ()| Err::<(), _>(mlua::Error::runtime("probe")))?;
-    // SAFETY: stack use is local to this closure (exec_raw restores the
-    // top): the four arguments, then the error object and its metatable.
-    unsafe {
-        lua.exec_raw::<()>((tostring, index, concat, probe), |state| {
-            use mlua::ffi;
-            if ffi::lua_pcall(state, 0, 1, 0) != ffi::LUA_OK && ffi::lua_getmetatable(state, -1) != 0 {
-                for (slot, field) in [(1, c"__tostring"), (2, c"__index"), (3, c"__concat")] {
-                    ffi::lua_pushvalue(state, slot);
-                    ffi::lua_setfield(state, -2, field.as_ptr());
-                }
-            }
-        })
+    if let Some(metatable) = crate::lua_api::raw::error_object_metatable(lua, probe)? {
+        metatable.raw_set("__tostring", tostring)?;
+        metatable.raw_set("__index", index)?;
+        metatable.raw_set("__concat", concat)?;
     }
+    Ok(())
 }
 
 /// `core.error_message(e)`: the plain message (with the caller's position)

@@ -1,4 +1,4 @@
-//! The `io.http` table (API.md §9.4): HTTP/1.x parsers with lua-http-parser's
+//! The `io.http` table (docs/API.md §9.4): HTTP/1.x parsers with lua-http-parser's
 //! callback API, URL splitting and percent-escapes, over `net::http`.
 //!
 //! A parser object is a userdata holding the core [`Parser`]; its callbacks
@@ -15,7 +15,8 @@ use std::cell::RefCell;
 
 use mlua::{AnyUserData, Error, Lua, MultiValue, Result, Table, UserData, UserDataMethods, Value};
 
-use crate::lua_api::args::{Args, bad_argument, type_name};
+use crate::lua_api::args::{Args, bad_argument, string_function, type_name};
+use crate::lua_api::returns::{bytes_or_failure, value_or_failure};
 use crate::net::http::parser::{Event, Handler, Info, Kind, Parser};
 use crate::net::http::{escape, url};
 
@@ -183,46 +184,39 @@ pub fn create(lua: &Lua) -> Result<Table> {
             let a = Args::with_lua(lua, "parse_url", args);
             let text = a.string(1)?;
             let text = text.as_bytes();
-            let Some(parts) = url::parse(&text, a.flag(2)) else {
-                return Ok((Value::Nil, Value::String(lua.create_string("invalid url")?)));
-            };
-            let out = lua.create_table()?;
-            for (key, part) in [
-                ("schema", parts.schema),
-                ("userinfo", parts.userinfo),
-                ("host", parts.host),
-                ("path", parts.path),
-                ("query", parts.query),
-                ("fragment", parts.fragment),
-            ] {
-                if let Some(part) = part {
-                    out.raw_set(key, lua.create_string(part)?)?;
-                }
-            }
-            if let Some(port) = parts.port {
-                out.raw_set("port", port)?;
-            }
-            Ok((Value::Table(out), Value::Nil))
+            let parsed = url::parse(&text, a.flag(2)).map(|parts| url_table(lua, parts)).transpose()?;
+            value_or_failure(lua, parsed.map(Value::Table).ok_or("invalid url"))
         })?,
     )?;
-    t.raw_set(
-        "escape",
-        lua.create_function(|lua, args: MultiValue| {
-            let s = Args::with_lua(lua, "escape", args).string(1)?;
-            lua.create_string(escape::escape(&s.as_bytes()))
-        })?,
-    )?;
+    t.raw_set("escape", string_function(lua, "escape", |lua, s| lua.create_string(escape::escape(&s.as_bytes())))?)?;
     t.raw_set(
         "unescape",
-        lua.create_function(|lua, args: MultiValue| {
-            let s = Args::with_lua(lua, "unescape", args).string(1)?;
-            match escape::unescape(&s.as_bytes()) {
-                Some(bytes) => Ok((Value::String(lua.create_string(bytes)?), Value::Nil)),
-                None => Ok((Value::Nil, Value::String(lua.create_string("invalid escape")?))),
-            }
+        string_function(lua, "unescape", |lua, s| {
+            bytes_or_failure(lua, escape::unescape(&s.as_bytes()).ok_or("invalid escape"))
         })?,
     )?;
     Ok(t)
+}
+
+/// The present parts of a URL as a table (`port` an integer).
+fn url_table(lua: &Lua, parts: url::Url<'_>) -> Result<Table> {
+    let out = lua.create_table()?;
+    for (key, part) in [
+        ("schema", parts.schema),
+        ("userinfo", parts.userinfo),
+        ("host", parts.host),
+        ("path", parts.path),
+        ("query", parts.query),
+        ("fragment", parts.fragment),
+    ] {
+        if let Some(part) = part {
+            out.raw_set(key, lua.create_string(part)?)?;
+        }
+    }
+    if let Some(port) = parts.port {
+        out.raw_set("port", port)?;
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -236,12 +230,14 @@ mod tests {
         lua
     }
 
+    /// Runs `src` in a fresh state with `http` and returns its result.
+    fn eval<T: mlua::FromLuaMulti>(src: &str) -> T {
+        state().load(src).eval().unwrap()
+    }
+
     #[test]
     fn callbacks_see_the_parser_state() {
-        let lua = state();
-        let out: String = lua
-            .load(
-                r#"
+        let out: String = eval(r#"
                 local log = {}
                 local p
                 p = http.request_parser {
@@ -251,10 +247,7 @@ mod tests {
                 }
                 assert(p:execute("PUT /x HTTP/1.1\r\nContent-Length: 2\r\n\r\nhi") == 40)
                 return table.concat(log, "|")
-            "#,
-            )
-            .eval()
-            .unwrap();
+            "#);
         assert_eq!(out, "PUT /x|true|hi|nil");
     }
 
@@ -278,18 +271,12 @@ mod tests {
 
     #[test]
     fn reentrant_execute_is_refused() {
-        let lua = state();
-        let msg: String = lua
-            .load(
-                r#"
+        let msg: String = eval(r#"
                 local p
                 p = http.request_parser { on_url = function() p:execute("x") end }
                 local ok, err = pcall(p.execute, p, "GET / HTTP/1.1\r\n\r\n")
                 return tostring(err)
-            "#,
-            )
-            .eval()
-            .unwrap();
+            "#);
         assert!(msg.contains("busy"), "{msg}");
     }
 }

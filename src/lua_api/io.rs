@@ -1,23 +1,26 @@
-//! `io.context`, `io.socket` and `io.server` (API.md §9.1-9.3), and the
+//! `io.context`, `io.socket` and `io.server` (docs/API.md §9.1-9.3), and the
 //! lazy wiring of them and of `io.http` (`lua_api/http.rs`) into `io`.
 //!
 //! Socket and server objects are userdata holding a [`Handle`]; their
 //! methods come from `io.lua` (blocking ones must yield, which only Lua
 //! can do), installed as the metatable's `__index` from the registry. The
-//! functions here check arguments and hand the work to `net::socket`.
+//! functions here check arguments and hand the work to `net::socket`;
+//! `io/events.rs` turns what comes back into Lua values and events.
 //! Callbacks are kept in per-state registry tables together with their
 //! object, which keeps a socket with pending callbacks from being
 //! collected; blocking calls keep theirs on the parked coroutine's stack.
 
+mod events;
+
+use crate::error::Error;
 use crate::lua_api::args::{Args, bad_argument, type_name};
-use crate::net::socket::{
-    self, CALLBACKS, Done, Handle, LISTENERS, Phase, RECEIVERS, Server, ServerHandle, Shared, to_connect_callback,
-    to_send_callback, to_size, to_status,
-};
+use crate::lua_api::returns::at_once;
+use crate::net::socket::{self, Phase, Server, Shared};
 use crate::net::stream::Kind;
 use crate::net::tls::{self, Context};
 use crate::net::ws;
 use crate::service::{self, WaitKind};
+use events::{CALLBACKS, LISTENERS, RECEIVERS, forget, keep};
 use mlua::{
     AnyUserData, Function, IntoLuaMulti, Lua, MetaMethod, MultiValue, Result, Table, UserData, UserDataFields,
     UserDataMethods, Value,
@@ -29,27 +32,42 @@ use std::rc::Rc;
 const SOCKET_METHODS: &str = "skynet.io.socket";
 const SERVER_METHODS: &str = "skynet.io.server";
 
-impl UserData for Handle {
-    fn add_fields<F: UserDataFields<Self>>(fields: &mut F) {
-        fields.add_meta_field_with("__index", |lua| lua.named_registry_value::<Table>(SOCKET_METHODS));
-        fields.add_meta_field("__name", "socket");
-    }
+/// A Lua object's hold on a socket or server: the object closes it when
+/// collected, takes its methods from registry table `$methods` (filled
+/// from `io.lua`) and reads as `"<name>: <id>"`.
+macro_rules! hold {
+    ($(#[$doc:meta])* $hold:ident($inner:ty), $methods:expr, $name:literal) => {
+        $(#[$doc])*
+        pub struct $hold(pub Rc<$inner>);
 
-    fn add_methods<M: UserDataMethods<Self>>(methods: &mut M) {
-        methods.add_meta_method(MetaMethod::ToString, |_, h, ()| Ok(format!("socket: {}", h.0.id)));
-    }
+        impl Drop for $hold {
+            fn drop(&mut self) {
+                self.0.close();
+            }
+        }
+
+        impl UserData for $hold {
+            fn add_fields<F: UserDataFields<Self>>(fields: &mut F) {
+                fields.add_meta_field_with("__index", |lua| lua.named_registry_value::<Table>($methods));
+                fields.add_meta_field("__name", $name);
+            }
+
+            fn add_methods<M: UserDataMethods<Self>>(methods: &mut M) {
+                methods.add_meta_method(MetaMethod::ToString, |_, h, ()| Ok(format!(concat!($name, ": {}"), h.0.id)));
+            }
+        }
+    };
 }
 
-impl UserData for ServerHandle {
-    fn add_fields<F: UserDataFields<Self>>(fields: &mut F) {
-        fields.add_meta_field_with("__index", |lua| lua.named_registry_value::<Table>(SERVER_METHODS));
-        fields.add_meta_field("__name", "server");
-    }
-
-    fn add_methods<M: UserDataMethods<Self>>(methods: &mut M) {
-        methods.add_meta_method(MetaMethod::ToString, |_, h, ()| Ok(format!("server: {}", h.0.id)));
-    }
-}
+hold!(
+    /// A socket object: dropping it (GC) closes the socket.
+    Handle(Shared), SOCKET_METHODS, "socket"
+);
+hold!(
+    /// A server object. A listening server is kept alive by its entry in
+    /// [`LISTENERS`]; an idle unreachable one just goes away.
+    ServerHandle(Server), SERVER_METHODS, "server"
+);
 
 /// `io.context()` objects.
 pub struct ContextHandle(RefCell<Context>);
@@ -61,10 +79,10 @@ impl ContextHandle {
     }
 }
 
-fn status(lua: &Lua, r: std::result::Result<(), String>) -> Result<MultiValue> {
+fn status(lua: &Lua, r: std::result::Result<(), Error>) -> Result<MultiValue> {
     match r {
         Ok(()) => true.into_lua_multi(lua),
-        Err(e) => (false, e).into_lua_multi(lua),
+        Err(e) => (false, e.to_string()).into_lua_multi(lua),
     }
 }
 
@@ -115,31 +133,16 @@ fn srv(lua: &Lua, fname: &'static str, args: MultiValue) -> Result<(AnyUserData,
     Ok((ud, server, a))
 }
 
-/// An answer given at once to a blocking wrapper: `nil` (no session) then the values.
-fn now(lua: &Lua, values: impl IntoLuaMulti) -> Result<MultiValue> {
-    let mut v = values.into_lua_multi(lua)?;
-    v.push_front(Value::Nil);
-    Ok(v)
+/// The `host, port` arguments; the port is `None` when out of range (0 is
+/// allowed only where `allow_zero`), which the caller answers with
+/// [`INVALID_PORT`].
+fn host_port(a: &Args, allow_zero: bool) -> Result<(String, Option<u16>)> {
+    let host = a.string(1)?.to_str()?.to_owned();
+    let port = u16::try_from(a.integer(2)?).ok().filter(|&p| p != 0 || allow_zero);
+    Ok((host, port))
 }
 
-/// Keeps `func` (and `object`, so it is not collected) under `key` in registry table `table`.
-fn keep(lua: &Lua, table: &str, key: u64, func: Function, object: &AnyUserData) -> Result<()> {
-    let t: Table = lua.named_registry_value(table)?;
-    t.raw_set(key, lua.create_sequence_from([Value::Function(func), Value::UserData(object.clone())])?)
-}
-
-fn forget(lua: &Lua, table: &str, key: u64) -> Result<()> {
-    lua.named_registry_value::<Table>(table)?.raw_set(key, Value::Nil)
-}
-
-/// A port argument: 0..=65535 (0 only where `allow_zero`).
-fn port(p: i64, allow_zero: bool) -> std::result::Result<u16, String> {
-    match u16::try_from(p) {
-        Ok(0) if !allow_zero => Err("invalid port".into()),
-        Ok(p) => Ok(p),
-        Err(_) => Err("invalid port".into()),
-    }
-}
+const INVALID_PORT: &str = "invalid port";
 
 fn address(lua: &Lua, addr: Option<SocketAddr>, missing: &str) -> Result<MultiValue> {
     match addr {
@@ -155,31 +158,27 @@ fn address(lua: &Lua, addr: Option<SocketAddr>, missing: &str) -> Result<MultiVa
 
 fn connect(lua: &Lua, args: MultiValue) -> Result<MultiValue> {
     let (ud, s, a) = sock(lua, "connect", args)?;
-    let host = a.string(1)?.to_str()?.to_owned();
-    let p = a.integer(2)?;
+    let (host, p) = host_port(&a, false)?;
     let func = a.opt_function(3)?;
     let svc = service::of(lua)?;
-    let p = match port(p, false) {
-        Ok(p) => p,
-        Err(e) => return now(lua, (false, e)),
-    };
+    let Some(p) = p else { return at_once(lua, (false, INVALID_PORT)) };
     match func {
         Some(func) => {
             let token = socket::next_id();
             keep(lua, CALLBACKS, token, func, &ud)?;
-            match s.connect(&svc, host, p, Done::Callback(token, to_connect_callback)) {
-                Ok(()) => now(lua, true),
+            match s.connect(&svc, host, p, Some(events::connect_callback(token))) {
+                Ok(()) => at_once(lua, true),
                 Err(e) => {
                     forget(lua, CALLBACKS, token)?;
-                    now(lua, (false, e))
+                    at_once(lua, (false, e.to_string()))
                 }
             }
         }
         None => {
             let session = svc.new_session();
-            match s.connect(&svc, host, p, Done::Session(session, to_status)) {
+            match s.connect(&svc, host, p, Some(events::wake_status(session))) {
                 Ok(()) => svc.suspend(session, WaitKind::Op, None),
-                Err(e) => now(lua, (false, e)),
+                Err(e) => at_once(lua, (false, e.to_string())),
             }
         }
     }
@@ -189,9 +188,9 @@ fn read(lua: &Lua, args: MultiValue) -> Result<MultiValue> {
     let (_, s, _) = sock(lua, "read", args)?;
     let svc = service::of(lua)?;
     let session = svc.new_session();
-    match s.read(&svc, session) {
+    match s.read(&svc, events::wake_data(session)) {
         Ok(()) => svc.suspend(session, WaitKind::Op, None),
-        Err(e) => now(lua, (Value::Nil, e)),
+        Err(e) => at_once(lua, (Value::Nil, e.to_string())),
     }
 }
 
@@ -200,9 +199,9 @@ fn write(lua: &Lua, args: MultiValue) -> Result<MultiValue> {
     let data = a.bytes_with(lua, 1)?;
     let svc = service::of(lua)?;
     let session = svc.new_session();
-    match s.enqueue(&svc, data, Done::Session(session, to_size), None) {
+    match s.enqueue(&svc, data, Some(events::wake_size(session)), None) {
         Ok(_) => svc.suspend(session, WaitKind::Op, None),
-        Err(e) => now(lua, (Value::Nil, e)),
+        Err(e) => at_once(lua, (Value::Nil, e.to_string())),
     }
 }
 
@@ -215,19 +214,19 @@ fn send(lua: &Lua, args: MultiValue) -> Result<MultiValue> {
     let done = match &token {
         Some((t, f)) => {
             keep(lua, CALLBACKS, *t, f.clone(), &ud)?;
-            Done::Callback(*t, to_send_callback)
+            Some(events::send_callback(*t))
         }
-        None => Done::Nobody,
+        None => None,
     };
     let room = svc.new_session();
-    match s.enqueue(&svc, data, done, Some(room)) {
-        Ok(true) => now(lua, true),
+    match s.enqueue(&svc, data, done, Some(events::wake_status(room))) {
+        Ok(true) => at_once(lua, true),
         Ok(false) => svc.suspend(room, WaitKind::Op, None),
         Err(e) => {
             if let Some((t, _)) = token {
                 forget(lua, CALLBACKS, t)?;
             }
-            now(lua, (false, e))
+            at_once(lua, (false, e.to_string()))
         }
     }
 }
@@ -236,15 +235,15 @@ fn receive(lua: &Lua, args: MultiValue) -> Result<MultiValue> {
     let (ud, s, a) = sock(lua, "receive", args)?;
     let func = a.function(1)?;
     let svc = service::of(lua)?;
-    let had = lua.named_registry_value::<Table>(RECEIVERS)?.raw_get::<Option<Table>>(s.id)?;
+    let had = events::kept(lua, RECEIVERS, s.id)?;
     keep(lua, RECEIVERS, s.id, func, &ud)?;
-    match s.receive(&svc) {
+    match s.receive(&svc, events::deliver_chunk) {
         Ok(()) => true.into_lua_multi(lua),
         Err(e) => {
-            if had.is_none() {
+            if !had {
                 forget(lua, RECEIVERS, s.id)?;
             }
-            (Value::Nil, e).into_lua_multi(lua)
+            (Value::Nil, e.to_string()).into_lua_multi(lua)
         }
     }
 }
@@ -308,27 +307,22 @@ fn getheader(lua: &Lua, args: MultiValue) -> Result<Option<String>> {
 
 fn listen(lua: &Lua, args: MultiValue) -> Result<MultiValue> {
     let (ud, server, a) = srv(lua, "listen", args)?;
-    let host = a.string(1)?.to_str()?.to_owned();
-    let p = a.integer(2)?;
+    let (host, p) = host_port(&a, true)?;
     let func = a.function(3)?;
     let svc = service::of(lua)?;
-    let p = match port(p, true) {
-        Ok(p) => p,
-        Err(e) => return (false, e).into_lua_multi(lua),
-    };
-    match server.listen(&svc, &host, p) {
+    let Some(p) = p else { return (false, INVALID_PORT).into_lua_multi(lua) };
+    match server.listen(&svc, &host, p, events::deliver_peer) {
         Ok(()) => {
             keep(lua, LISTENERS, server.id, func, &ud)?;
             true.into_lua_multi(lua)
         }
-        Err(e) => (false, e).into_lua_multi(lua),
+        Err(e) => (false, e.to_string()).into_lua_multi(lua),
     }
 }
 
 fn server_endpoint(lua: &Lua, args: MultiValue) -> Result<MultiValue> {
     let (_, server, _) = srv(lua, "endpoint", args)?;
-    let addr = if server.listening() { server.local.get() } else { None };
-    address(lua, addr, "not listening")
+    address(lua, server.local_addr(), "not listening")
 }
 
 fn server_id(lua: &Lua, args: MultiValue) -> Result<u64> {
@@ -341,56 +335,49 @@ fn server_close(lua: &Lua, args: MultiValue) -> Result<()> {
     forget(lua, LISTENERS, server.id)
 }
 
-/// The kind argument: `Some` or the `nil, "unknown type: <kind>"` answer.
-fn kind_of(a: &Args) -> Result<std::result::Result<Kind, String>> {
+/// The `kind [, ctx]` arguments of `io.socket` and `io.server`, or (`Err`)
+/// the `nil, "unknown type: <kind>"` answer.
+fn kind_and_context(lua: &Lua, fname: &'static str, args: MultiValue) -> Result<std::result::Result<(Kind, Option<AnyUserData>), MultiValue>> {
+    let a = Args::with_lua(lua, fname, args);
     let name = a.string(1)?;
-    Ok(Kind::parse(&name.as_bytes()).ok_or_else(|| format!("unknown type: {}", name.to_string_lossy())))
-}
-
-fn context_arg(a: &Args, fname: &str) -> Result<Option<AnyUserData>> {
-    match a.value(2) {
-        Value::Nil => Ok(None),
-        Value::UserData(ud) if ud.is::<ContextHandle>() => Ok(Some(ud)),
-        v => Err(bad_argument(2, fname, format!("context expected, got {}", type_name(Some(&v))))),
-    }
+    let Some(kind) = Kind::parse(&name.as_bytes()) else {
+        return Ok(Err((Value::Nil, format!("unknown type: {}", name.to_string_lossy())).into_lua_multi(lua)?));
+    };
+    let ctx = match a.value(2) {
+        Value::Nil => None,
+        Value::UserData(ud) if ud.is::<ContextHandle>() => Some(ud),
+        v => return Err(bad_argument(2, fname, format!("context expected, got {}", type_name(Some(&v))))),
+    };
+    Ok(Ok((kind, ctx)))
 }
 
 fn new_socket(lua: &Lua, args: MultiValue) -> Result<MultiValue> {
-    let a = Args::with_lua(lua, "socket", args);
-    let kind = match kind_of(&a)? {
+    let (kind, ctx) = match kind_and_context(lua, "socket", args)? {
         Ok(k) => k,
-        Err(e) => return (Value::Nil, e).into_lua_multi(lua),
+        Err(answer) => return Ok(answer),
     };
-    let ctx = context_arg(&a, "socket")?;
     let svc = service::of(lua)?;
-    let config = if kind.secure() {
-        let built = match &ctx {
-            Some(ud) => ud.borrow::<ContextHandle>()?.0.borrow().client_config(),
-            None => tls::default_client_config(),
-        };
-        Some(built.map_err(mlua::Error::runtime)?)
-    } else {
-        None
+    let config = match (kind.secure(), &ctx) {
+        (false, _) => None,
+        (true, Some(ud)) => Some(ud.borrow::<ContextHandle>()?.0.borrow().client_config()),
+        (true, None) => Some(tls::default_client_config()),
     };
+    let config = config.transpose().map_err(|e| mlua::Error::runtime(e.to_string()))?;
     lua.create_userdata(Handle(Shared::new(kind, svc.id, config)))?.into_lua_multi(lua)
 }
 
 fn new_server(lua: &Lua, args: MultiValue) -> Result<MultiValue> {
-    let a = Args::with_lua(lua, "server", args);
-    let kind = match kind_of(&a)? {
+    let (kind, ctx) = match kind_and_context(lua, "server", args)? {
         Ok(k) => k,
-        Err(e) => return (Value::Nil, e).into_lua_multi(lua),
+        Err(answer) => return Ok(answer),
     };
-    let ctx = context_arg(&a, "server")?;
     let svc = service::of(lua)?;
-    let config = if kind.secure() {
-        let Some(ud) = ctx else {
+    let config = match (kind.secure(), ctx) {
+        (false, _) => None,
+        (true, Some(ud)) => Some(ud.borrow::<ContextHandle>()?.0.borrow().server_config().map_err(|e| mlua::Error::runtime(e.to_string()))?),
+        (true, None) => {
             return Err(mlua::Error::runtime(format!("a {} server needs a context with certificate and key", kind.name())));
-        };
-        let built = ud.borrow::<ContextHandle>()?.0.borrow().server_config();
-        Some(built.map_err(mlua::Error::runtime)?)
-    } else {
-        None
+        }
     };
     lua.create_userdata(ServerHandle(Server::new(kind, svc.id, config)))?.into_lua_multi(lua)
 }
@@ -444,11 +431,7 @@ fn install_sockets(lua: &Lua, io: &Table) -> Result<()> {
     let methods: Table = lua.load(include_str!("io.lua")).set_name("=skynet.io").call(core)?;
     lua.set_named_registry_value(SOCKET_METHODS, methods.get::<Table>("socket")?)?;
     lua.set_named_registry_value(SERVER_METHODS, methods.get::<Table>("server")?)?;
-    for name in [RECEIVERS, CALLBACKS, LISTENERS] {
-        if lua.named_registry_value::<Option<Table>>(name)?.is_none() {
-            lua.set_named_registry_value(name, lua.create_table()?)?;
-        }
-    }
+    events::install(lua)?;
     io.raw_set("context", lua.create_function(|lua, ()| lua.create_userdata(ContextHandle(RefCell::new(Context::default()))))?)?;
     io.raw_set("socket", lua.create_function(new_socket)?)?;
     io.raw_set("server", lua.create_function(new_server)?)?;

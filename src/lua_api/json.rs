@@ -1,4 +1,4 @@
-//! The `json` table (API.md §14): `encode`, `decode`, `null`, `array`, `object`.
+//! The `json` table (docs/API.md §14): `encode`, `decode`, `null`, `array`, `object`.
 //!
 //! Arrays and objects are told apart by keys (exactly `1..n` → array), which
 //! leaves the empty table ambiguous; marker metatables settle it. Two tables,
@@ -9,29 +9,26 @@
 //! lua-rapidjson convention). `json.null` is the NULL light userdata, the
 //! same value as lua-cjson's `cjson.null`.
 //!
-//! `encode` and `decode` are raw C closures (upvalues: the two marker
-//! metatables) that walk the Lua stack directly: see [`encode`] and
-//! [`decode`] for why. That bypasses mlua's argument conversion, so they
-//! check their arguments by hand with the same stock messages as
-//! [`crate::lua_api::args`]. Rules for those closures:
-//! * a Rust panic must not unwind into Lua's C frames: the body runs under
-//!   `catch_unwind` and a panic becomes a Lua error;
-//! * a Lua error is raised (`lua_error`, a longjmp) only from the outer
-//!   function, after every Rust value with a destructor is dropped;
-//! * the walks call no Lua code (raw access only), so the one Lua error that
-//!   can start inside them is out-of-memory, which would skip Rust frames and
-//!   leak their buffers (the caveat mlua documents for `exec_raw`).
+//! `encode` and `decode` are C closures (upvalues: the two marker
+//! metatables) that walk the Lua stack directly through [`raw::Stack`]: see
+//! [`encode`] and [`decode`] for why. That bypasses mlua's argument
+//! conversion, so they check their arguments by hand with the same stock
+//! messages as [`crate::lua_api::args`]. [`raw::c_function_body`] keeps
+//! Rust panics and Lua errors (longjmps) from crossing each other's frames;
+//! the walks call no Lua code (raw access only), so the one Lua error that
+//! can start inside them is out-of-memory, which would skip Rust frames and
+//! leak their buffers (the caveat mlua documents for `exec_raw`).
 
 mod decode;
 mod encode;
 
 use std::ffi::c_int;
-use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use mlua::{Function, LightUserData, Lua, MultiValue, Result, Table, Value, ffi};
+use mlua::{Function, LightUserData, Lua, MultiValue, Result, Table, Value};
 
-use crate::codec::json::{EncodeError, decode_error_message};
+use crate::codec::json::decode_error_message;
 use crate::lua_api::args::Args;
+use crate::lua_api::raw::{self, Stack, Type};
 use encode::{Encoder, Options};
 
 pub fn create(lua: &Lua) -> Result<Table> {
@@ -42,17 +39,11 @@ pub fn create(lua: &Lua) -> Result<Table> {
 
     let json = lua.create_table()?;
     json.raw_set("null", Value::LightUserData(LightUserData(std::ptr::null_mut())))?;
-    json.raw_set("encode", closure(lua, l_encode, &array_mt, &object_mt)?)?;
-    json.raw_set("decode", closure(lua, l_decode, &array_mt, &object_mt)?)?;
+    json.raw_set("encode", raw::c_closure(lua, l_encode, (&array_mt, &object_mt))?)?;
+    json.raw_set("decode", raw::c_closure(lua, l_decode, (&array_mt, &object_mt))?)?;
     json.raw_set("array", marker_function(lua, "array", array_mt)?)?;
     json.raw_set("object", marker_function(lua, "object", object_mt)?)?;
     Ok(json)
-}
-
-/// A C closure of `f` with the two marker metatables as upvalues.
-fn closure(lua: &Lua, f: ffi::lua_CFunction, array_mt: &Table, object_mt: &Table) -> Result<Function> {
-    // SAFETY: pops the two pushed arguments into the closure and leaves only it.
-    unsafe { lua.exec_raw((array_mt, object_mt), |l| ffi::lua_pushcclosure(l, f, 2)) }
 }
 
 /// `json.array(t)` / `json.object(t)`: sets the marker metatable on `t` and
@@ -66,92 +57,89 @@ fn marker_function(lua: &Lua, fname: &'static str, marker: Table) -> Result<Func
     })
 }
 
-/// Runs `body` and turns its failure into a Lua error (see the module rules).
-unsafe fn run(l: *mut ffi::lua_State, body: impl FnOnce() -> std::result::Result<c_int, String>) -> c_int {
-    let msg = match catch_unwind(AssertUnwindSafe(body)) {
-        Ok(Ok(n)) => return n,
-        Ok(Err(msg)) => msg,
-        Err(_) => "internal error".to_owned(),
-    };
-    unsafe {
-        ffi::luaL_where(l, 1);
-        ffi::lua_pushlstring(l, msg.as_ptr().cast(), msg.len());
-        drop(msg);
-        ffi::lua_concat(l, 2);
-        ffi::lua_error(l)
-    }
-}
-
-/// The stock message for a wrong argument type.
-unsafe fn bad_argument(l: *mut ffi::lua_State, n: c_int, fname: &str, expected: &str) -> String {
-    let got = unsafe {
-        match ffi::lua_type(l, n) {
-            ffi::LUA_TNONE => "no value",
-            t => std::ffi::CStr::from_ptr(ffi::lua_typename(l, t)).to_str().unwrap_or("?"),
-        }
-    };
-    format!("bad argument #{n} to '{fname}' ({expected} expected, got {got})")
-}
-
 /// `json.encode(value [, opts])`.
-unsafe extern "C-unwind" fn l_encode(l: *mut ffi::lua_State) -> c_int {
-    unsafe {
-        run(l, || {
-            if ffi::lua_gettop(l) == 0 {
-                return Err("bad argument #1 to 'encode' (value expected)".to_owned());
-            }
-            let opts = match ffi::lua_type(l, 2) {
-                ffi::LUA_TNONE | ffi::LUA_TNIL => Options::default(),
-                ffi::LUA_TTABLE => Options {
-                    pretty: raw_flag(l, 2, b"pretty"),
-                    sort_keys: raw_flag(l, 2, b"sort_keys"),
-                    empty_table_as_array: raw_flag(l, 2, b"empty_table_as_array"),
-                },
-                _ => return Err(bad_argument(l, 2, "encode", "table")),
-            };
-            let mut enc = Encoder::new(l, opts);
-            enc.value(1, 0).map_err(|e: EncodeError| format!("{e}"))?;
-            ffi::lua_pushlstring(l, enc.out.as_ptr().cast(), enc.out.len());
-            Ok(1)
-        })
-    }
+///
+/// # Safety
+/// Called by Lua only, as the C closure made in [`create`].
+unsafe extern "C-unwind" fn l_encode(l: *mut raw::State) -> c_int {
+    // SAFETY: Lua called this C function with state `l`.
+    unsafe { raw::c_function_body(l, encode) }
 }
 
-/// Whether field `name` of the table at `idx` is truthy (raw read: options
+fn encode(stack: Stack<'_>) -> std::result::Result<c_int, String> {
+    if stack.top() == 0 {
+        return Err("bad argument #1 to 'encode' (value expected)".to_owned());
+    }
+    // SAFETY: argument 2 is within the 20 slots of a C function, so it can
+    // be read (as none when absent).
+    let opts = match unsafe { stack.type_of(2) } {
+        Type::None | Type::Nil => Options::default(),
+        // SAFETY: slot 2 holds a table; the one slot a flag takes is among
+        // the 20 of a C function.
+        Type::Table => unsafe {
+            Options {
+                pretty: raw_flag(stack, 2, b"pretty"),
+                sort_keys: raw_flag(stack, 2, b"sort_keys"),
+                empty_table_as_array: raw_flag(stack, 2, b"empty_table_as_array"),
+            }
+        },
+        _ => return Err(raw::bad_argument(stack, 2, "encode", "table")),
+    };
+    let mut enc = Encoder::new(stack, opts);
+    // SAFETY: slot 1 holds the value (the top is at least 1).
+    unsafe { enc.value(1, 0) }.map_err(|e| e.to_string())?;
+    // SAFETY: the walk gave back every slot it took, so the 20 of a C function are free.
+    unsafe { stack.push_bytes(&enc.out) };
+    Ok(1)
+}
+
+/// Whether field `name` of the table at `t` is truthy (raw read: options
 /// tables are plain tables).
-unsafe fn raw_flag(l: *mut ffi::lua_State, idx: c_int, name: &[u8]) -> bool {
+///
+/// # Safety
+/// `t` is a live slot holding a table, and one slot is free.
+unsafe fn raw_flag(stack: Stack<'_>, t: c_int, name: &[u8]) -> bool {
+    // SAFETY: the caller's contract; the field pushed is popped.
     unsafe {
-        ffi::lua_pushlstring(l, name.as_ptr().cast(), name.len());
-        ffi::lua_rawget(l, idx);
-        let on = ffi::lua_toboolean(l, -1) != 0;
-        ffi::lua_pop(l, 1);
+        stack.push_raw_field(t, name);
+        let on = stack.to_boolean(-1);
+        stack.pop(1);
         on
     }
 }
 
 /// `json.decode(text)` → value, or `nil, msg`.
-unsafe extern "C-unwind" fn l_decode(l: *mut ffi::lua_State) -> c_int {
-    unsafe {
-        run(l, || {
-            if !matches!(ffi::lua_type(l, 1), ffi::LUA_TSTRING | ffi::LUA_TNUMBER) {
-                return Err(bad_argument(l, 1, "decode", "string"));
+///
+/// # Safety
+/// Called by Lua only, as the C closure made in [`create`].
+unsafe extern "C-unwind" fn l_decode(l: *mut raw::State) -> c_int {
+    // SAFETY: Lua called this C function with state `l`.
+    unsafe { raw::c_function_body(l, decode) }
+}
+
+fn decode(stack: Stack<'_>) -> std::result::Result<c_int, String> {
+    // SAFETY: slot 1 is within the 20 slots of a C function. A number there
+    // is converted to a string in place, as luaL_checklstring does; the text
+    // stays in slot 1, below everything the parse pushes, until we return.
+    let text = unsafe {
+        if !matches!(stack.type_of(1), Type::String | Type::Number) {
+            return Err(raw::bad_argument(stack, 1, "decode", "string"));
+        }
+        stack.truncate(1);
+        stack.bytes(1)
+    };
+    match decode::decode(stack, text) {
+        Ok(()) => Ok(1),
+        Err(e) => {
+            let msg = decode_error_message(&e);
+            // SAFETY: a failed parse leaves the stack as it found it (the
+            // text alone), so the 20 slots of a C function are free.
+            unsafe {
+                stack.push_nil();
+                stack.push_bytes(msg.as_bytes());
             }
-            ffi::lua_settop(l, 1);
-            let mut len = 0usize;
-            // A number argument is converted in place, as luaL_checklstring does.
-            let p = ffi::lua_tolstring(l, 1, &mut len);
-            let text = std::slice::from_raw_parts(p.cast::<u8>(), len);
-            match decode::decode(l, text) {
-                Ok(()) => Ok(1),
-                Err(e) => {
-                    let msg = decode_error_message(&e);
-                    ffi::lua_settop(l, 1);
-                    ffi::lua_pushnil(l);
-                    ffi::lua_pushlstring(l, msg.as_ptr().cast(), msg.len());
-                    Ok(2)
-                }
-            }
-        })
+            Ok(2)
+        }
     }
 }
 

@@ -19,6 +19,8 @@ pub mod json;
 pub mod lazy;
 pub mod main_state;
 pub mod os;
+pub mod raw;
+pub mod returns;
 pub mod rpc;
 pub mod std_lib;
 pub mod storage;

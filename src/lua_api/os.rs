@@ -1,10 +1,11 @@
-//! `os` additions (API.md §4, §2.3-2.4, §8): services, waiting, clocks,
+//! `os` additions (docs/API.md §4, §2.3-2.4, §8): services, waiting, clocks,
 //! files. `os.wait` and `os.pload` have a Lua half in `prelude.lua`; here
 //! are their Rust halves (`core.wait`, `core.pload`), which return a session
 //! to yield on or `nil, results...`.
 
 use crate::codec::wrap;
 use crate::lua_api::args::Args;
+use crate::lua_api::returns::at_once;
 use crate::runtime::registry::Life;
 use crate::runtime;
 use crate::service::{self, Service, WaitKind, spawn};
@@ -32,6 +33,8 @@ pub fn install(lua: &Lua, core: &Table) -> Result<()> {
     os.set("dirsep", lua.create_function(|_, ()| Ok(std::path::MAIN_SEPARATOR_STR))?)?;
     os.set("processors", lua.create_function(|_, ()| Ok(processors()))?)?;
     os.set("post", f(post, "post")?)?;
+    os.set("memory", lua.create_function(|lua, ()| Ok(lua.used_memory()))?)?;
+    os.set("memlimit", f(memlimit, "memlimit")?)?;
     os.set("exit", f(exit, "exit")?)?;
     os.set("getcwd", f(getcwd, "getcwd")?)?;
     os.set("mkdir", f(mkdir, "mkdir")?)?;
@@ -48,12 +51,6 @@ pub fn processors() -> usize {
     std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
 }
 
-fn nil_then(lua: &Lua, values: impl IntoLuaMulti) -> Result<MultiValue> {
-    let mut out = values.into_lua_multi(lua)?;
-    out.push_front(Value::Nil);
-    Ok(out)
-}
-
 /// `core.wait(ms)`: nil/negative = until stopped, 0 = after queued events, > 0 = sleep.
 fn wait(lua: &Lua, a: Args) -> Result<MultiValue> {
     let svc = service::of(lua)?;
@@ -62,7 +59,7 @@ fn wait(lua: &Lua, a: Args) -> Result<MultiValue> {
         return Err(crate::lua_api::args::bad_argument(1, "wait", "number is NaN"));
     }
     if svc.stopped() && svc.is_main {
-        return nil_then(lua, 0);
+        return at_once(lua, 0);
     }
     let kind = WaitKind::Sleep { events_before: svc.events() };
     let session = svc.sleep(ms);
@@ -82,12 +79,12 @@ fn pload(lua: &Lua, a: Args) -> Result<MultiValue> {
     let (path, err): (Option<String>, Option<String>) =
         searchpath.call((name.as_str(), package.get::<String>("path")?))?;
     let Some(path) = path else {
-        return nil_then(lua, (false, format!("module '{name}' not found:\n\t{}", err.unwrap_or_default().trim_start())));
+        return at_once(lua, (false, format!("module '{name}' not found:\n\t{}", err.unwrap_or_default().trim_start())));
     };
     let payload = wrap::encode(a.tail(2))?;
     match spawn::request(&svc, &name, path, payload) {
         Ok((session, info)) => svc.suspend(session, WaitKind::Spawn(info), None),
-        Err(e) => nil_then(lua, (false, e.to_string())),
+        Err(e) => at_once(lua, (false, e.to_string())),
     }
 }
 
@@ -111,7 +108,7 @@ fn job_close(lua: &Lua, a: Args) -> Result<MultiValue> {
     let svc = service::of(lua)?;
     let info = job_info(&svc, &a)?;
     if info.life() != Life::Running {
-        return nil_then(lua, ());
+        return at_once(lua, ());
     }
     let session = svc.stop_job(info.id);
     svc.suspend(session, WaitKind::Close, None)
@@ -119,7 +116,7 @@ fn job_close(lua: &Lua, a: Args) -> Result<MultiValue> {
 
 fn post(lua: &Lua, a: Args) -> Result<MultiValue> {
     let func = a.function(1)?;
-    service::of(lua)?.post(func, a.rest(2));
+    service::of(lua)?.post(func, a.rest(2))?;
     Ok(MultiValue::new())
 }
 
@@ -139,10 +136,38 @@ fn exit(lua: &Lua, a: Args) -> Result<MultiValue> {
         runtime::get().request_exit(code);
         return Ok(MultiValue::new());
     }
+    runtime::get().set_exit_code(code);
     crate::service::main::stop_runtime();
     let stock: Function = lua.named_registry_value("skynet.stock_exit")?;
     stock.call::<()>((code, a.value(2)))?;
     Ok(MultiValue::new())
+}
+
+/// `os.memlimit([bytes])`: sets this service's Lua heap ceiling (0 = none);
+/// returns the previous one (without `bytes`: only returns it). The main script's state belongs to the
+/// interpreter, whose allocator we do not control: `nil, msg` there.
+fn memlimit(lua: &Lua, a: Args) -> Result<MultiValue> {
+    let bytes = match a.opt_integer(1)? {
+        None => None,
+        Some(n) => match usize::try_from(n) {
+            Ok(n) => Some(n),
+            Err(_) => return Err(crate::lua_api::args::bad_argument(1, "memlimit", "non-negative integer expected")),
+        },
+    };
+    // mlua reads the limit only by setting it: without `bytes`, put it back.
+    let set = lua.set_memory_limit(bytes.unwrap_or(0)).and_then(|previous| {
+        if bytes.is_none() {
+            lua.set_memory_limit(previous)?;
+        }
+        Ok(previous)
+    });
+    match set {
+        Ok(previous) => previous.into_lua_multi(lua),
+        Err(mlua::Error::MemoryControlNotAvailable) => {
+            (Value::Nil, "memory limits are not available in the main script").into_lua_multi(lua)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 fn getcwd(lua: &Lua, _: Args) -> Result<MultiValue> {

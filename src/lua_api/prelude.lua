@@ -90,6 +90,9 @@ function coroutine.close(co)
   return plain(co_close(co))
 end
 
+local rpc_deliver = core.rpc_deliver
+function rpc.deliver(name, mask, receiver, ...) return suspend(rpc_deliver(name, mask, receiver, ...)) end
+
 local wait = core.wait
 function os.wait(ms) return suspend(wait(ms)) end
 

@@ -20,7 +20,7 @@ pub fn install(lua: &Lua, core: &Table) -> Result<()> {
     let rpc = lua.create_table()?;
     rpc.set("create", f(create, "create")?)?;
     rpc.set("remove", f(remove, "remove")?)?;
-    rpc.set("deliver", f(deliver, "deliver")?)?;
+    core.set("rpc_deliver", f(deliver, "deliver")?)?;
     rpc.set("timeout", f(timeout, "timeout")?)?;
     rpc.set("caller", lua.create_function(|lua, ()| Ok(service::of(lua)?.with_ctx(|c| c.caller).unwrap_or(0)))?)?;
     rpc.set("responser", lua.create_function(responser)?)?;
@@ -64,29 +64,35 @@ fn call(lua: &Lua, a: Args) -> Result<MultiValue> {
         _ => None,
     };
     let first_arg = if callback.is_some() { 3 } else { 2 };
-    let session = match svc.call(&name, wrap::encode(a.tail(first_arg))?) {
-        Ok(session) => session,
+    let sent = match svc.call(&name, wrap::encode(a.tail(first_arg))?) {
+        Ok(sent) => sent,
         Err(e) => return (Value::Nil, false, e.to_string()).into_lua_multi(lua),
     };
     let deadline = Some(svc.call_deadline());
-    match callback {
-        Some(func) => {
-            svc.wait_callback(session, func, deadline);
-            (Value::Nil, true).into_lua_multi(lua)
-        }
-        None => svc.suspend(session, WaitKind::Call, deadline),
+    let Some(func) = callback else { return svc.suspend(sent.session, WaitKind::Call, deadline) };
+    svc.wait_callback(sent.session, func, deadline)?;
+    // An async call returns at once, unless the callee is crowded.
+    match svc.room_in(sent.to) {
+        Some(room) => svc.suspend(room, WaitKind::Room(Value::Boolean(true)), None),
+        None => (Value::Nil, true).into_lua_multi(lua),
     }
 }
 
-/// `rpc.deliver(name, mask, receiver, ...)`: one-way, to the handlers chosen
-/// as docs/API.md §5 says; returns how many it was sent to.
+/// `core.rpc_deliver(name, mask, receiver, ...)`: one-way, to the handlers
+/// chosen as docs/API.md §5 says; gives how many it was sent to (after a
+/// wait for room when one of them is over its high-water mark).
 fn deliver(lua: &Lua, a: Args) -> Result<MultiValue> {
     let svc = service::of(lua)?;
     let name = a.string(1)?;
     let mask = a.integer(2)?;
     let receiver = a.integer(3)?;
     let args = wrap::encode(a.tail(4))?;
-    svc.deliver(&name.to_str()?, mask, receiver, args).into_lua_multi(lua)
+    let delivered = svc.deliver(&name.to_str()?, mask, receiver, args);
+    let count = Value::Integer(delivered.count as i64);
+    match delivered.crowded.and_then(|to| svc.room_in(to)) {
+        Some(room) => svc.suspend(room, WaitKind::Room(count), None),
+        None => (Value::Nil, count).into_lua_multi(lua),
+    }
 }
 
 /// `rpc.timeout([ms])`: this service's call timeout; returns the previous one.

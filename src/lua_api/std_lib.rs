@@ -1,4 +1,4 @@
-//! `std.list()` and `std.skiplist([comp])` (API.md §7).
+//! `std.list()` and `std.skiplist([comp])` (docs/API.md §7).
 //!
 //! The order lives in the Rust cores (`collections::list`, `collections::skiplist`);
 //! the Lua values live in Lua tables stored as the userdata's user value, where
@@ -42,17 +42,6 @@ pub fn create(lua: &Lua) -> Result<Table> {
     Ok(std)
 }
 
-/// Argument 1 as our userdata of type `T` (the `self` of a method call).
-fn this<T: 'static>(args: &Args, fname: &str, tname: &str) -> Result<AnyUserData> {
-    match args.value(1) {
-        Value::UserData(ud) if ud.is::<T>() => Ok(ud),
-        v => {
-            let got = if args.is_empty() { "no value" } else { type_name(Some(&v)) };
-            Err(bad_argument(1, fname, format!("{tname} expected, got {got}")))
-        }
-    }
-}
-
 /// Argument `n` as any non-nil value.
 fn any(args: &Args, n: usize, fname: &str) -> Result<Value> {
     match args.value(n) {
@@ -74,49 +63,49 @@ struct LuaList {
 
 impl UserData for LuaList {
     fn add_methods<M: UserDataMethods<Self>>(m: &mut M) {
-        m.add_function("size", |_, a: MultiValue| list_len(&Args::new("size", a), "size"));
-        m.add_meta_function(MetaMethod::Len, |_, a: MultiValue| list_len(&Args::new("__len", a), "__len"));
+        m.add_function("size", |_, a: MultiValue| list_len(&Args::new("size", a)));
+        m.add_meta_function(MetaMethod::Len, |_, a: MultiValue| list_len(&Args::new("__len", a)));
         m.add_function("empty", |_, a: MultiValue| {
             let a = Args::new("empty", a);
-            Ok(this::<LuaList>(&a, "empty", "list")?.borrow::<LuaList>()?.list.is_empty())
+            Ok(a.userdata::<LuaList>(1, "list")?.borrow::<LuaList>()?.list.is_empty())
         });
         m.add_function("clear", |lua, a: MultiValue| {
-            let ud = this::<LuaList>(&Args::new("clear", a), "clear", "list")?;
+            let ud = Args::new("clear", a).userdata::<LuaList>(1, "list")?;
             let mut l = ud.borrow_mut::<LuaList>()?;
             l.list.clear();
             l.cursor = None;
             ud.set_user_value(lua.create_table()?)
         });
         m.add_function("front", |_, a: MultiValue| {
-            let ud = this::<LuaList>(&Args::new("front", a), "front", "list")?;
+            let ud = Args::new("front", a).userdata::<LuaList>(1, "list")?;
             let h = ud.borrow::<LuaList>()?.list.first();
             list_value(&ud, h)
         });
         m.add_function("back", |_, a: MultiValue| {
-            let ud = this::<LuaList>(&Args::new("back", a), "back", "list")?;
+            let ud = Args::new("back", a).userdata::<LuaList>(1, "list")?;
             let h = ud.borrow::<LuaList>()?.list.last();
             list_value(&ud, h)
         });
         m.add_function("push_back", |_, a: MultiValue| list_push(Args::new("push_back", a), "push_back", true));
         m.add_function("push_front", |_, a: MultiValue| list_push(Args::new("push_front", a), "push_front", false));
         m.add_function("pop_back", |_, a: MultiValue| {
-            let ud = this::<LuaList>(&Args::new("pop_back", a), "pop_back", "list")?;
+            let ud = Args::new("pop_back", a).userdata::<LuaList>(1, "list")?;
             let popped = ud.borrow_mut::<LuaList>()?.list.pop_back();
             list_take(&ud, popped.map(|p| p.0))
         });
         m.add_function("pop_front", |_, a: MultiValue| {
-            let ud = this::<LuaList>(&Args::new("pop_front", a), "pop_front", "list")?;
+            let ud = Args::new("pop_front", a).userdata::<LuaList>(1, "list")?;
             let popped = ud.borrow_mut::<LuaList>()?.list.pop_front();
             list_take(&ud, popped.map(|p| p.0))
         });
         m.add_function("reverse", |_, a: MultiValue| {
-            let ud = this::<LuaList>(&Args::new("reverse", a), "reverse", "list")?;
+            let ud = Args::new("reverse", a).userdata::<LuaList>(1, "list")?;
             ud.borrow_mut::<LuaList>()?.list.reverse();
             Ok(())
         });
         m.add_function("erase", |_, a: MultiValue| {
             let a = Args::new("erase", a);
-            let ud = this::<LuaList>(&a, "erase", "list")?;
+            let ud = a.userdata::<LuaList>(1, "list")?;
             let iter = a.opt_integer(2)?;
             let mut l = ud.borrow_mut::<LuaList>()?;
             let target = match (iter, l.cursor) {
@@ -132,7 +121,7 @@ impl UserData for LuaList {
             Ok(true)
         });
         m.add_meta_function(MetaMethod::Pairs, |lua, a: MultiValue| {
-            let ud = this::<LuaList>(&Args::new("pairs", a), "pairs", "list")?;
+            let ud = Args::new("pairs", a).userdata::<LuaList>(1, "list")?;
             ud.borrow_mut::<LuaList>()?.cursor = None;
             let mut walk = Walk::<Handle>::default();
             lua.create_function_mut(move |_, ()| {
@@ -191,8 +180,8 @@ impl<H: Copy> Walk<H> {
     }
 }
 
-fn list_len(a: &Args, fname: &str) -> Result<usize> {
-    Ok(this::<LuaList>(a, fname, "list")?.borrow::<LuaList>()?.list.len())
+fn list_len(a: &Args) -> Result<usize> {
+    Ok(a.userdata::<LuaList>(1, "list")?.borrow::<LuaList>()?.list.len())
 }
 
 fn list_value(ud: &AnyUserData, h: Option<Handle>) -> Result<Value> {
@@ -212,7 +201,7 @@ fn list_take(ud: &AnyUserData, h: Option<Handle>) -> Result<Value> {
 }
 
 fn list_push(a: Args, fname: &'static str, back: bool) -> Result<Integer> {
-    let ud = this::<LuaList>(&a, fname, "list")?;
+    let ud = a.userdata::<LuaList>(1, "list")?;
     let v = any(&a, 2, fname)?;
     let values: Table = ud.user_value()?;
     let h = {
@@ -408,12 +397,12 @@ fn rank_bounds(a: &Args, len: usize, fname: &str, max_default: Option<i64>) -> R
     Ok((min as usize, max as usize))
 }
 
-fn sl_len(a: &Args, fname: &str) -> Result<usize> {
-    Ok(this::<LuaSkipList>(a, fname, "skiplist")?.borrow::<LuaSkipList>()?.sl.len())
+fn sl_len(a: &Args) -> Result<usize> {
+    Ok(a.userdata::<LuaSkipList>(1, "skiplist")?.borrow::<LuaSkipList>()?.sl.len())
 }
 
-fn sl_by_rank(lua: &Lua, a: &Args, fname: &str, delete: bool) -> Result<(Value, Value)> {
-    let ud = this::<LuaSkipList>(a, fname, "skiplist")?;
+fn sl_by_rank(lua: &Lua, a: &Args, delete: bool) -> Result<(Value, Value)> {
+    let ud = a.userdata::<LuaSkipList>(1, "skiplist")?;
     let rank = a.integer(2)?;
     let id = {
         let s = ud.borrow::<LuaSkipList>()?;
@@ -471,7 +460,7 @@ impl UserData for LuaSkipList {
     fn add_methods<M: UserDataMethods<Self>>(m: &mut M) {
         m.add_function("insert", |_, a: MultiValue| {
             let a = Args::new("insert", a);
-            let ud = this::<LuaSkipList>(&a, "insert", "skiplist")?;
+            let ud = a.userdata::<LuaSkipList>(1, "skiplist")?;
             let data = sl_data(&a, 2, "insert")?;
             let score = sl_score(&a, 3, "insert")?;
             if sl_lookup(&ud, &data)?.is_some() {
@@ -482,27 +471,27 @@ impl UserData for LuaSkipList {
         });
         m.add_function("update", |_, a: MultiValue| {
             let a = Args::new("update", a);
-            let ud = this::<LuaSkipList>(&a, "update", "skiplist")?;
+            let ud = a.userdata::<LuaSkipList>(1, "skiplist")?;
             sl_update(&ud, &a, "update")
         });
         m.add_meta_function(MetaMethod::NewIndex, |_, a: MultiValue| {
             let a = Args::new("__newindex", a);
-            let ud = this::<LuaSkipList>(&a, "__newindex", "skiplist")?;
+            let ud = a.userdata::<LuaSkipList>(1, "skiplist")?;
             sl_update(&ud, &a, "__newindex")
         });
         m.add_function("delete", |_, a: MultiValue| {
             let a = Args::new("delete", a);
-            let ud = this::<LuaSkipList>(&a, "delete", "skiplist")?;
+            let ud = a.userdata::<LuaSkipList>(1, "skiplist")?;
             sl_delete(&ud, &sl_data(&a, 2, "delete")?)
         });
         m.add_function("exists", |_, a: MultiValue| {
             let a = Args::new("exists", a);
-            let ud = this::<LuaSkipList>(&a, "exists", "skiplist")?;
+            let ud = a.userdata::<LuaSkipList>(1, "skiplist")?;
             Ok(sl_lookup(&ud, &any(&a, 2, "exists")?)?.is_some())
         });
         m.add_function("get_score", |_, a: MultiValue| {
             let a = Args::new("get_score", a);
-            let ud = this::<LuaSkipList>(&a, "get_score", "skiplist")?;
+            let ud = a.userdata::<LuaSkipList>(1, "skiplist")?;
             let id = sl_lookup(&ud, &any(&a, 2, "get_score")?)?;
             let s = ud.borrow::<LuaSkipList>()?;
             Ok(id.and_then(|id| s.sl.get(id)).map_or(Value::Nil, |e| score_value(e.score)))
@@ -510,7 +499,7 @@ impl UserData for LuaSkipList {
         m.add_meta_function(MetaMethod::Index, |_, a: MultiValue| {
             // Reached only for keys that are not method names (mlua looks methods up first).
             let a = Args::new("__index", a);
-            let ud = this::<LuaSkipList>(&a, "__index", "skiplist")?;
+            let ud = a.userdata::<LuaSkipList>(1, "skiplist")?;
             let key = a.value(2);
             if key.is_nil() {
                 return Ok(Value::Nil);
@@ -521,18 +510,18 @@ impl UserData for LuaSkipList {
         });
         m.add_function("rank_of", |_, a: MultiValue| {
             let a = Args::new("rank_of", a);
-            let ud = this::<LuaSkipList>(&a, "rank_of", "skiplist")?;
+            let ud = a.userdata::<LuaSkipList>(1, "skiplist")?;
             let id = sl_lookup(&ud, &any(&a, 2, "rank_of")?)?;
             let s = ud.borrow::<LuaSkipList>()?;
             Ok(id.and_then(|id| s.sl.rank(id)))
         });
-        m.add_function("size", |_, a: MultiValue| sl_len(&Args::new("size", a), "size"));
-        m.add_meta_function(MetaMethod::Len, |_, a: MultiValue| sl_len(&Args::new("__len", a), "__len"));
-        m.add_function("get_by_rank", |lua, a: MultiValue| sl_by_rank(lua, &Args::new("get_by_rank", a), "get_by_rank", false));
-        m.add_function("del_by_rank", |lua, a: MultiValue| sl_by_rank(lua, &Args::new("del_by_rank", a), "del_by_rank", true));
+        m.add_function("size", |_, a: MultiValue| sl_len(&Args::new("size", a)));
+        m.add_meta_function(MetaMethod::Len, |_, a: MultiValue| sl_len(&Args::new("__len", a)));
+        m.add_function("get_by_rank", |lua, a: MultiValue| sl_by_rank(lua, &Args::new("get_by_rank", a), false));
+        m.add_function("del_by_rank", |lua, a: MultiValue| sl_by_rank(lua, &Args::new("del_by_rank", a), true));
         m.add_function("del_by_rank_range", |_, a: MultiValue| {
             let a = Args::new("del_by_rank_range", a);
-            let ud = this::<LuaSkipList>(&a, "del_by_rank_range", "skiplist")?;
+            let ud = a.userdata::<LuaSkipList>(1, "skiplist")?;
             let min = a.integer(2)?;
             let len = ud.borrow::<LuaSkipList>()?.sl.len();
             let (min, max) = rank_bounds(&a, len, "del_by_rank_range", Some(min))?;
@@ -548,7 +537,7 @@ impl UserData for LuaSkipList {
         });
         m.add_function("rank_range", |lua, a: MultiValue| {
             let a = Args::new("rank_range", a);
-            let ud = this::<LuaSkipList>(&a, "rank_range", "skiplist")?;
+            let ud = a.userdata::<LuaSkipList>(1, "skiplist")?;
             let len = ud.borrow::<LuaSkipList>()?.sl.len();
             let out = lua.create_table()?;
             if len == 0 && a.is_none(2) && a.is_none(3) {
@@ -567,7 +556,7 @@ impl UserData for LuaSkipList {
         });
         m.add_function("rank_pairs", |lua, a: MultiValue| {
             let a = Args::new("rank_pairs", a);
-            let ud = this::<LuaSkipList>(&a, "rank_pairs", "skiplist")?;
+            let ud = a.userdata::<LuaSkipList>(1, "skiplist")?;
             let len = ud.borrow::<LuaSkipList>()?.sl.len();
             if len == 0 && a.is_none(2) && a.is_none(3) {
                 return sl_rank_pairs(lua, ud, 1, 0);
@@ -577,13 +566,13 @@ impl UserData for LuaSkipList {
         });
         m.add_meta_function(MetaMethod::Pairs, |lua, a: MultiValue| {
             let a = Args::new("pairs", a);
-            let ud = this::<LuaSkipList>(&a, "pairs", "skiplist")?;
+            let ud = a.userdata::<LuaSkipList>(1, "skiplist")?;
             let len = ud.borrow::<LuaSkipList>()?.sl.len();
             sl_rank_pairs(lua, ud, 1, len)
         });
         m.add_function("score_range", |lua, a: MultiValue| {
             let a = Args::new("score_range", a);
-            let ud = this::<LuaSkipList>(&a, "score_range", "skiplist")?;
+            let ud = a.userdata::<LuaSkipList>(1, "skiplist")?;
             let min = sl_score(&a, 2, "score_range")?;
             let max = if a.is_none(3) { Score::Float(f64::INFINITY) } else { sl_score(&a, 3, "score_range")? };
             if min.compare(max) == Ordering::Greater {

@@ -1,4 +1,4 @@
-//! The `storage` table (API.md §13): the Lua face of [`crate::shared::storage`].
+//! The `storage` table (docs/API.md §13): the Lua face of [`crate::shared::storage`].
 //!
 //! Values are encoded with the `wrap` codec before the store is locked and
 //! decoded after it is released, so the lock is held only for map operations

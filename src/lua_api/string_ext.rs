@@ -1,4 +1,4 @@
-//! `string.split/trim/icmp/isalpha/isalnum` (API.md §11).
+//! `string.split/trim/icmp/isalpha/isalnum` (docs/API.md §11).
 //!
 //! They go into the global `string` table, which stock Lua also uses as the
 //! string metatable's `__index`, so `s:split(",")` works with no extra step.
@@ -8,7 +8,7 @@
 
 use mlua::{Lua, MultiValue, Result, Table};
 
-use super::args::{Args, bad_argument};
+use super::args::{Args, bad_argument, string_function};
 
 /// `isspace` in the C locale: space, `\t`, `\n`, `\v`, `\f`, `\r`.
 /// (`u8::is_ascii_whitespace` leaves out `\v`.)
@@ -74,8 +74,7 @@ pub fn install(lua: &Lua) -> Result<()> {
     )?;
     string.set(
         "trim",
-        lua.create_function(|lua, args: MultiValue| {
-            let s = Args::with_lua(lua, "trim", args).string(1)?;
+        string_function(lua, "trim", |lua, s| {
             let bytes = s.as_bytes();
             let t = trim(&bytes);
             // Avoid a copy (and an interning) when nothing is trimmed.
@@ -90,18 +89,8 @@ pub fn install(lua: &Lua) -> Result<()> {
             Ok(a.as_bytes().eq_ignore_ascii_case(&b.as_bytes()))
         })?,
     )?;
-    string.set(
-        "isalpha",
-        lua.create_function(|lua, args: MultiValue| {
-            Ok(is_alpha(&Args::with_lua(lua, "isalpha", args).string(1)?.as_bytes()))
-        })?,
-    )?;
-    string.set(
-        "isalnum",
-        lua.create_function(|lua, args: MultiValue| {
-            Ok(is_alnum(&Args::with_lua(lua, "isalnum", args).string(1)?.as_bytes()))
-        })?,
-    )?;
+    string.set("isalpha", string_function(lua, "isalpha", |_, s| Ok(is_alpha(&s.as_bytes())))?)?;
+    string.set("isalnum", string_function(lua, "isalnum", |_, s| Ok(is_alnum(&s.as_bytes())))?)?;
     Ok(())
 }
 

@@ -1,4 +1,4 @@
-//! `table.export` / `table.import` (API.md §12): the Lua face of [`crate::shared::tree`].
+//! `table.export` / `table.import` (docs/API.md §12): the Lua face of [`crate::shared::tree`].
 //!
 //! A proxy returned by `table.import` is an *empty* Lua table whose metatable
 //! answers every read from the shared tree, so `rawget`, `next` and `rawlen`

@@ -1,4 +1,4 @@
-//! Timer objects (`os.timer()`, API.md §10).
+//! Timer objects (`os.timer()`, docs/API.md §10).
 //!
 //! The object is only a key: the armed callback lives in the service
 //! (`Service::timers`), so an armed timer keeps working when the script
@@ -27,7 +27,7 @@ impl UserData for Timer {
                 return Err(crate::lua_api::args::bad_argument(1, "expires", "non-negative number expected"));
             }
             let func = a.function(2)?;
-            service::of(lua)?.arm_timer(timer.key, ms, func);
+            service::of(lua)?.arm_timer(timer.key, ms, func)?;
             Ok(true)
         });
         methods.add_method("cancel", |lua, timer, ()| {

@@ -1,8 +1,10 @@
-//! Networking cores (API.md §9), tested without Lua: the Rust side of
-//! `io.socket`, `io.server`, `io.context` and `io.http`. Bindings live in
-//! `lua_api/io.rs` and `lua_api/http.rs`.
+//! Networking cores (docs/API.md §9), tested without Lua: the Rust side of `io.socket`,
+//! `io.server`, `io.context` and `io.http`, and the listener the cluster
+//! shares. Bindings live in `lua_api/io.rs` and `lua_api/http.rs`.
 
 pub mod http;
+pub mod limit;
+pub mod listener;
 pub mod socket;
 pub mod stream;
 pub mod tls;

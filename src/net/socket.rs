@@ -3,39 +3,35 @@
 //!
 //! Everything here lives on the owning service's worker (rule 1), so the
 //! state is shared with its tasks through `Rc`/`RefCell`. Tasks never call
-//! Lua: they hand each result to the service with `service::run_on`, which
-//! runs in the service's turn and either ends a parked wait
-//! (`Service::complete`) or starts a callback found in one of the
-//! per-state registry tables below (Lua functions never leave their state).
+//! Lua and hold no Lua value: each result goes to the service with
+//! `service::run_on`, in its turn, to a delivery function the binding
+//! (`lua_api/io.rs`) supplies with the operation ([`Done`], and the
+//! `on_chunk` / `on_peer` of `receive` and `listen`). That function and
+//! `Service::spawn_task` are all this core knows of services.
 //!
 //! Writes go through one writer task per connection, in order. A byte
 //! budget (a semaphore) bounds what is queued: `write` waits for its bytes
 //! to be written, `send` returns at once while the budget lasts and waits
 //! for room otherwise, so a slow peer slows its writers instead of growing
 //! memory. `receive` hands chunks to Lua with a bounded number in flight.
+//! The writer task is not aborted with the service (see `runtime::linger`):
+//! it ends when the socket closes, after the polite close.
 
+use super::listener::{self, Listener};
+use super::limit;
 use super::stream::{self, ClientSetup, Kind, Opened, Reader, Writer};
 use super::ws::Headers;
-use crate::runtime::{self, message::{ServiceId, Session}};
+use crate::error::{Error, Result};
+use crate::runtime::{self, message::ServiceId};
 use crate::service::Service;
-use mlua::{IntoLuaMulti, Lua, MultiValue, Table, Value};
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::rc::{Rc, Weak};
+use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::task::Poll;
-use std::time::Duration;
-use tokio::net::{TcpListener, TcpSocket};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, watch};
 use tokio_rustls::rustls::{ClientConfig, ServerConfig};
-
-/// Registry tables of each state: `id -> {func, object}` (the object is kept
-/// alive while the callback may still run).
-pub const RECEIVERS: &str = "skynet.io.receivers";
-pub const CALLBACKS: &str = "skynet.io.callbacks";
-pub const LISTENERS: &str = "skynet.io.listeners";
 
 /// Bytes that may wait in one socket's write queue.
 pub const WRITE_BUDGET: usize = 1 << 20;
@@ -49,6 +45,14 @@ pub fn next_id() -> u64 {
     NEXT_ID.fetch_add(1, Ordering::Relaxed)
 }
 
+fn busy() -> Error {
+    Error::other("busy")
+}
+
+fn not_connected() -> Error {
+    Error::other("not connected")
+}
+
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Phase {
     Idle,
@@ -57,108 +61,39 @@ pub enum Phase {
     Closed,
 }
 
-/// How an operation ended, turned into Lua values on the owner's thread.
+/// How an operation ended.
+#[derive(Debug, PartialEq, Eq)]
 pub enum Outcome {
     Ok,
     Size(usize),
     Data(Vec<u8>),
-    Fail(String),
+    Fail(Error),
 }
 
-pub type Convert = fn(&Lua, Outcome) -> mlua::Result<MultiValue>;
-
-/// Who learns that an operation ended.
-pub enum Done {
-    Nobody,
-    /// A parked coroutine (or the blocked main thread).
-    Session(Session, Convert),
-    /// A callback kept in [`CALLBACKS`] under this token.
-    Callback(u64, Convert),
+/// Who learns how an operation ended: `deliver(svc, key, outcome)` runs in
+/// the owner's turn; `key` means something to the binding only (a parked
+/// session, a callback token).
+#[derive(Clone, Copy)]
+pub struct Done {
+    pub deliver: fn(&Rc<Service>, u64, Outcome),
+    pub key: u64,
 }
 
-/// `true` / `false, msg`.
-pub fn to_status(lua: &Lua, o: Outcome) -> mlua::Result<MultiValue> {
-    match o {
-        Outcome::Fail(m) => (false, m).into_lua_multi(lua),
-        _ => true.into_lua_multi(lua),
-    }
-}
-
-/// `data` / `nil, msg`.
-pub fn to_data(lua: &Lua, o: Outcome) -> mlua::Result<MultiValue> {
-    match o {
-        Outcome::Data(d) => lua.create_string(d)?.into_lua_multi(lua),
-        Outcome::Fail(m) => (Value::Nil, m).into_lua_multi(lua),
-        _ => Value::Nil.into_lua_multi(lua),
-    }
-}
-
-/// `size` / `nil, msg`.
-pub fn to_size(lua: &Lua, o: Outcome) -> mlua::Result<MultiValue> {
-    match o {
-        Outcome::Size(n) => n.into_lua_multi(lua),
-        Outcome::Fail(m) => (Value::Nil, m).into_lua_multi(lua),
-        _ => Value::Nil.into_lua_multi(lua),
-    }
-}
-
-/// The arguments of a connect callback: `nil` / `msg`.
-pub fn to_connect_callback(lua: &Lua, o: Outcome) -> mlua::Result<MultiValue> {
-    match o {
-        Outcome::Fail(m) => m.into_lua_multi(lua),
-        _ => Value::Nil.into_lua_multi(lua),
-    }
-}
-
-/// The arguments of a send callback: `size, nil` / `0, msg`.
-pub fn to_send_callback(lua: &Lua, o: Outcome) -> mlua::Result<MultiValue> {
-    match o {
-        Outcome::Size(n) => (n, Value::Nil).into_lua_multi(lua),
-        Outcome::Fail(m) => (0, m).into_lua_multi(lua),
-        _ => (0, Value::Nil).into_lua_multi(lua),
-    }
-}
+/// What `receive` hands over: a chunk or message, or (once) why reading ended.
+pub type OnChunk = fn(&Rc<Service>, socket: u64, Result<Vec<u8>>);
+/// What `listen` hands over: each accepted peer, open.
+pub type OnPeer = fn(&Rc<Service>, server: u64, Rc<Shared>);
 
 /// Hands `outcome` to whoever waits for it, on the owner's turn.
-fn finish(owner: ServiceId, done: Done, outcome: Outcome) {
-    match done {
-        Done::Nobody => {}
-        Done::Session(session, convert) => {
-            crate::service::run_on(owner, move |svc| svc.complete(session, move |lua| convert(lua, outcome)))
-        }
-        Done::Callback(token, convert) => crate::service::run_on(owner, move |svc| {
-            let run = || -> mlua::Result<()> {
-                let Some(func) = take_entry(&svc.lua, CALLBACKS, token)? else { return Ok(()) };
-                let args = convert(&svc.lua, outcome)?;
-                svc.start_event(func, args);
-                Ok(())
-            };
-            if let Err(e) = run() {
-                runtime::log(&format!("[{}] socket callback: {e}", svc.label()));
-            }
-        }),
-    }
-}
-
-/// The function of entry `key` of registry table `table`, removing the entry.
-fn take_entry(lua: &Lua, table: &str, key: u64) -> mlua::Result<Option<mlua::Function>> {
-    let t: Table = lua.named_registry_value(table)?;
-    let Some(entry) = t.raw_get::<Option<Table>>(key)? else { return Ok(None) };
-    t.raw_set(key, Value::Nil)?;
-    Ok(Some(entry.raw_get(1)?))
-}
-
-fn get_entry(lua: &Lua, table: &str, key: u64) -> mlua::Result<Option<mlua::Function>> {
-    let t: Table = lua.named_registry_value(table)?;
-    match t.raw_get::<Option<Table>>(key)? {
-        Some(entry) => Ok(Some(entry.raw_get(1)?)),
-        None => Ok(None),
+fn finish(owner: ServiceId, done: Option<Done>, outcome: Outcome) {
+    if let Some(Done { deliver, key }) = done {
+        crate::service::run_on(owner, move |svc| deliver(svc, key, outcome));
     }
 }
 
 struct WriteReq {
     data: Vec<u8>,
-    done: Done,
+    done: Option<Done>,
     _permit: OwnedSemaphorePermit,
 }
 
@@ -171,8 +106,8 @@ pub struct Shared {
     /// `None` while a `read` or `receive` holds it.
     reader: RefCell<Option<Reader>>,
     receiving: Cell<bool>,
-    /// Why reading ended (`"eof"`, an error, `"closed"`).
-    read_end: RefCell<Option<String>>,
+    /// Why reading ended (the peer closed, an error).
+    read_end: RefCell<Option<Error>>,
     queue: RefCell<Option<mpsc::UnboundedSender<WriteReq>>>,
     budget: Arc<Semaphore>,
     /// Writes waiting for budget: later ones queue behind them (order).
@@ -187,19 +122,21 @@ pub struct Shared {
     /// Client: the server's handshake answer.
     pub response_headers: RefCell<Headers>,
     tls: Option<Arc<ClientConfig>>,
-}
-
-/// The Lua object's hold on a socket: dropping it (GC) closes the socket.
-pub struct Handle(pub Rc<Shared>);
-
-impl Drop for Handle {
-    fn drop(&mut self) {
-        self.0.close();
-    }
+    /// Its share of the connection cap, while connecting or open.
+    slot: RefCell<Option<limit::Slot>>,
 }
 
 async fn signalled(rx: &mut watch::Receiver<bool>) {
     let _ = rx.wait_for(|c| *c).await;
+}
+
+/// The result of `op`, or `"closed"` as soon as the socket is closed.
+async fn unless_closed<T>(closed: &mut watch::Receiver<bool>, op: impl Future<Output = Result<T>>) -> Result<T> {
+    tokio::select! {
+        biased;
+        _ = signalled(closed) => Err(Error::Closed),
+        r = op => r,
+    }
 }
 
 impl Shared {
@@ -223,6 +160,7 @@ impl Shared {
             request_headers: RefCell::new(Vec::new()),
             response_headers: RefCell::new(Vec::new()),
             tls,
+            slot: RefCell::new(None),
         })
     }
 
@@ -231,9 +169,12 @@ impl Shared {
     }
 
     /// Installs an open connection and starts its writer task.
-    fn open(self: &Rc<Self>, svc: &Service, opened: Opened) {
+    fn open(&self, mut opened: Opened) {
         if self.phase.get() == Phase::Closed {
             return;
+        }
+        if let Some(slot) = opened.slot.take() {
+            *self.slot.borrow_mut() = Some(slot);
         }
         self.local.set(opened.local);
         self.remote.set(opened.remote);
@@ -247,11 +188,12 @@ impl Shared {
         *self.reader.borrow_mut() = Some(opened.reader);
         let (tx, rx) = mpsc::unbounded_channel();
         *self.queue.borrow_mut() = Some(tx);
-        svc.spawn_task(writer_task(self.owner, opened.writer, rx, self.closed.subscribe()));
+        runtime::linger::spawn(writer_task(self.owner, opened.writer, rx, self.closed.subscribe()));
         self.phase.set(Phase::Open);
     }
 
-    /// Closes (idempotent): every pending operation ends with `"closed"`.
+    /// Closes (idempotent): every pending operation ends with `"closed"`,
+    /// and so does every later one.
     pub fn close(&self) {
         if self.phase.replace(Phase::Closed) == Phase::Closed {
             return;
@@ -259,25 +201,35 @@ impl Shared {
         self.closed.send_replace(true);
         self.queue.borrow_mut().take();
         self.reader.borrow_mut().take();
-        self.read_end.borrow_mut().get_or_insert_with(|| "closed".to_owned());
+        self.slot.borrow_mut().take();
     }
 
-    fn not_open(&self) -> Option<String> {
+    fn not_open(&self) -> Option<Error> {
         match self.phase.get() {
             Phase::Open => None,
-            Phase::Closed => Some("closed".into()),
-            _ => Some("not connected".into()),
+            Phase::Closed => Some(Error::Closed),
+            _ => Some(not_connected()),
         }
+    }
+
+    /// Why a write cannot be queued once the writer is gone: our close, or
+    /// the peer's end of a WebSocket (which ends our writing too).
+    fn writer_gone(&self) -> Error {
+        if self.phase.get() == Phase::Closed { Error::Closed } else { Error::Eof }
     }
 
     /// Starts connecting; `done` learns the outcome.
-    pub fn connect(self: &Rc<Self>, svc: &Rc<Service>, host: String, port: u16, done: Done) -> Result<(), String> {
+    pub fn connect(self: &Rc<Self>, svc: &Rc<Service>, host: String, port: u16, done: Option<Done>) -> Result<()> {
         match self.phase.get() {
             Phase::Idle => {}
-            Phase::Connecting => return Err("busy".into()),
-            Phase::Open => return Err("already connected".into()),
-            Phase::Closed => return Err("closed".into()),
+            Phase::Connecting => return Err(busy()),
+            Phase::Open => return Err(Error::other("already connected")),
+            Phase::Closed => return Err(Error::Closed),
         }
+        let Some(slot) = limit::take() else {
+            return Err(Error::other(format!("too many open connections ({})", limit::max())));
+        };
+        *self.slot.borrow_mut() = Some(slot);
         self.phase.set(Phase::Connecting);
         let setup = ClientSetup {
             kind: self.kind,
@@ -286,25 +238,18 @@ impl Shared {
             headers: self.request_headers.borrow().clone(),
         };
         let me = self.clone();
-        let weak = Rc::downgrade(svc);
         svc.spawn_task(async move {
-            let mut closed = me.closed.subscribe();
-            let result = tokio::select! {
-                biased;
-                _ = signalled(&mut closed) => Err("closed".to_owned()),
-                r = stream::connect(&host, port, setup) => r,
-            };
+            let result = unless_closed(&mut me.closed.subscribe(), stream::connect(&host, port, setup)).await;
             let outcome = match result {
-                Ok(opened) => match weak.upgrade() {
-                    Some(svc) if me.phase.get() == Phase::Connecting => {
-                        me.open(&svc, opened);
-                        Outcome::Ok
-                    }
-                    _ => Outcome::Fail("closed".into()),
-                },
+                Ok(opened) if me.phase.get() == Phase::Connecting => {
+                    me.open(opened);
+                    Outcome::Ok
+                }
+                Ok(_) => Outcome::Fail(Error::Closed),
                 Err(e) => {
                     if me.phase.get() == Phase::Connecting {
                         me.phase.set(Phase::Idle);
+                        me.slot.borrow_mut().take();
                     }
                     Outcome::Fail(e)
                 }
@@ -314,30 +259,25 @@ impl Shared {
         Ok(())
     }
 
-    fn check_readable(&self) -> Result<Reader, String> {
+    fn check_readable(&self) -> Result<Reader> {
         if let Some(e) = self.not_open() {
-            return Err(self.read_end.borrow().clone().filter(|_| e == "closed").unwrap_or(e));
+            return Err(e);
         }
         if self.receiving.get() {
-            return Err("busy".into());
+            return Err(busy());
         }
         if let Some(e) = self.read_end.borrow().clone() {
             return Err(e);
         }
-        self.reader.borrow_mut().take().ok_or_else(|| "busy".to_owned())
+        self.reader.borrow_mut().take().ok_or_else(busy)
     }
 
-    /// One chunk or message for the waiter of `session`.
-    pub fn read(self: &Rc<Self>, svc: &Rc<Service>, session: Session) -> Result<(), String> {
+    /// One chunk or message for `done`.
+    pub fn read(self: &Rc<Self>, svc: &Rc<Service>, done: Done) -> Result<()> {
         let mut reader = self.check_readable()?;
         let me = self.clone();
         svc.spawn_task(async move {
-            let mut closed = me.closed.subscribe();
-            let result = tokio::select! {
-                biased;
-                _ = signalled(&mut closed) => Err("closed".to_owned()),
-                r = reader.next() => r,
-            };
+            let result = unless_closed(&mut me.closed.subscribe(), reader.next()).await;
             let outcome = match result {
                 Ok(Some(data)) => {
                     if me.phase.get() == Phase::Open {
@@ -345,21 +285,25 @@ impl Shared {
                     }
                     Outcome::Data(data)
                 }
-                Ok(None) => Outcome::Fail(me.end_reading("eof".into())),
+                Ok(None) => Outcome::Fail(me.end_reading(Error::Eof)),
                 Err(e) => Outcome::Fail(me.end_reading(e)),
             };
-            finish(me.owner, Done::Session(session, to_data), outcome);
+            finish(me.owner, Some(done), outcome);
         });
         Ok(())
     }
 
-    /// Records why reading ended; a local close wins.
-    fn end_reading(&self, why: String) -> String {
+    /// Records why reading ended; once closed by us, `"closed"` is the answer.
+    fn end_reading(&self, why: Error) -> Error {
+        if self.phase.get() == Phase::Closed {
+            return Error::Closed;
+        }
         self.read_end.borrow_mut().get_or_insert(why).clone()
     }
 
-    /// Starts the continuous read of `receive`; the handler is in [`RECEIVERS`].
-    pub fn receive(self: &Rc<Self>, svc: &Rc<Service>) -> Result<(), String> {
+    /// Starts the continuous read of `receive`: each chunk, then (once) why
+    /// reading ended, goes to `on_chunk`.
+    pub fn receive(self: &Rc<Self>, svc: &Rc<Service>, on_chunk: OnChunk) -> Result<()> {
         if self.receiving.get() && self.phase.get() == Phase::Open {
             return Ok(());
         }
@@ -371,24 +315,26 @@ impl Shared {
             let why = loop {
                 let permit = tokio::select! {
                     biased;
-                    _ = signalled(&mut closed) => break "closed".to_owned(),
+                    _ = signalled(&mut closed) => break Error::Closed,
                     p = me.credits.clone().acquire_owned() => p.ok(),
                 };
-                let result = tokio::select! {
+                // The owner's queue over its high-water mark: stop reading
+                // (TCP then pushes back on the peer) until it drains.
+                tokio::select! {
                     biased;
-                    _ = signalled(&mut closed) => Err("closed".to_owned()),
-                    r = reader.next() => r,
-                };
-                match result {
-                    Ok(Some(data)) => deliver_chunk(me.owner, me.id, Ok(data), permit),
-                    Ok(None) => break "eof".to_owned(),
+                    _ = signalled(&mut closed) => break Error::Closed,
+                    _ = runtime::get().registry.backlog.room(me.owner) => {}
+                }
+                match unless_closed(&mut closed, reader.next()).await {
+                    Ok(Some(data)) => deliver_chunk(me.owner, me.id, Ok(data), permit, on_chunk),
+                    Ok(None) => break Error::Eof,
                     Err(e) => break e,
                 }
             };
             drop(reader);
             let why = me.end_reading(why);
             me.receiving.set(false);
-            deliver_chunk(me.owner, me.id, Err(why), None);
+            deliver_chunk(me.owner, me.id, Err(why), None, on_chunk);
         });
         Ok(())
     }
@@ -399,20 +345,20 @@ impl Shared {
         self: &Rc<Self>,
         svc: &Rc<Service>,
         data: Vec<u8>,
-        done: Done,
-        room: Option<Session>,
-    ) -> Result<bool, String> {
+        done: Option<Done>,
+        room: Option<Done>,
+    ) -> Result<bool> {
         if let Some(e) = self.not_open() {
             return Err(e);
         }
-        let Some(tx) = self.queue.borrow().clone() else { return Err("closed".into()) };
+        let Some(tx) = self.queue.borrow().clone() else { return Err(Error::Closed) };
         let cost = data.len().min(WRITE_BUDGET) as u32;
         if self.waiting_writes.get() == 0
             && let Ok(permit) = self.budget.clone().try_acquire_many_owned(cost)
         {
             return match tx.send(WriteReq { data, done, _permit: permit }) {
                 Ok(()) => Ok(true),
-                Err(_) => Err("closed".into()),
+                Err(_) => Err(self.writer_gone()),
             };
         }
         self.waiting_writes.set(self.waiting_writes.get() + 1);
@@ -426,61 +372,47 @@ impl Shared {
             };
             me.waiting_writes.set(me.waiting_writes.get() - 1);
             let queued = match permit {
-                Some(permit) => match tx.send(WriteReq { data, done, _permit: permit }) {
-                    Ok(()) => true,
-                    Err(e) => {
-                        finish(me.owner, e.0.done, Outcome::Fail("closed".into()));
-                        false
-                    }
-                },
-                None => {
-                    finish(me.owner, done, Outcome::Fail("closed".into()));
-                    false
+                Some(permit) => tx.send(WriteReq { data, done, _permit: permit }).map_err(|e| e.0.done),
+                None => Err(done),
+            };
+            let outcome = match queued {
+                Ok(()) => Outcome::Ok,
+                Err(done) => {
+                    finish(me.owner, done, Outcome::Fail(me.writer_gone()));
+                    Outcome::Fail(me.writer_gone())
                 }
             };
-            if let Some(room) = room {
-                let outcome = if queued { Outcome::Ok } else { Outcome::Fail("closed".into()) };
-                finish(me.owner, Done::Session(room, to_status), outcome);
-            }
+            finish(me.owner, room, outcome);
         });
         Ok(false)
     }
 }
 
-/// Hands one received chunk (or the end, once) to the `receive` handler.
-fn deliver_chunk(owner: ServiceId, id: u64, chunk: Result<Vec<u8>, String>, permit: Option<OwnedSemaphorePermit>) {
+/// Hands one received chunk (or the end, once) to the `receive` handler;
+/// the credit is returned once the handler has been started.
+fn deliver_chunk(owner: ServiceId, id: u64, chunk: Result<Vec<u8>>, permit: Option<OwnedSemaphorePermit>, to: OnChunk) {
     crate::service::run_on(owner, move |svc| {
-        let lua = &svc.lua;
-        let run = || -> mlua::Result<()> {
-            let (func, args) = match chunk {
-                Ok(data) => (get_entry(lua, RECEIVERS, id)?, (lua.create_string(data)?, Value::Nil).into_lua_multi(lua)?),
-                Err(why) => (take_entry(lua, RECEIVERS, id)?, (Value::Nil, why).into_lua_multi(lua)?),
-            };
-            if let Some(func) = func {
-                svc.start_event(func, args);
-            }
-            Ok(())
-        };
-        if let Err(e) = run() {
-            runtime::log(&format!("[{}] receive: {e}", svc.label()));
-        }
+        to(svc, id, chunk);
         drop(permit);
     });
 }
 
-/// Writes the queued requests in order; on close fails the rest with `"closed"`.
+/// Writes the queued requests in order. Ends when the socket is closed
+/// (the rest fail with `"closed"`) or, on a WebSocket, when the reader saw
+/// the connection end (with `"eof"`); then closes the connection politely.
 async fn writer_task(
     owner: ServiceId,
     mut writer: Writer,
     mut rx: mpsc::UnboundedReceiver<WriteReq>,
     mut closed: watch::Receiver<bool>,
 ) {
-    let mut failure: Option<String> = None;
-    loop {
+    let mut failure: Option<Error> = None;
+    let why = loop {
         let req = tokio::select! {
             biased;
-            _ = signalled(&mut closed) => break,
-            r = rx.recv() => match r { Some(r) => r, None => break },
+            _ = signalled(&mut closed) => break Error::Closed,
+            _ = writer.reader_ended() => break Error::Eof,
+            r = rx.recv() => match r { Some(r) => r, None => break Error::Closed },
         };
         let WriteReq { data, done, _permit } = req;
         let size = data.len();
@@ -489,8 +421,8 @@ async fn writer_task(
             None => tokio::select! {
                 biased;
                 _ = signalled(&mut closed) => {
-                    finish(owner, done, Outcome::Fail("closed".into()));
-                    break;
+                    finish(owner, done, Outcome::Fail(Error::Closed));
+                    break Error::Closed;
                 }
                 r = writer.write(data) => r,
             },
@@ -502,10 +434,10 @@ async fn writer_task(
                 finish(owner, done, Outcome::Fail(e));
             }
         }
-    }
+    };
     rx.close();
     while let Ok(req) = rx.try_recv() {
-        finish(owner, req.done, Outcome::Fail(failure.clone().unwrap_or_else(|| "closed".into())));
+        finish(owner, req.done, Outcome::Fail(failure.clone().unwrap_or_else(|| why.clone())));
     }
     if failure.is_none() {
         writer.close().await;
@@ -540,107 +472,42 @@ pub struct Server {
     pub kind: Kind,
     pub owner: ServiceId,
     tls: Option<Arc<ServerConfig>>,
-    /// Taken by `close` so the port is released at once.
-    listener: RefCell<Option<TcpListener>>,
-    pub local: Cell<Option<SocketAddr>>,
-    closed: watch::Sender<bool>,
+    listener: RefCell<Option<Rc<Listener>>>,
     is_closed: Cell<bool>,
-}
-
-/// The Lua object's hold on a server. A listening server is kept alive by
-/// its entry in [`LISTENERS`]; an idle unreachable one just goes away.
-pub struct ServerHandle(pub Rc<Server>);
-
-impl Drop for ServerHandle {
-    fn drop(&mut self) {
-        self.0.close();
-    }
 }
 
 impl Server {
     pub fn new(kind: Kind, owner: ServiceId, tls: Option<Arc<ServerConfig>>) -> Rc<Server> {
-        Rc::new(Server {
-            id: next_id(),
-            kind,
-            owner,
-            tls,
-            listener: RefCell::new(None),
-            local: Cell::new(None),
-            closed: watch::channel(false).0,
-            is_closed: Cell::new(false),
-        })
+        Rc::new(Server { id: next_id(), kind, owner, tls, listener: RefCell::new(None), is_closed: Cell::new(false) })
     }
 
-    /// Binds `host:port` and starts accepting; each peer goes to the
-    /// callback registered in [`LISTENERS`] under our id.
-    pub fn listen(self: &Rc<Self>, svc: &Rc<Service>, host: &str, port: u16) -> Result<(), String> {
+    /// Binds `host:port` and starts accepting; each peer goes to `on_peer`
+    /// once its handshakes are done (failed ones are dropped).
+    pub fn listen(&self, svc: &Rc<Service>, host: &str, port: u16, on_peer: OnPeer) -> Result<()> {
         if self.is_closed.get() {
-            return Err("closed".into());
+            return Err(Error::Closed);
         }
         if self.listener.borrow().is_some() {
-            return Err("already listening".into());
+            return Err(Error::other("already listening"));
         }
-        let addr = std::net::ToSocketAddrs::to_socket_addrs(&(host, port))
-            .map_err(|e| format!("{host}: {e}"))?
-            .next()
-            .ok_or_else(|| format!("{host}: no address"))?;
-        let listener = crate::runtime::main_loop::in_runtime(|| -> std::io::Result<TcpListener> {
-            let socket = if addr.is_ipv4() { TcpSocket::new_v4()? } else { TcpSocket::new_v6()? };
-            socket.set_reuseaddr(true)?;
-            socket.bind(addr)?;
-            socket.listen(1024)
-        })
-        .map_err(|e| e.to_string())?;
-        self.local.set(listener.local_addr().ok());
-        *self.listener.borrow_mut() = Some(listener);
-        let me = self.clone();
-        let weak = Rc::downgrade(svc);
-        svc.spawn_task(async move { me.accept_loop(weak).await });
-        Ok(())
-    }
-
-    async fn accept_loop(self: Rc<Self>, weak: Weak<Service>) {
-        let mut closed = self.closed.subscribe();
-        loop {
-            let next = std::future::poll_fn(|cx| match &*self.listener.borrow() {
-                Some(l) => l.poll_accept(cx).map(Some),
-                None => Poll::Ready(None),
-            });
-            let accepted = tokio::select! {
-                biased;
-                _ = signalled(&mut closed) => None,
-                r = next => r,
-            };
-            let Some(accepted) = accepted else { break };
-            let Some(svc) = weak.upgrade() else { break };
-            match accepted {
-                Err(e) => {
-                    runtime::debug(|| format!("[{}] accept: {e}", svc.label()));
-                    tokio::time::sleep(Duration::from_millis(20)).await;
-                }
-                Ok((tcp, addr)) => {
-                    let (kind, tls, owner, server) = (self.kind, self.tls.clone(), self.owner, self.id);
-                    let weak = weak.clone();
-                    svc.spawn_task(async move {
-                        match stream::accept(kind, tcp, tls).await {
-                            Ok(opened) => {
-                                let Some(svc) = weak.upgrade() else { return };
-                                let peer = Shared::new(kind, owner, None);
-                                peer.open(&svc, opened);
-                                let ticket = PeerTicket(peer.id);
-                                PEERS.with(|p| p.borrow_mut().insert(peer.id, peer));
-                                crate::service::run_on(owner, move |svc| {
-                                    if let Some(peer) = ticket.take() {
-                                        deliver_peer(svc, server, peer);
-                                    }
-                                });
-                            }
-                            Err(e) => runtime::debug(|| format!("[{owner}] {} peer {addr} dropped: {e}", kind.name())),
-                        }
-                    });
-                }
+        let listener = Listener::bind(listener::address(host, port)?)?;
+        *self.listener.borrow_mut() = Some(listener.clone());
+        let (kind, owner, server) = (self.kind, self.owner, self.id);
+        listener::serve(svc, listener, kind, self.tls.clone(), move |_, addr, opened| match opened {
+            Ok(opened) => {
+                let peer = Shared::new(kind, owner, None);
+                peer.open(opened);
+                let ticket = PeerTicket(peer.id);
+                PEERS.with(|p| p.borrow_mut().insert(peer.id, peer));
+                crate::service::run_on(owner, move |svc| {
+                    if let Some(peer) = ticket.take() {
+                        on_peer(svc, server, peer);
+                    }
+                });
             }
-        }
+            Err(e) => runtime::debug(|| format!("[{owner}] {} peer {addr} dropped: {e}", kind.name())),
+        });
+        Ok(())
     }
 
     /// Stops accepting and releases the port (accepted peers live on).
@@ -648,28 +515,14 @@ impl Server {
         if self.is_closed.replace(true) {
             return;
         }
-        self.listener.borrow_mut().take();
-        self.closed.send_replace(true);
-    }
-
-    pub fn listening(&self) -> bool {
-        self.listener.borrow().is_some()
-    }
-}
-
-/// Wraps a new peer in a Lua object and starts the accept callback with it.
-fn deliver_peer(svc: &Rc<Service>, server: u64, peer: Rc<Shared>) {
-    let lua = &svc.lua;
-    let run = || -> mlua::Result<()> {
-        let func = get_entry(lua, LISTENERS, server)?;
-        let object = lua.create_userdata(Handle(peer))?;
-        if let Some(func) = func {
-            svc.start_event(func, (object, Value::Nil).into_lua_multi(lua)?);
+        if let Some(listener) = self.listener.borrow_mut().take() {
+            listener.close();
         }
-        Ok(())
-    };
-    if let Err(e) = run() {
-        runtime::log(&format!("[{}] accept: {e}", svc.label()));
+    }
+
+    /// The address listened on; `None` when not listening.
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        self.listener.borrow().as_ref().and_then(|l| l.local_addr())
     }
 }
 
@@ -688,24 +541,31 @@ mod tests {
     fn a_new_socket_is_idle_and_refuses_io() {
         let s = Shared::new(Kind::Tcp, 1, None);
         assert_eq!(s.phase(), Phase::Idle);
-        assert_eq!(s.check_readable().err().unwrap(), "not connected");
+        assert_eq!(s.check_readable().err().unwrap().to_string(), "not connected");
         s.close();
         s.close();
         assert_eq!(s.phase(), Phase::Closed);
-        assert_eq!(s.check_readable().err().unwrap(), "closed");
+        assert_eq!(s.check_readable().err().unwrap(), Error::Closed);
     }
 
     #[test]
-    fn outcomes_convert_to_the_documented_values() {
-        let lua = Lua::new();
-        let v = to_send_callback(&lua, Outcome::Fail("eof".into())).unwrap();
-        assert_eq!(v.len(), 2);
-        assert!(matches!(v[0], Value::Integer(0)));
-        let v = to_data(&lua, Outcome::Fail("closed".into())).unwrap();
-        assert!(v[0].is_nil());
-        let v = to_connect_callback(&lua, Outcome::Ok).unwrap();
-        assert!(v[0].is_nil());
-        let v = to_status(&lua, Outcome::Ok).unwrap();
-        assert!(matches!(v[0], Value::Boolean(true)));
+    fn after_a_local_close_reading_says_closed_even_if_the_peer_had_closed_first() {
+        let s = Shared::new(Kind::Ws, 1, None);
+        s.phase.set(Phase::Open);
+        assert_eq!(s.end_reading(Error::Eof), Error::Eof);
+        assert_eq!(s.check_readable().err().unwrap(), Error::Eof);
+        s.close();
+        assert_eq!(s.check_readable().err().unwrap(), Error::Closed);
+        assert_eq!(s.end_reading(Error::Eof), Error::Closed);
+        assert_eq!(s.writer_gone(), Error::Closed);
+    }
+
+    #[test]
+    fn a_server_closed_before_listening_refuses_to_listen() {
+        let srv = Server::new(Kind::Tcp, 1, None);
+        assert_eq!(srv.local_addr(), None);
+        srv.close();
+        srv.close();
+        assert!(srv.is_closed.get());
     }
 }

@@ -1,16 +1,19 @@
 //! WebSocket pieces over any byte stream: the client request, the server
-//! side handshake that records what the client asked for, and the
-//! text-or-binary rule for outgoing messages.
+//! side handshake that records what the client asked for, the
+//! text-or-binary rule for outgoing messages and the close code that
+//! answers a peer breaking the protocol.
 //!
 //! The TLS layer is ours (see [`super::tls`]), so tokio-tungstenite only
 //! ever sees an already secured stream and its own TLS features stay off.
 
+use crate::error::{Error, Result};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_tungstenite::tungstenite::handshake::client::Request;
 use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request as Asked, Response as Answer};
 use tokio_tungstenite::tungstenite::http::{HeaderName, HeaderValue};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
-use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest};
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::{self, Message, client::IntoClientRequest};
 use tokio_tungstenite::WebSocketStream;
 
 /// An incoming message over this size closes the connection.
@@ -18,19 +21,25 @@ pub const MAX_MESSAGE: usize = 16 << 20;
 
 pub type Headers = Vec<(String, String)>;
 
+/// The settings of every WebSocket: the message cap, and a read buffer of
+/// 4 KiB to start with (tungstenite's 128 KiB default would be held by
+/// every idle connection; the buffer grows when a message needs it).
 pub fn config() -> WebSocketConfig {
-    WebSocketConfig::default().max_message_size(Some(MAX_MESSAGE)).max_frame_size(Some(MAX_MESSAGE))
+    WebSocketConfig::default()
+        .max_message_size(Some(MAX_MESSAGE))
+        .max_frame_size(Some(MAX_MESSAGE))
+        .read_buffer_size(4 * 1024)
 }
 
 /// The handshake request of a client: `uri` on `host:port`, plus `headers`.
-pub fn request(secure: bool, host: &str, port: u16, uri: &str, headers: &Headers) -> Result<Request, String> {
+pub fn request(secure: bool, host: &str, port: u16, uri: &str, headers: &Headers) -> Result<Request> {
     let host = if host.contains(':') { format!("[{host}]") } else { host.to_owned() };
     let uri = if uri.starts_with('/') { uri.to_owned() } else { format!("/{uri}") };
     let url = format!("{}://{host}:{port}{uri}", if secure { "wss" } else { "ws" });
-    let mut req = url.into_client_request().map_err(|e| e.to_string())?;
+    let mut req = url.into_client_request().map_err(|e| Error::other(e.to_string()))?;
     for (name, value) in headers {
-        let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| format!("invalid header name: {name}"))?;
-        let value = HeaderValue::from_str(value).map_err(|_| format!("invalid header value for {name}"))?;
+        let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| Error::other(format!("invalid header name: {name}")))?;
+        let value = HeaderValue::from_str(value).map_err(|_| Error::other(format!("invalid header value for {name}")))?;
         req.headers_mut().insert(name, value);
     }
     Ok(req)
@@ -44,25 +53,25 @@ fn header_list(map: &tokio_tungstenite::tungstenite::http::HeaderMap) -> Headers
 pub async fn connect<S: AsyncRead + AsyncWrite + Unpin>(
     req: Request,
     stream: S,
-) -> Result<(WebSocketStream<S>, Headers), String> {
+) -> Result<(WebSocketStream<S>, Headers)> {
     let (ws, resp) = tokio_tungstenite::client_async_with_config(req, stream, Some(config()))
         .await
-        .map_err(|e| format!("websocket handshake failed: {e}"))?;
+        .map_err(|e| Error::Io(format!("websocket handshake failed: {e}")))?;
     Ok((ws, header_list(resp.headers())))
 }
 
 /// Server handshake over `stream`: the socket, the URI and the headers the client sent.
 pub async fn accept<S: AsyncRead + AsyncWrite + Unpin>(
     stream: S,
-) -> Result<(WebSocketStream<S>, String, Headers), String> {
+) -> Result<(WebSocketStream<S>, String, Headers)> {
     let mut asked: Option<(String, Headers)> = None;
-    let record = |req: &Asked, resp: Answer| -> Result<Answer, ErrorResponse> {
+    let record = |req: &Asked, resp: Answer| -> std::result::Result<Answer, ErrorResponse> {
         asked = Some((req.uri().to_string(), header_list(req.headers())));
         Ok(resp)
     };
     let ws = tokio_tungstenite::accept_hdr_async_with_config(stream, record, Some(config()))
         .await
-        .map_err(|e| format!("websocket handshake failed: {e}"))?;
+        .map_err(|e| Error::Io(format!("websocket handshake failed: {e}")))?;
     let (uri, headers) = asked.unwrap_or_else(|| ("/".to_owned(), Vec::new()));
     Ok((ws, uri, headers))
 }
@@ -80,6 +89,20 @@ pub fn payload(msg: Message) -> Option<Vec<u8>> {
     match msg {
         Message::Text(t) => Some(t.as_bytes().to_vec()),
         Message::Binary(b) => Some(Vec::from(b)),
+        _ => None,
+    }
+}
+
+/// The close code that answers a peer whose data broke the connection
+/// (RFC 6455 §7.4.1); `None` when the connection itself failed.
+pub fn refusal(e: &tungstenite::Error) -> Option<CloseCode> {
+    use tungstenite::error::ProtocolError;
+    match e {
+        // The peer vanished: there is nobody to tell.
+        tungstenite::Error::Protocol(ProtocolError::ResetWithoutClosingHandshake) => None,
+        tungstenite::Error::Protocol(_) => Some(CloseCode::Protocol),
+        tungstenite::Error::Capacity(_) => Some(CloseCode::Size),
+        tungstenite::Error::Utf8(_) => Some(CloseCode::Invalid),
         _ => None,
     }
 }
@@ -108,6 +131,17 @@ mod tests {
         assert!(matches!(message(vec![0xff, 0]), Message::Binary(_)));
         assert_eq!(payload(message(vec![0xff])).unwrap(), vec![0xff]);
         assert_eq!(payload(Message::Ping(Vec::new().into())), None);
+    }
+
+    #[test]
+    fn broken_data_is_refused_with_its_code_and_a_broken_connection_is_not() {
+        use tungstenite::error::{CapacityError, ProtocolError};
+        assert_eq!(refusal(&tungstenite::Error::Protocol(ProtocolError::UnmaskedFrameFromClient)), Some(CloseCode::Protocol));
+        let big = CapacityError::MessageTooLong { size: 2, max_size: 1 };
+        assert_eq!(refusal(&tungstenite::Error::Capacity(big)), Some(CloseCode::Size));
+        assert_eq!(refusal(&tungstenite::Error::ConnectionClosed), None);
+        assert_eq!(refusal(&tungstenite::Error::Protocol(ProtocolError::ResetWithoutClosingHandshake)), None);
+        assert_eq!(refusal(&tungstenite::Error::Io(std::io::ErrorKind::ConnectionReset.into())), None);
     }
 
     #[test]

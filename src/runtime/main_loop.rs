@@ -75,9 +75,16 @@ pub fn blocking() -> bool {
     BLOCKING.with(|b| b.get())
 }
 
-/// Drops the loop (at shutdown, after every worker has been joined).
+/// Whether the calling thread has the main loop.
+pub fn exists() -> bool {
+    MAIN_LOOP.with(|m| m.borrow().is_some())
+}
+
+/// Drops the loop (at shutdown, after every worker has been joined), once
+/// the closes still under way have had their moment (see `linger`).
 pub fn destroy() {
     if let Some(m) = MAIN_LOOP.with(|m| m.borrow_mut().take()) {
+        m.local.block_on(&m.tokio, super::linger::settle(super::linger::SETTLE));
         drop(m.local);
         m.tokio.shutdown_timeout(std::time::Duration::from_millis(500));
     }

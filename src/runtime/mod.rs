@@ -14,6 +14,7 @@
 //! * [`message`]: what travels between services.
 //! * [`mailbox`]: a worker's inbox (lock-free queue + wake only when idle).
 //! * [`registry`]: service ids -> worker, names and life states.
+//! * [`backlog`]: what waits in each service's queue; senders waiting for room.
 //! * [`names`]: rpc names -> handler ids, with per-service lookup caches.
 //! * [`timer`]: a worker's timer heap.
 //! * [`worker`]: the loop that drives one thread's services.
@@ -23,6 +24,8 @@
 //! Mailbox index `N` (after the N workers) belongs to the main thread.
 
 pub mod actor;
+pub mod backlog;
+pub mod linger;
 pub mod mailbox;
 pub mod main_loop;
 pub mod message;
@@ -35,6 +38,7 @@ pub mod watchdog;
 pub mod worker;
 
 use mailbox::Mailbox;
+use crate::codec::wrap;
 use crate::error::Error;
 use message::{Kind, Message, ServiceId, Session};
 use names::Names;
@@ -183,6 +187,7 @@ impl Runtime {
         }
         match self.registry.worker_of(msg.to) {
             Some(w) => {
+                self.registry.backlog.queued(msg.to, msg.payload.len());
                 worker::push_local_if_current(w, msg, |msg| self.mailboxes[w].push(msg));
             }
             None => self.undeliverable(msg),
@@ -201,7 +206,7 @@ impl Runtime {
             return;
         }
         match msg.kind {
-            Kind::Call(_) => self.send(Message::reply(msg.from, msg.to, msg.session, failure_payload(&why.to_string()))),
+            Kind::Call(_) => self.send(Message::reply(msg.from, msg.to, msg.session, wrap::failure(&why.to_string()))),
             Kind::Stop => self.send(Message::reply(msg.from, msg.to, msg.session, Vec::new())),
             _ => {}
         }
@@ -209,25 +214,31 @@ impl Runtime {
 
     /// Asks every service to stop and records the exit status (`os.exit` from a service).
     pub fn request_exit(&self, code: i32) {
-        *self.exit_code.lock().unwrap_or_else(|e| e.into_inner()) = Some(code);
+        self.set_exit_code(code);
         for id in self.registry.ids() {
-            self.send(Message::signal(id, 0, Kind::Stop));
+            self.stop_service(id, 0, 0);
         }
+    }
+
+    /// Asks service `id` to stop (its queued calls are discarded, see
+    /// `ServiceInfo::request_stop`); `session` of `from` is answered once it
+    /// has ended (0: no answer wanted).
+    pub fn stop_service(&self, id: message::ServiceId, from: message::ServiceId, session: message::Session) {
+        if let Some(info) = self.registry.info(id) {
+            info.request_stop();
+        }
+        self.send(Message { to: id, from, session, kind: Kind::Stop, payload: Vec::new() });
+    }
+
+    /// Records the status the process ends with if shutdown has to give up
+    /// on a stuck service (`os.exit(code)` from the main script).
+    pub fn set_exit_code(&self, code: i32) {
+        *self.exit_code.lock().unwrap_or_else(|e| e.into_inner()) = Some(code);
     }
 
     pub fn requested_exit(&self) -> Option<i32> {
         *self.exit_code.lock().unwrap_or_else(|e| e.into_inner())
     }
-}
-
-/// The payload of `false, msg`.
-pub fn failure_payload(msg: &str) -> Vec<u8> {
-    let mut buf = Vec::with_capacity(msg.len() + 3);
-    buf.push(0xc2);
-    // A str header then the bytes, as `codec::wrap` writes a string.
-    let _ = rmp::encode::write_str_len(&mut buf, msg.len() as u32);
-    buf.extend_from_slice(msg.as_bytes());
-    buf
 }
 
 /// Whether debug output is on (`os.debugging()`): a debug build, or `SKYNET_DEBUG` set to anything but 0.

@@ -6,10 +6,15 @@
 //! ids taken back, oldest first, so a stale id rarely reaches a new service.
 //! Names and life states (for `job:state()` and log lines) sit in
 //! [`ServiceInfo`], shared with the job objects that outlive the service.
+//!
+//! The registry also counts what waits in each service's queue (messages
+//! and payload bytes, one packed atomic per id) against the high-water mark,
+//! and keeps the senders that wait for a queue to drain ([`Backlog`]).
 
+use crate::runtime::backlog::Backlog;
 use crate::runtime::message::ServiceId;
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicU32, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// The largest local service id.
@@ -30,6 +35,10 @@ pub struct ServiceInfo {
     pub id: ServiceId,
     pub name: String,
     life: AtomicU8,
+    /// Set by whoever asks the service to stop, before the stop message is
+    /// sent: the calls queued ahead of that message are then discarded
+    /// instead of handled, so a stop never waits behind a backlog.
+    stop_requested: AtomicBool,
 }
 
 impl ServiceInfo {
@@ -44,6 +53,14 @@ impl ServiceInfo {
     pub fn set_life(&self, life: Life) {
         self.life.store(life as u8, Ordering::Release);
     }
+
+    pub fn request_stop(&self) {
+        self.stop_requested.store(true, Ordering::Release);
+    }
+
+    pub fn stop_requested(&self) -> bool {
+        self.stop_requested.load(Ordering::Acquire)
+    }
 }
 
 struct IdPool {
@@ -56,6 +73,8 @@ pub struct Registry {
     worker_of: Box<[AtomicU32]>,
     pool: Mutex<IdPool>,
     infos: Mutex<HashMap<ServiceId, Arc<ServiceInfo>>>,
+    /// What waits in each service's queue.
+    pub backlog: Backlog,
 }
 
 impl Default for Registry {
@@ -64,6 +83,7 @@ impl Default for Registry {
             worker_of: (0..=MAX_ID).map(|_| AtomicU32::new(0)).collect(),
             pool: Mutex::new(IdPool { next_fresh: 1, freed: VecDeque::new() }),
             infos: Mutex::new(HashMap::new()),
+            backlog: Backlog::default(),
         }
     }
 }
@@ -80,7 +100,7 @@ impl Registry {
                 pool.freed.pop_front()?
             }
         };
-        let info = Arc::new(ServiceInfo { id, name: name.to_owned(), life: AtomicU8::new(Life::Running as u8) });
+        let info = Arc::new(ServiceInfo { id, name: name.to_owned(), life: AtomicU8::new(Life::Running as u8), stop_requested: AtomicBool::new(false) });
         self.infos.lock().unwrap_or_else(|e| e.into_inner()).insert(id, info.clone());
         self.worker_of[id as usize].store(worker as u32 + 1, Ordering::Release);
         Some(info)

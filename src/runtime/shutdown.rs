@@ -1,4 +1,4 @@
-//! Stopping everything before `skynet.so` is unloaded (DESIGN.md §7).
+//! Stopping everything before `skynet.so` is unloaded (docs/ARCHITECTURE.md §7).
 //!
 //! When the interpreter closes the main state, Lua finalizes objects in
 //! reverse order of creation and, last of all, `package` unloads our shared
@@ -46,10 +46,11 @@ impl Threads {
     }
 
     /// Waits until every thread finished or `deadline` passed; true if all did.
-    fn wait_all(&self, deadline: Instant) -> bool {
+    /// Waits until all threads but `left_running` have finished; false at `deadline`.
+    fn wait_all_but(&self, left_running: usize, deadline: Instant) -> bool {
         let total = self.handles.lock().unwrap_or_else(|e| e.into_inner()).len();
         let mut done = self.finished.lock().unwrap_or_else(|e| e.into_inner());
-        while *done < total {
+        while *done + left_running < total {
             let now = Instant::now();
             if now >= deadline {
                 return false;
@@ -78,8 +79,11 @@ pub fn shutdown(rt: &Runtime) {
         rt.mailboxes[w].push(Message::signal(0, 0, Kind::Shutdown));
     }
     runtime::watchdog::stop();
-    runtime::signals::stop();
-    if rt.threads.wait_all(deadline) {
+    // The signal thread stays until the others are done: a second SIGINT
+    // or SIGTERM during the grace still ends the process at once.
+    let signal_thread = usize::from(runtime::signals::running());
+    if rt.threads.wait_all_but(signal_thread, deadline) {
+        runtime::signals::stop();
         rt.threads.join_all();
         return;
     }

@@ -6,7 +6,6 @@
 //! shared library: [`stop`] puts the previous handlers back before the
 //! library can be unloaded, and wakes the thread so that it can be joined.
 
-use crate::runtime::message::{Kind, Message};
 use crate::runtime::{self, Runtime};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicI32, Ordering};
@@ -21,6 +20,11 @@ extern "C" fn on_signal(sig: libc::c_int) {
     unsafe {
         libc::write(fd, &byte as *const u8 as *const libc::c_void, 1);
     }
+}
+
+/// Whether the signal thread runs (it ends at [`stop`]).
+pub fn running() -> bool {
+    WRITE_FD.load(Ordering::SeqCst) >= 0
 }
 
 pub fn start(rt: &Runtime) {
@@ -61,7 +65,7 @@ pub fn start(rt: &Runtime) {
             if received == 1 {
                 let rt = runtime::get();
                 let main = rt.main_service.load(Ordering::Relaxed).max(main_id);
-                rt.send(Message::signal(main, 0, Kind::Stop));
+                rt.stop_service(main, 0, 0);
             } else {
                 // SAFETY: ending the process on the user's second request.
                 unsafe { libc::_exit(128 + byte as i32) };

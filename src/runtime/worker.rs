@@ -37,6 +37,8 @@ const SPIN_BEFORE_SLEEP: Duration = Duration::from_micros(50);
 const SPIN_BEFORE_YIELD: Duration = Duration::from_micros(15);
 /// How often pending calls are checked for their timeout.
 const SWEEP_EVERY: Duration = Duration::from_millis(100);
+/// How long after going idle a worker gives freed memory back.
+const COLLECT_AFTER: Duration = Duration::from_secs(1);
 /// How long stopped services get to end at shutdown before they are abandoned.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(4);
 
@@ -48,6 +50,8 @@ pub enum TimerEvent {
     Timer(ServiceId, u64, u64),
     /// Check pending calls for timeouts.
     Sweep,
+    /// Give memory freed since the last look back to the system.
+    Collect,
 }
 
 pub struct Worker {
@@ -57,6 +61,8 @@ pub struct Worker {
     services: RefCell<HashMap<ServiceId, Rc<dyn Actor>>>,
     timers: RefCell<TimerQueue<TimerEvent>>,
     sweep_armed: Cell<bool>,
+    /// A [`TimerEvent::Collect`] is pending.
+    collect_armed: Cell<bool>,
     /// When shutdown began: stop everything, then leave.
     shutdown_deadline: Cell<Option<Instant>>,
     /// Wakes the loop at the next timer deadline (made on first use, inside tokio).
@@ -155,6 +161,7 @@ impl Worker {
             services: RefCell::new(HashMap::default()),
             timers: RefCell::new(TimerQueue::default()),
             sweep_armed: Cell::new(false),
+            collect_armed: Cell::new(false),
             shutdown_deadline: Cell::new(None),
             alarm: RefCell::new(None),
         });
@@ -181,6 +188,7 @@ impl Worker {
 
     /// Queues `msg` for a service of this worker.
     pub fn push_local(&self, msg: Message) {
+        runtime::get().registry.backlog.queued(msg.to, msg.payload.len());
         self.local.borrow_mut().push_back(msg);
     }
 
@@ -219,10 +227,26 @@ impl Worker {
         handled
     }
 
+    /// Once this worker idles after work, its allocator is asked, a second
+    /// later, to give freed memory back to the system (mimalloc keeps it
+    /// per thread otherwise: after 8,000 connections closed, their buffers
+    /// would stay resident for good).
+    fn arm_collect(&self) {
+        if !self.collect_armed.replace(true) {
+            self.add_timer(Instant::now() + COLLECT_AFTER, TimerEvent::Collect);
+        }
+    }
+
     fn fire(&self, event: TimerEvent) {
         match event {
             TimerEvent::Wake(id, session) => self.push_local(Message::signal(id, session, Kind::Wake)),
             TimerEvent::Timer(id, key, arm) => self.push_local(Message::signal(id, 0, Kind::Timer { key, arm })),
+            TimerEvent::Collect => {
+                self.collect_armed.set(false);
+                // SAFETY: mi_collect only walks and trims this thread's own
+                // mimalloc heap; it takes no pointers.
+                unsafe { libmimalloc_sys::mi_collect(false) };
+            }
             TimerEvent::Sweep => {
                 self.sweep_armed.set(false);
                 let services: Vec<Rc<dyn Actor>> = self.services.borrow().values().cloned().collect();
@@ -239,6 +263,11 @@ impl Worker {
     }
 
     fn dispatch(self: &Rc<Self>, rt: &Runtime, msg: Message) {
+        if msg.to != 0 {
+            for (sender, session) in rt.registry.backlog.taken(msg.to, msg.payload.len()) {
+                rt.send(Message::signal(sender, session, Kind::Wake));
+            }
+        }
         match msg.kind {
             Kind::Shutdown => self.begin_shutdown(),
             Kind::Spawn(create) => create(self),
@@ -344,6 +373,7 @@ impl Worker {
             if !self.mailbox.go_idle() {
                 continue;
             }
+            self.arm_collect();
             if !self.local.borrow().is_empty() {
                 self.mailbox.end_idle();
                 continue;
@@ -395,6 +425,8 @@ pub fn thread_main(index: usize) {
             svc.abandon();
         }
     }
+    // Closes started by services that have ended still go out (see `linger`).
+    local.block_on(&tokio_rt, runtime::linger::settle(runtime::linger::SETTLE));
     drop(local);
     Worker::uninstall();
     drop(worker);

@@ -13,13 +13,14 @@
 //! * rule 4: every call accepted is answered exactly once: by the handler,
 //!   with its error, or with `"cancel"` when the service ends.
 
+use crate::codec::wrap;
 use crate::error::Error;
 use crate::runtime::message::{Kind, Message, ServiceId, Session};
 use crate::runtime::names::NameCache;
 use crate::runtime::registry::{Life, MAX_ID, ServiceInfo};
 use crate::runtime::timer::deadline_after;
 use crate::runtime::worker::{TimerEvent, Worker};
-use crate::runtime::{self, failure_payload};
+use crate::runtime;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -37,7 +38,22 @@ pub fn default_call_timeout() -> Duration {
 }
 
 /// The payload of a `true` status with no values.
-pub const OK_PAYLOAD: [u8; 1] = [0xc3];
+pub const OK_PAYLOAD: [u8; 1] = [wrap::TRUE];
+
+/// A call sent: the session its answer will come on, and the callee.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sent {
+    pub session: Session,
+    pub to: ServiceId,
+}
+
+/// A one-way message sent: to how many handlers, and one of them whose
+/// queue is over its high-water mark, if any (see [`Core::room_in`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Delivered {
+    pub count: usize,
+    pub crowded: Option<ServiceId>,
+}
 
 struct Wait<W> {
     what: W,
@@ -167,6 +183,19 @@ impl<W> Core<W> {
         true
     }
 
+    /// A call that arrived after this service was asked to stop: answered
+    /// `"cancel"` (a one-way message is dropped) without being handled.
+    /// True if `session` of `caller` was so discarded.
+    pub fn discard_if_stopping(&self, caller: ServiceId, session: Session) -> bool {
+        if !self.info.stop_requested() {
+            return false;
+        }
+        if session != 0 {
+            self.send(Message::reply(caller, self.id, session, wrap::failure(&Error::Cancel.to_string())));
+        }
+        true
+    }
+
     /// Whether a call from `from` may reach our handler of `name`: remote
     /// callers only reach public names.
     pub fn reachable(&self, name: &str, from: ServiceId) -> bool {
@@ -181,20 +210,20 @@ impl<W> Core<W> {
     /// Sends a call of `name` with `args` to the next handler in rotation.
     /// The answer comes as a `Reply` for the returned session; wait for it
     /// with [`wait`](Self::wait) and [`call_deadline`](Self::call_deadline).
-    pub fn call(&self, name: &str, args: Vec<u8>) -> Result<Session, Error> {
+    pub fn call(&self, name: &str, args: Vec<u8>) -> Result<Sent, Error> {
         let picked = self.names.borrow_mut().pick(&runtime::get().names, name);
         let Some((to, shared_name)) = picked else { return Err(Error::NotFound(name.to_owned())) };
         let session = self.new_session();
         self.send(Message { to, from: self.id, session, kind: Kind::Call(shared_name), payload: args });
-        Ok(session)
+        Ok(Sent { session, to })
     }
 
     /// One-way `name` with `args` to the handlers picked as `rpc.deliver`
     /// says: `receiver` (an id) if not 0, else all when `mask` is 0, else
     /// the one at `mask` modulo the count. Returns how many got it.
-    pub fn deliver(&self, name: &str, mask: i64, receiver: i64, args: Vec<u8>) -> usize {
+    pub fn deliver(&self, name: &str, mask: i64, receiver: i64, args: Vec<u8>) -> Delivered {
         let group = self.names.borrow_mut().group(&runtime::get().names, name);
-        let Some(group) = group else { return 0 };
+        let Some(group) = group else { return Delivered { count: 0, crowded: None } };
         let targets: Vec<ServiceId> = if receiver != 0 {
             group.ids.iter().copied().filter(|&id| i64::from(id) == receiver).collect()
         } else if mask == 0 {
@@ -206,7 +235,20 @@ impl<W> Core<W> {
             let kind = Kind::Call(group.name.clone());
             self.send(Message { to, from: self.id, session: 0, kind, payload: args.clone() });
         }
-        targets.len()
+        let backlog = &runtime::get().registry.backlog;
+        Delivered { count: targets.len(), crowded: targets.iter().copied().find(|&to| backlog.over_mark(to)) }
+    }
+
+    /// After a send to `to`: if `to`'s queue is over its high-water mark,
+    /// the session of a wait for room, ended when the queue is back under
+    /// half the mark (rule 3: wait for it like any other session).
+    pub fn room_in(&self, to: ServiceId) -> Option<Session> {
+        let backlog = &runtime::get().registry.backlog;
+        if !backlog.over_mark(to) {
+            return None;
+        }
+        let session = self.new_session();
+        backlog.wait_for_room(to, self.id, session).then_some(session)
     }
 
     /// Arranges the wake-up of a sleep and returns its session: after `ms`
@@ -270,7 +312,7 @@ impl<W> Core<W> {
         let rt = runtime::get();
         for session in expired {
             rt.call_expired(self.id, session);
-            self.send_self(session, failure_payload(&Error::Timeout.to_string()));
+            self.send_self(session, wrap::failure(&Error::Timeout.to_string()));
         }
         self.waits.borrow().values().any(|w| w.deadline.is_some_and(|d| d > now))
     }
@@ -321,7 +363,7 @@ impl<W> Core<W> {
     /// values) once the child has ended.
     pub fn stop_job(&self, id: ServiceId) -> Session {
         let session = self.new_session();
-        self.send(Message { to: id, from: self.id, session, kind: Kind::Stop, payload: Vec::new() });
+        runtime::get().stop_service(id, self.id, session);
         session
     }
 
@@ -331,9 +373,10 @@ impl<W> Core<W> {
         if self.stopped.replace(true) {
             return false;
         }
+        self.info.request_stop();
         let sessions: Vec<Session> = self.waits.borrow().keys().copied().collect();
         for session in sessions {
-            self.send_self(session, failure_payload(&Error::Cancel.to_string()));
+            self.send_self(session, wrap::failure(&Error::Cancel.to_string()));
         }
         true
     }
@@ -349,19 +392,19 @@ impl<W> Core<W> {
         let rt = runtime::get();
         self.info.set_life(if failure.is_some() { Life::Error } else { Life::Dead });
         match failure {
-            Some(msg) => self.report_ready(|| failure_payload(msg)),
+            Some(msg) => self.report_ready(|| wrap::failure(msg)),
             None => self.report_ready(|| OK_PAYLOAD.to_vec()),
         }
         let served: Vec<Arc<str>> = self.served.borrow().keys().cloned().collect();
         for name in served {
             self.unserve(&name);
         }
-        let cancel = failure_payload(&Error::Cancel.to_string());
+        let cancel = wrap::failure(&Error::Cancel.to_string());
         for (caller, session) in self.unanswered.borrow_mut().drain() {
             self.send(Message::reply(caller, self.id, session, cancel.clone()));
         }
         for child in self.jobs.borrow().keys() {
-            self.send(Message::signal(*child, 0, Kind::Stop));
+            rt.stop_service(*child, 0, 0);
         }
         for (from, session) in self.close_waiters.borrow_mut().drain(..) {
             self.send(Message::reply(from, self.id, session, Vec::new()));
@@ -416,7 +459,7 @@ mod tests {
                 Kind::Call(name) => {
                     self.core.expect_answer(msg.from, msg.session);
                     if !self.core.reachable(&name, msg.from) {
-                        self.core.answer(msg.from, msg.session, failure_payload(&Error::NoHandler.to_string()));
+                        self.core.answer(msg.from, msg.session, wrap::failure(&Error::NoHandler.to_string()));
                         return;
                     }
                     if &*name == "echo" {
@@ -484,6 +527,18 @@ mod tests {
         runtime::get().send(Message::signal(id, 0, Kind::Run(Box::new(run))));
     }
 
+    /// Makes probe `caller` call service id `to` directly (no name lookup)
+    /// and returns the payload of the answer.
+    fn call_id_and_wait(caller: ServiceId, caller_rx: &mpsc::Receiver<Seen>, to: ServiceId) -> Vec<u8> {
+        on_probe(caller, move |p| {
+            let session = p.core.new_session();
+            p.core.wait(session, (), Some(p.core.call_deadline()));
+            p.core.send(Message { to, from: p.core.id, session, kind: Kind::Call("direct".into()), payload: Vec::new() });
+        });
+        let Seen::Answer(_, payload) = next(caller_rx) else { panic!("an answer") };
+        payload
+    }
+
     fn next(rx: &mpsc::Receiver<Seen>) -> Seen {
         rx.recv_timeout(Duration::from_secs(5)).expect("an event within 5 s")
     }
@@ -494,7 +549,7 @@ mod tests {
         let (sender, _) = start_probe(&[]);
         on_probe(sender, |p| {
             for i in 0..200u8 {
-                assert_eq!(p.core.deliver("order.sink", 0, 0, vec![i]), 1);
+                assert_eq!(p.core.deliver("order.sink", 0, 0, vec![i]).count, 1);
             }
         });
         for i in 0..200u8 {
@@ -508,7 +563,7 @@ mod tests {
         let (caller, caller_rx) = start_probe(&[]);
         let (tx, rx) = mpsc::channel();
         on_probe(caller, move |p| {
-            let session = p.core.call("echo", vec![0xa1, b'x']).expect("echo is served");
+            let session = p.core.call("echo", vec![0xa1, b'x']).expect("echo is served").session;
             p.core.wait(session, (), Some(p.core.call_deadline()));
             tx.send(session).unwrap();
         });
@@ -520,7 +575,7 @@ mod tests {
     fn a_call_of_an_unserved_name_fails_at_once() {
         let (caller, _) = start_probe(&[]);
         let (tx, rx) = mpsc::channel();
-        on_probe(caller, move |p| tx.send(p.core.call("nobody.serves.this", Vec::new())).unwrap());
+        on_probe(caller, move |p| tx.send(p.core.call("nobody.serves.this", Vec::new()).map(|sent| sent.session)).unwrap());
         let result = rx.recv_timeout(Duration::from_secs(5)).unwrap();
         assert_eq!(result, Err(Error::NotFound("nobody.serves.this".into())));
     }
@@ -532,12 +587,12 @@ mod tests {
         let started = Instant::now();
         on_probe(caller, |p| {
             p.core.set_call_timeout(Duration::from_millis(30));
-            let session = p.core.call("timeout.hold", Vec::new()).unwrap();
+            let session = p.core.call("timeout.hold", Vec::new()).unwrap().session;
             p.core.wait(session, (), Some(p.core.call_deadline()));
         });
         assert!(matches!(next(&holder_rx), Seen::Got(..)));
         let Seen::Answer(_, payload) = next(&caller_rx) else { panic!("an answer") };
-        assert_eq!(payload, failure_payload("timeout"));
+        assert_eq!(payload, wrap::failure("timeout"));
         // The sweep runs every 100 ms: well under the 10 s default.
         assert!(started.elapsed() < Duration::from_secs(2));
     }
@@ -552,14 +607,7 @@ mod tests {
         while runtime::get().registry.worker_of(callee).is_some() && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(1));
         }
-        on_probe(caller, move |p| {
-            let session = p.core.new_session();
-            let msg = Message { to: callee, from: p.core.id, session, kind: Kind::Call("stopped.callee".into()), payload: Vec::new() };
-            p.core.wait(session, (), Some(p.core.call_deadline()));
-            p.core.send(msg);
-        });
-        let Seen::Answer(_, payload) = next(&caller_rx) else { panic!("an answer") };
-        assert_eq!(payload, failure_payload("cancel"));
+        assert_eq!(call_id_and_wait(caller, &caller_rx, callee), wrap::failure("cancel"));
     }
 
     #[test]
@@ -567,13 +615,13 @@ mod tests {
         let (holder, holder_rx) = start_probe(&["pending.hold"]);
         let (caller, caller_rx) = start_probe(&[]);
         on_probe(caller, |p| {
-            let session = p.core.call("pending.hold", Vec::new()).unwrap();
+            let session = p.core.call("pending.hold", Vec::new()).unwrap().session;
             p.core.wait(session, (), Some(p.core.call_deadline()));
         });
         assert!(matches!(next(&holder_rx), Seen::Got(..)));
         runtime::get().send(Message::signal(holder, 0, Kind::Stop));
         let Seen::Answer(_, payload) = next(&caller_rx) else { panic!("an answer") };
-        assert_eq!(payload, failure_payload("cancel"));
+        assert_eq!(payload, wrap::failure("cancel"));
     }
 
     #[test]
@@ -585,7 +633,7 @@ mod tests {
             p.core.stop();
         });
         let Seen::Answer(_, payload) = next(&sleeper_rx) else { panic!("an answer") };
-        assert_eq!(payload, failure_payload("cancel"));
+        assert_eq!(payload, wrap::failure("cancel"));
     }
 
     #[test]
@@ -603,15 +651,7 @@ mod tests {
     #[test]
     fn a_call_to_a_remote_id_with_no_route_is_answered_disconnected() {
         let (caller, caller_rx) = start_probe(&[]);
-        on_probe(caller, |p| {
-            let session = p.core.new_session();
-            let remote = MAX_ID + 1;
-            let msg = Message { to: remote, from: p.core.id, session, kind: Kind::Call("far".into()), payload: Vec::new() };
-            p.core.wait(session, (), Some(p.core.call_deadline()));
-            p.core.send(msg);
-        });
-        let Seen::Answer(_, payload) = next(&caller_rx) else { panic!("an answer") };
-        assert_eq!(payload, failure_payload("disconnected"));
+        assert_eq!(call_id_and_wait(caller, &caller_rx, MAX_ID + 1), wrap::failure("disconnected"));
     }
 
     #[test]

@@ -23,7 +23,7 @@ pub fn adopt(lua: &Lua, name: &str) -> Result<Rc<Service>> {
     let info = rt.registry.register(name, index).ok_or(Error::TooManyServices)?;
     rt.main_service.store(info.id, Ordering::SeqCst);
     rt.live[index].fetch_add(1, Ordering::Relaxed);
-    let svc = Service::new(info, lua.clone(), 0, true, worker.clone());
+    let svc = Service::new(info, lua.clone(), 0, true, worker.clone()).map_err(|e| Error::other(e.to_string()))?;
     worker.add_service(svc.clone());
     Ok(svc)
 }

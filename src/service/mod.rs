@@ -29,6 +29,7 @@
 //!    the worker drops its last `Rc`.
 
 pub mod core;
+pub mod kept;
 pub mod main;
 pub mod scheduler;
 pub mod spawn;
@@ -63,7 +64,8 @@ pub struct Waiter {
 
 /// An `os.timer` object's armed state.
 pub struct TimerSlot {
-    pub func: Function,
+    /// Where its callback is kept.
+    pub func: i64,
     pub ms: f64,
     /// Unique per arming: an expiry of an earlier arming is ignored.
     pub arm: u64,
@@ -83,7 +85,10 @@ pub struct Service {
     parked: Cell<Option<(Session, WaitKind, Option<Instant>)>>,
     /// What the blocked main thread was woken with.
     block_result: RefCell<Option<mlua::Result<MultiValue>>>,
-    posted: RefCell<VecDeque<(Function, MultiValue)>>,
+    /// Posted functions with their arguments, as kept sequences (`kept`).
+    posted: RefCell<VecDeque<i64>>,
+    /// Timer callbacks, posted functions, async callbacks.
+    pub kept: kept::Kept,
     pub timers: RefCell<HashMap<u64, TimerSlot>>,
     next_timer: Cell<u64>,
     /// The prelude's job metatable and helpers (see `lua_api/prelude.lua`).
@@ -119,8 +124,15 @@ pub fn run_on(to: ServiceId, f: impl FnOnce(&Rc<Service>) + Send + 'static) {
 }
 
 impl Service {
-    pub fn new(info: Arc<ServiceInfo>, lua: Lua, parent: ServiceId, is_main: bool, worker: Rc<Worker>) -> Rc<Service> {
+    pub fn new(
+        info: Arc<ServiceInfo>,
+        lua: Lua,
+        parent: ServiceId,
+        is_main: bool,
+        worker: Rc<Worker>,
+    ) -> mlua::Result<Rc<Service>> {
         let svc = Rc::new(Service {
+            kept: kept::Kept::new(&lua)?,
             core: Core::new(info, parent, is_main, worker),
             lua,
             handlers: RefCell::new(HashMap::default()),
@@ -135,7 +147,7 @@ impl Service {
             tasks: RefCell::new(Vec::new()),
         });
         svc.lua.set_app_data(svc.clone());
-        svc
+        Ok(svc)
     }
 
     pub fn new_timer_key(&self) -> u64 {
@@ -196,6 +208,7 @@ impl Service {
         self.pool.borrow_mut().clear();
         self.posted.borrow_mut().clear();
         self.timers.borrow_mut().clear();
+        self.kept.clear();
         self.handlers.borrow_mut().clear();
         self.prelude.borrow_mut().take();
         self.lua.remove_app_data::<Rc<Service>>();

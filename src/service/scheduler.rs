@@ -57,10 +57,13 @@ impl Ctx {
 pub enum WaitKind {
     /// A sync rpc call: resumed with `ok, results...`.
     Call,
-    /// An async rpc call: its callback runs with `ok, results...`.
-    Callback(Function),
+    /// An async rpc call: its callback (kept under this key) runs with `ok, results...`.
+    Callback(i64),
     /// `os.wait`: resumed with the number of events handled meanwhile.
     Sleep { events_before: u64 },
+    /// Room in a crowded queue (after an async call or `rpc.deliver`):
+    /// resumed with this value, what the send returned.
+    Room(Value),
     /// `os.pload`: resumed with `true, job` or `false, msg`.
     Spawn(Arc<ServiceInfo>),
     /// `job:close()`: resumed with nothing.
@@ -77,6 +80,7 @@ pub fn error_report(e: &mlua::Error) -> String {
         mlua::Error::RuntimeError(s) => s.clone(),
         mlua::Error::CallbackError { cause, traceback } => format!("{}\n{}", error_message(cause), traceback),
         mlua::Error::WithContext { cause, .. } => error_report(cause),
+        mlua::Error::MemoryError(s) => s.clone(),
         other => other.to_string(),
     }
 }
@@ -87,6 +91,7 @@ pub fn error_message(e: &mlua::Error) -> String {
         mlua::Error::CallbackError { cause, .. } => error_message(cause),
         mlua::Error::RuntimeError(s) => s.split("\nstack traceback:").next().unwrap_or(s).to_owned(),
         mlua::Error::WithContext { cause, .. } => error_message(cause),
+        mlua::Error::MemoryError(s) => s.clone(),
         other => other.to_string(),
     }
 }
@@ -99,8 +104,13 @@ pub fn error_message(e: &mlua::Error) -> String {
 pub fn raised_message(e: &mlua::Error) -> String {
     let message = error_message(e);
     let mlua::Error::CallbackError { traceback, .. } = e else { return message };
-    // The first frame is the Rust function itself, the second its caller.
-    let caller = traceback.lines().nth(2).and_then(|frame| frame.trim_start().split(": in ").next());
+    // The first frame is the Rust function itself, then its callers; the
+    // Lua halves of our own functions (chunks named `=skynet.*`) are skipped.
+    let caller = traceback
+        .lines()
+        .skip(2)
+        .map(|frame| frame.trim_start().split(": in ").next().unwrap_or(""))
+        .find(|place| !place.starts_with("skynet."));
     match caller {
         Some(place) if !place.starts_with("[C]") && !starts_with_position(&message) => {
             format!("{place}: {message}")
@@ -142,16 +152,19 @@ impl Service {
     }
 
     fn on_call(self: &Rc<Self>, from: ServiceId, session: Session, name: &str, payload: &[u8]) {
+        if self.discard_if_stopping(from, session) {
+            return;
+        }
         self.count_event();
         self.expect_answer(from, session);
         let Some(func) = self.handler(name, from) else {
-            self.answer(from, session, runtime::failure_payload(&Error::NoHandler.to_string()));
+            self.answer(from, session, wrap::failure(&Error::NoHandler.to_string()));
             return;
         };
         let args = match wrap::decode(&self.lua, payload) {
             Ok(a) => a,
             Err(e) => {
-                self.answer(from, session, runtime::failure_payload(&e.to_string()));
+                self.answer(from, session, wrap::failure(&e.to_string()));
                 return;
             }
         };
@@ -228,7 +241,7 @@ impl Service {
                     return;
                 }
                 let payload = match result {
-                    Err(e) => runtime::failure_payload(&error_message(&e)),
+                    Err(e) => wrap::failure(&error_message(&e)),
                     Ok(_) if ctx.deferred => return,
                     Ok(values) => success_payload(values.iter()),
                 };
@@ -278,9 +291,11 @@ impl Service {
     }
 
     /// Runs `func` with the answer to `session` when it comes (an async call).
-    pub fn wait_callback(&self, session: Session, func: Function, deadline: Option<Instant>) {
-        let waiter = Waiter { co: None, ctx: Ctx::new(CtxKind::Event), kind: WaitKind::Callback(func) };
+    pub fn wait_callback(&self, session: Session, func: Function, deadline: Option<Instant>) -> mlua::Result<()> {
+        let key = self.kept.put(func)?;
+        let waiter = Waiter { co: None, ctx: Ctx::new(CtxKind::Event), kind: WaitKind::Callback(key) };
         self.core.wait(session, waiter, deadline);
+        Ok(())
     }
 
     /// A reply or wake-up for `session` arrived (`payload` None: synthetic).
@@ -301,11 +316,11 @@ impl Service {
 
     fn deliver(self: &Rc<Self>, waiter: Waiter, values: mlua::Result<MultiValue>) {
         match (waiter.co, waiter.kind) {
-            (_, WaitKind::Callback(func)) => {
+            (_, WaitKind::Callback(key)) => {
                 self.count_event();
-                match values {
-                    Ok(v) => self.start(func, Ctx::new(CtxKind::Event), v),
-                    Err(e) => runtime::log(&format!("[{}] {}", self.label(), error_report(&e))),
+                match (self.kept.take::<Function>(key), values) {
+                    (Ok(func), Ok(v)) => self.start(func, Ctx::new(CtxKind::Event), v),
+                    (Err(e), _) | (_, Err(e)) => runtime::log(&format!("[{}] {}", self.label(), error_report(&e))),
                 }
             }
             (None, _) => *self.block_result.borrow_mut() = Some(values),
@@ -341,6 +356,7 @@ impl Service {
             WaitKind::Call | WaitKind::Callback(_) => wrap::decode(lua, payload),
             WaitKind::Sleep { events_before } => (self.events() - events_before).into_lua_multi(lua),
             WaitKind::Close => Ok(MultiValue::new()),
+            WaitKind::Room(sent) => sent.clone().into_lua_multi(lua),
             // Reached only when the wait was cancelled (`complete` ends it otherwise):
             // the I/O convention is `nil, msg`.
             WaitKind::Op => {
@@ -368,19 +384,36 @@ impl Service {
     // ---- posted functions ---------------------------------------------------
 
     /// `os.post(func, ...)`: run later, in FIFO order.
-    pub fn post(&self, func: Function, args: MultiValue) {
+    pub fn post(&self, func: Function, args: MultiValue) -> mlua::Result<()> {
+        // `{func, args..., n = #args}`: the count keeps trailing nils.
+        let call = self.lua.create_table_with_capacity(args.len() + 1, 1)?;
+        call.raw_set("n", args.len())?;
+        call.raw_set(1, func)?;
+        for (i, arg) in args.into_iter().enumerate() {
+            call.raw_set(i + 2, arg)?;
+        }
+        let key = self.kept.put(call)?;
         let first = self.posted.borrow().is_empty();
-        self.posted.borrow_mut().push_back((func, args));
+        self.posted.borrow_mut().push_back(key);
         if first {
             self.worker.push_local(Message::signal(self.id, 0, Kind::Post));
         }
+        Ok(())
     }
 
     fn on_post(self: &Rc<Self>) {
-        let batch: Vec<(Function, MultiValue)> = self.posted.borrow_mut().drain(..).collect();
-        for (func, args) in batch {
+        let batch: Vec<i64> = self.posted.borrow_mut().drain(..).collect();
+        for key in batch {
             self.count_event();
-            self.start(func, Ctx::new(CtxKind::Event), args);
+            let call = self.kept.take::<mlua::Table>(key).and_then(|t| {
+                let n: usize = t.raw_get("n")?;
+                let args = (2..n + 2).map(|i| t.raw_get::<Value>(i)).collect::<mlua::Result<MultiValue>>()?;
+                Ok((t.raw_get::<Function>(1)?, args))
+            });
+            match call {
+                Ok((func, args)) => self.start(func, Ctx::new(CtxKind::Event), args),
+                Err(e) => runtime::log(&format!("[{}] {}", self.label(), error_report(&e))),
+            }
         }
     }
 
@@ -388,9 +421,19 @@ impl Service {
 
     /// Arms timer `key` to call `func` after `ms` milliseconds, replacing
     /// any earlier arming (whose expiry will then be ignored).
-    pub fn arm_timer(&self, key: u64, ms: f64, func: Function) {
+    pub fn arm_timer(&self, key: u64, ms: f64, func: Function) -> mlua::Result<()> {
+        let func = self.kept.put(func)?;
+        self.rearm_timer(key, ms, func);
+        Ok(())
+    }
+
+    /// Arms timer `key` again with its callback kept under `func`.
+    fn rearm_timer(&self, key: u64, ms: f64, func: i64) {
         let arm = self.new_timer_key();
-        self.timers.borrow_mut().insert(key, super::TimerSlot { func, ms, arm });
+        let previous = self.timers.borrow_mut().insert(key, super::TimerSlot { func, ms, arm });
+        if let Some(previous) = previous.filter(|p| p.func != func) {
+            self.kept.remove(previous.func);
+        }
         // A deadline too far to represent never comes: the timer stays armed, silent.
         if let Some(deadline) = runtime::timer::deadline_after(ms) {
             self.worker.add_timer(deadline, TimerEvent::Timer(self.id, key, arm));
@@ -398,23 +441,28 @@ impl Service {
     }
 
     pub fn cancel_timer(&self, key: u64) {
-        self.timers.borrow_mut().remove(&key);
+        if let Some(slot) = self.timers.borrow_mut().remove(&key) {
+            self.kept.remove(slot.func);
+        }
     }
 
     fn on_timer(self: &Rc<Self>, key: u64, arm: u64) {
         let func = match self.timers.borrow().get(&key) {
-            Some(slot) if slot.arm == arm => slot.func.clone(),
+            Some(slot) if slot.arm == arm => slot.func,
             _ => return,
         };
         self.count_event();
-        self.start(func, Ctx::new(CtxKind::Timer(key, arm)), MultiValue::new());
+        match self.kept.get::<Function>(func) {
+            Ok(func) => self.start(func, Ctx::new(CtxKind::Timer(key, arm)), MultiValue::new()),
+            Err(e) => runtime::log(&format!("[{}] {}", self.label(), error_report(&e))),
+        }
     }
 
-    /// Applies the repeat rule (API.md §10) to a finished timer callback.
+    /// Applies the repeat rule (docs/API.md §10) to a finished timer callback.
     fn timer_finished(&self, key: u64, arm: u64, result: mlua::Result<MultiValue>) {
         let (func, ms) = match self.timers.borrow().get(&key) {
             // Re-armed (or cancelled) inside its own callback: leave it be.
-            Some(slot) if slot.arm == arm => (slot.func.clone(), slot.ms),
+            Some(slot) if slot.arm == arm => (slot.func, slot.ms),
             _ => return,
         };
         let again = match result.as_ref().ok().and_then(|v| v.front().cloned()) {
@@ -424,7 +472,7 @@ impl Service {
             _ => None,
         };
         match again {
-            Some(ms) if !self.stopped() => self.arm_timer(key, ms, func),
+            Some(ms) if !self.stopped() => self.rearm_timer(key, ms, func),
             _ => self.cancel_timer(key),
         }
     }
@@ -436,7 +484,7 @@ pub fn success_payload<'a>(values: impl IntoIterator<Item = &'a Value>) -> Vec<u
     buf.extend_from_slice(&OK_PAYLOAD);
     match wrap::encode_into(&mut buf, values) {
         Ok(()) => buf,
-        Err(e) => runtime::failure_payload(&error_message(&e)),
+        Err(e) => wrap::failure(&error_message(&e)),
     }
 }
 
@@ -526,6 +574,8 @@ mod tests {
         assert_eq!(raised_message(&from_lua), "spec/a.lua:12: bad argument #1");
         let from_c = callback("stack traceback:\n\t[C]: in field 'decode'\n\t[C]: in function 'pcall'", "bad argument #1");
         assert_eq!(raised_message(&from_c), "bad argument #1");
+        let via_prelude = callback("stack traceback:\n\t[C]: in ?\n\tskynet.prelude:41: in function 'pcall'\n\tu.lua:5: in main chunk", "bad argument #2");
+        assert_eq!(raised_message(&via_prelude), "u.lua:5: bad argument #2");
         let passed_through = callback("stack traceback:\n\t[C]: in ?\n\tb.lua:3: in function 'f'", "x.lua:1: boom");
         assert_eq!(raised_message(&passed_through), "x.lua:1: boom");
     }

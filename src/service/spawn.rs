@@ -105,7 +105,17 @@ pub fn new_state() -> Lua {
 /// until its first blocking point.
 fn create_here(worker: &Rc<Worker>, request: SpawnRequest) {
     let Some(info) = runtime::get().registry.info(request.id) else { return };
-    let svc = Service::new(info, new_state(), request.parent, false, worker.clone());
+    let svc = match Service::new(info.clone(), new_state(), request.parent, false, worker.clone()) {
+        Ok(svc) => svc,
+        Err(e) => {
+            runtime::log(&format!("[{}:{}] {e}", info.name, info.id));
+            let rt = runtime::get();
+            rt.send(Message::reply(request.parent, info.id, request.session, wrap::failure(&e.to_string())));
+            rt.registry.unregister(info.id);
+            rt.live[worker.index].fetch_sub(1, Ordering::Relaxed);
+            return;
+        }
+    };
     svc.set_ready_reply(request.session);
     worker.add_service(svc.clone());
     if let Err(e) = start_main(&svc, &request) {

@@ -4,9 +4,9 @@
 //! share no Lua memory. The few things they do share live here, in Rust
 //! statics behind locks, and reach Lua only as copies:
 //!
-//! * [`storage`]: the `storage` key/value store (API.md §13), values kept as
+//! * [`storage`]: the `storage` key/value store (docs/API.md §13), values kept as
 //!   `wrap` bytes.
-//! * [`tree`]: the immutable trees published by `table.export` (API.md §12),
+//! * [`tree`]: the immutable trees published by `table.export` (docs/API.md §12),
 //!   read in place by the proxies of `table.import`.
 //!
 //! Lock order: the storage lock may be held while the tree lock is taken (a

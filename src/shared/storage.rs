@@ -1,4 +1,4 @@
-//! The process-wide key/value store behind `storage` (API.md §13).
+//! The process-wide key/value store behind `storage` (docs/API.md §13).
 //!
 //! One map from key bytes to value bytes under one mutex. A value is the
 //! `wrap` encoding of the whole list of values stored under the key (trailing

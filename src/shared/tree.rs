@@ -1,7 +1,7 @@
-//! The shared read-only table trees of `table.export` / `table.import` (API.md §12).
+//! The shared read-only table trees of `table.export` / `table.import` (docs/API.md §12).
 //!
 //! `table.export(t, name)` turns a Lua table into a [`TableNode`] tree once
-//! (copy rules of API.md §3.4, keys restricted to scalars) and publishes it in
+//! (copy rules of docs/API.md §3.4, keys restricted to scalars) and publishes it in
 //! one process-wide `RwLock<HashMap<name, Arc<TableNode>>>`. Trees are never
 //! changed after publication: a re-export builds a new tree and swaps the
 //! `Arc` under the write lock, so a reader that cloned the old `Arc` keeps a

@@ -1,30 +1,36 @@
-//! `json.encode`: walks a Lua value on the raw Lua stack and writes JSON.
+//! `json.encode`: walks a Lua value on the stack of the `json.encode` C
+//! closure and writes JSON.
 //!
 //! Why raw: going through mlua's safe `Table`/`Value` API costs a registry
 //! reference per nested table and string, several times the cost of the
-//! write itself; walking with `lua_next`/`lua_rawgeti` is what lua-cjson does
-//! and keeps us ahead of it. All raw access happens inside `Lua::exec_raw`
-//! (a protected call) on a stack laid out as
-//! `1 = value, 2 = array marker metatable, 3 = object marker metatable`.
+//! write itself; walking with `lua_next`/`lua_rawgeti` (through
+//! [`raw::Stack`]) is what lua-cjson does and keeps us ahead of it.
+//!
+//! The stack: slot 1 holds the value to encode (slot 2 the options, read
+//! by the caller); the closure's upvalues 1 and 2 are the array and object
+//! marker metatables. A table is walked where it lies, and each level of
+//! nesting pushes at most three values above it: its metatable and that
+//! metatable's `__jsontype` field, or a key and its value (a nested table
+//! is that value, walked in place at the top). [`Encoder::table`] reserves
+//! those three slots for each level.
 //!
 //! Rules kept here:
-//! * every stack slot we push is popped before the function that pushed it
-//!   returns, on success and on error (nested walks rely on it);
+//! * every function gives back the slots it pushed, on success and on
+//!   error: a [`Guard`] per walk truncates the stack on an error return and
+//!   checks, in debug builds, that a successful walk left it balanced;
 //! * no Lua function or metamethod is ever called (raw access only), so the
 //!   only Lua error possible inside is out-of-memory;
-//! * number keys are read with `lua_tointegerx`/`lua_tonumberx`, never
-//!   `lua_tolstring`, which would change the key in place and break `lua_next`.
+//! * number keys are read as numbers, never as strings: converting a key
+//!   in place ([`raw::Stack::bytes`]) would break `lua_next`.
 
 use std::ffi::c_int;
-use std::ptr;
-
-use mlua::ffi;
 
 use crate::codec::json::{self as codec, EncodeError, MAX_DEPTH, NumberKey};
+use crate::lua_api::raw::{self, Guard, Stack, Type};
 
 /// Where the marker metatables are: upvalues of the `json.encode` C closure.
-const ARRAY_MT: c_int = ffi::lua_upvalueindex(1);
-const OBJECT_MT: c_int = ffi::lua_upvalueindex(2);
+const ARRAY_MT: c_int = raw::upvalue(1);
+const OBJECT_MT: c_int = raw::upvalue(2);
 
 /// `json.encode` options.
 #[derive(Debug, Clone, Copy, Default)]
@@ -56,166 +62,194 @@ impl OwnedKey {
     }
 }
 
-pub struct Encoder {
-    state: *mut ffi::lua_State,
+pub struct Encoder<'a> {
+    stack: Stack<'a>,
     opts: Options,
     pub out: Vec<u8>,
 }
 
-impl Encoder {
-    /// # Safety
-    /// `state` must be the state of a running `json.encode` closure (module docs).
-    pub unsafe fn new(state: *mut ffi::lua_State, opts: Options) -> Self {
-        Encoder { state, opts, out: Vec::with_capacity(256) }
+impl<'a> Encoder<'a> {
+    /// An encoder on the stack of a running `json.encode` closure (module docs).
+    pub fn new(stack: Stack<'a>, opts: Options) -> Self {
+        Encoder { stack, opts, out: Vec::with_capacity(256) }
     }
 
     /// Encodes the value at absolute stack index `idx`.
     ///
     /// # Safety
-    /// As [`Encoder::new`]; `idx` must be a valid absolute index.
+    /// `idx` is a live slot of the stack.
     pub unsafe fn value(&mut self, idx: c_int, depth: usize) -> Result<(), EncodeError> {
-        let l = self.state;
+        let s = self.stack;
+        // SAFETY: `idx` is live (the caller's contract); each value is read
+        // as the type just found there.
         unsafe {
-            match ffi::lua_type(l, idx) {
-                ffi::LUA_TNIL => self.out.extend_from_slice(b"null"),
-                ffi::LUA_TBOOLEAN => {
-                    let b: &[u8] = if ffi::lua_toboolean(l, idx) != 0 { b"true" } else { b"false" };
+            match s.type_of(idx) {
+                Type::Nil => self.out.extend_from_slice(b"null"),
+                Type::Boolean => {
+                    let b: &[u8] = if s.to_boolean(idx) { b"true" } else { b"false" };
                     self.out.extend_from_slice(b);
                 }
-                ffi::LUA_TNUMBER => {
-                    if ffi::lua_isinteger(l, idx) != 0 {
-                        codec::write_integer(&mut self.out, ffi::lua_tointegerx(l, idx, ptr::null_mut()));
-                    } else {
-                        codec::write_float(&mut self.out, ffi::lua_tonumberx(l, idx, ptr::null_mut()))?;
-                    }
-                }
-                ffi::LUA_TSTRING => codec::write_str(&mut self.out, string_at(l, idx))?,
-                ffi::LUA_TLIGHTUSERDATA if ffi::lua_touserdata(l, idx).is_null() => {
-                    self.out.extend_from_slice(b"null")
-                }
-                ffi::LUA_TTABLE => self.table(idx, depth + 1)?,
-                t => return Err(EncodeError::Unsupported(type_name(t))),
+                Type::Number => match s.integer(idx) {
+                    Some(n) => codec::write_integer(&mut self.out, n),
+                    None => codec::write_float(&mut self.out, s.float(idx))?,
+                },
+                Type::String => codec::write_str(&mut self.out, s.bytes(idx))?,
+                Type::LightUserData if s.userdata(idx).is_null() => self.out.extend_from_slice(b"null"),
+                Type::Table => self.table(idx, depth + 1)?,
+                t => return Err(EncodeError::Unsupported(t.name())),
             }
         }
         Ok(())
     }
 
     /// Encodes the table at absolute index `idx`, which sits at nesting level `depth`.
+    ///
+    /// # Safety
+    /// `idx` is a live slot holding a table.
     unsafe fn table(&mut self, idx: c_int, depth: usize) -> Result<(), EncodeError> {
-        let l = self.state;
-        // 3 slots: metatable + field, or key + value (+ one for a nested table's own walk).
-        if depth > MAX_DEPTH || unsafe { ffi::lua_checkstack(l, 3) } == 0 {
+        if depth > MAX_DEPTH || !self.stack.reserve(3) {
             return Err(EncodeError::TooDeep);
         }
-        let marker = unsafe { self.marker(idx) };
-        if marker == Some(Marker::Object) {
-            return unsafe { self.object(idx, depth) };
+        // SAFETY: `idx` holds a table (the caller's contract) and the three
+        // slots of this level are reserved: the contracts of the walks below.
+        unsafe {
+            let marker = self.marker(idx);
+            if marker == Some(Marker::Object) {
+                return self.object(idx, depth);
+            }
+            let (count, sequence) = self.sequence_length(idx);
+            if count == 0 {
+                let as_array = marker == Some(Marker::Array) || self.opts.empty_table_as_array;
+                self.out.extend_from_slice(if as_array { b"[]" } else { b"{}" });
+                Ok(())
+            } else if sequence {
+                self.array(idx, count, depth)
+            } else {
+                self.object(idx, depth)
+            }
         }
-        // Classify by keys: an array has exactly the integer keys 1..n.
+    }
+
+    /// The number of keys of the table at `idx` (up to the first key that
+    /// rules out an array) and whether they are exactly the integers `1..n`.
+    ///
+    /// # Safety
+    /// `idx` is a live slot holding a table; two slots are free.
+    unsafe fn sequence_length(&mut self, idx: c_int) -> (usize, bool) {
+        let s = self.stack;
+        let guard = Guard::new(s);
         let mut count: usize = 0;
         let mut max: i64 = 0;
         let mut sequence = true;
+        // SAFETY: the caller's contract; lua_next pops the key it is given
+        // and pushes a key and a value, of which we pop the value.
         unsafe {
-            ffi::lua_pushnil(l);
-            while ffi::lua_next(l, idx) != 0 {
+            s.push_nil();
+            while s.next(idx) {
                 count += 1;
-                let mut isnum = 0;
-                let k = if ffi::lua_isinteger(l, -2) != 0 { ffi::lua_tointegerx(l, -2, &mut isnum) } else { 0 };
+                let k = s.integer(-2).unwrap_or(0);
                 if k < 1 {
                     sequence = false;
-                    ffi::lua_pop(l, 2);
+                    s.pop(2);
                     break;
                 }
                 max = max.max(k);
-                ffi::lua_pop(l, 1);
+                s.pop(1);
             }
         }
-        if count == 0 {
-            let as_array = marker == Some(Marker::Array) || self.opts.empty_table_as_array;
-            self.out.extend_from_slice(if as_array { b"[]" } else { b"{}" });
-            return Ok(());
-        }
-        if sequence && max as usize == count {
-            unsafe { self.array(idx, count, depth) }
-        } else {
-            unsafe { self.object(idx, depth) }
-        }
+        guard.leave(0);
+        (count, sequence && max as usize == count)
     }
 
     /// The JSON kind the table at `idx` is marked with, if any: our own marker
     /// metatables, or any metatable with a `__jsontype` field of `"array"` or
     /// `"object"` (the lua-rapidjson convention).
+    ///
+    /// # Safety
+    /// `idx` is a live slot; two slots are free.
     unsafe fn marker(&mut self, idx: c_int) -> Option<Marker> {
-        let l = self.state;
+        let s = self.stack;
+        // SAFETY: the caller's contract; the metatable (a table) is at -1
+        // once pushed, its field above it; the field's bytes are read while it
+        // is on the stack. Both are popped.
         unsafe {
-            if ffi::lua_getmetatable(l, idx) == 0 {
+            if !s.push_metatable(idx) {
                 return None;
             }
-            let found = if ffi::lua_rawequal(l, -1, ARRAY_MT) != 0 {
+            let found = if s.raw_equal(-1, ARRAY_MT) {
                 Some(Marker::Array)
-            } else if ffi::lua_rawequal(l, -1, OBJECT_MT) != 0 {
+            } else if s.raw_equal(-1, OBJECT_MT) {
                 Some(Marker::Object)
             } else {
-                const FIELD: &[u8] = b"__jsontype";
-                ffi::lua_pushlstring(l, FIELD.as_ptr().cast(), FIELD.len());
-                ffi::lua_rawget(l, -2);
-                let kind = if ffi::lua_type(l, -1) == ffi::LUA_TSTRING {
-                    match string_at(l, -1) {
+                let kind = match s.push_raw_field(-1, b"__jsontype") {
+                    Type::String => match s.bytes(-1) {
                         b"array" => Some(Marker::Array),
                         b"object" => Some(Marker::Object),
                         _ => None,
-                    }
-                } else {
-                    None
+                    },
+                    _ => None,
                 };
-                ffi::lua_pop(l, 1);
+                s.pop(1);
                 kind
             };
-            ffi::lua_pop(l, 1);
+            s.pop(1);
             found
         }
     }
 
+    /// # Safety
+    /// `idx` is a live slot holding a table; three slots are free.
     unsafe fn array(&mut self, idx: c_int, n: usize, depth: usize) -> Result<(), EncodeError> {
-        let l = self.state;
+        let s = self.stack;
+        let guard = Guard::new(s);
+        let item = guard.base() + 1;
         self.out.push(b'[');
         for i in 1..=n {
-            if i > 1 {
-                self.out.push(b',');
-            }
-            if self.opts.pretty {
-                codec::write_newline_indent(&mut self.out, depth);
-            }
+            self.separator(i == 1, depth);
+            // SAFETY: the caller's contract; `t[i]` goes to slot `item` and is
+            // popped after its walk (the guard pops it if the walk fails).
             unsafe {
-                ffi::lua_rawgeti(l, idx, i as ffi::lua_Integer);
-                let r = self.value(ffi::lua_gettop(l), depth);
-                ffi::lua_pop(l, 1);
-                r?;
+                s.push_raw_index(idx, i as i64);
+                self.value(item, depth)?;
+                s.pop(1);
             }
         }
+        guard.leave(0);
         self.close(b']', depth);
         Ok(())
     }
 
+    /// # Safety
+    /// `idx` is a live slot holding a table; three slots are free.
     unsafe fn object(&mut self, idx: c_int, depth: usize) -> Result<(), EncodeError> {
         if self.opts.sort_keys {
+            // SAFETY: the caller's contract.
             return unsafe { self.sorted_object(idx, depth) };
         }
-        let l = self.state;
+        let s = self.stack;
+        let guard = Guard::new(s);
+        let (key, value) = (guard.base() + 1, guard.base() + 2);
         self.out.push(b'{');
         let mut first = true;
+        // SAFETY: the caller's contract; lua_next leaves the key in slot
+        // `key` and its value in slot `value`, which is popped after its walk
+        // (the guard pops both if the walk fails).
         unsafe {
-            ffi::lua_pushnil(l);
-            while ffi::lua_next(l, idx) != 0 {
-                let r = self.member(-2, first, depth);
+            s.push_nil();
+            while s.next(idx) {
+                self.separator(first, depth);
                 first = false;
-                if let Err(e) = r {
-                    ffi::lua_pop(l, 2);
-                    return Err(e);
+                match s.type_of(key) {
+                    Type::String => codec::write_str(&mut self.out, s.bytes(key))?,
+                    Type::Number => codec::number_key(&mut self.out, number_key(s, key))?,
+                    t => return Err(EncodeError::BadKey(t.name())),
                 }
-                ffi::lua_pop(l, 1);
+                self.colon();
+                self.value(value, depth)?;
+                s.pop(1);
             }
         }
+        guard.leave(0);
         if first {
             // Only an empty table marked as object gets here.
             self.out.push(b'}');
@@ -225,68 +259,55 @@ impl Encoder {
         Ok(())
     }
 
-    /// Writes one `key: value` pair; the key is at `key_idx` (relative, -2)
-    /// and the value on top of the stack.
-    unsafe fn member(&mut self, key_idx: c_int, first: bool, depth: usize) -> Result<(), EncodeError> {
-        let l = self.state;
-        self.separator(first, depth);
-        unsafe {
-            match ffi::lua_type(l, key_idx) {
-                ffi::LUA_TSTRING => codec::write_str(&mut self.out, string_at(l, key_idx))?,
-                ffi::LUA_TNUMBER => codec::number_key(&mut self.out, number_key(l, key_idx))?,
-                t => return Err(EncodeError::BadKey(type_name(t))),
-            }
-            self.colon();
-            self.value(ffi::lua_gettop(l), depth)
-        }
-    }
-
+    /// # Safety
+    /// `idx` is a live slot holding a table; three slots are free.
     unsafe fn sorted_object(&mut self, idx: c_int, depth: usize) -> Result<(), EncodeError> {
-        let l = self.state;
+        let s = self.stack;
+        let guard = Guard::new(s);
+        let key = guard.base() + 1;
         let mut keys: Vec<OwnedKey> = Vec::new();
+        // SAFETY: the caller's contract; lua_next leaves a key in slot `key`
+        // (copied out) and its value above it, which is popped.
         unsafe {
-            ffi::lua_pushnil(l);
-            while ffi::lua_next(l, idx) != 0 {
-                let key = match ffi::lua_type(l, -2) {
-                    ffi::LUA_TSTRING => OwnedKey::Str(string_at(l, -2).to_vec()),
-                    ffi::LUA_TNUMBER => {
-                        let k = number_key(l, -2);
+            s.push_nil();
+            while s.next(idx) {
+                let owned = match s.type_of(key) {
+                    Type::String => OwnedKey::Str(s.bytes(key).to_vec()),
+                    Type::Number => {
+                        let k = number_key(s, key);
                         let mut text = Vec::new();
                         match k {
                             NumberKey::Integer(n) => codec::write_integer(&mut text, n),
-                            NumberKey::Float(x) => codec::write_float(&mut text, x).inspect_err(|_| ffi::lua_pop(l, 2))?,
+                            NumberKey::Float(x) => codec::write_float(&mut text, x)?,
                         }
                         OwnedKey::Number(k, text)
                     }
-                    t => {
-                        ffi::lua_pop(l, 2);
-                        return Err(EncodeError::BadKey(type_name(t)));
-                    }
+                    t => return Err(EncodeError::BadKey(t.name())),
                 };
-                keys.push(key);
-                ffi::lua_pop(l, 1);
+                keys.push(owned);
+                s.pop(1);
             }
         }
         keys.sort_unstable_by(|a, b| a.text().cmp(b.text()));
         self.out.push(b'{');
-        for (i, key) in keys.iter().enumerate() {
+        for (i, k) in keys.iter().enumerate() {
             self.separator(i == 0, depth);
-            codec::write_str(&mut self.out, key.text())?;
+            codec::write_str(&mut self.out, k.text())?;
             self.colon();
+            // SAFETY: the caller's contract; the key pushed is replaced by its
+            // value in slot `key`, popped after its walk (or by the guard).
             unsafe {
-                match key {
-                    OwnedKey::Str(s) => {
-                        ffi::lua_pushlstring(l, s.as_ptr().cast(), s.len());
-                    }
-                    OwnedKey::Number(NumberKey::Integer(n), _) => ffi::lua_pushinteger(l, *n),
-                    OwnedKey::Number(NumberKey::Float(x), _) => ffi::lua_pushnumber(l, *x),
+                match k {
+                    OwnedKey::Str(text) => s.push_bytes(text),
+                    OwnedKey::Number(NumberKey::Integer(n), _) => s.push_integer(*n),
+                    OwnedKey::Number(NumberKey::Float(x), _) => s.push_float(*x),
                 }
-                ffi::lua_rawget(l, idx);
-                let r = self.value(ffi::lua_gettop(l), depth);
-                ffi::lua_pop(l, 1);
-                r?;
+                s.raw_get(idx);
+                self.value(key, depth)?;
+                s.pop(1);
             }
         }
+        guard.leave(0);
         if keys.is_empty() {
             self.out.push(b'}');
         } else {
@@ -321,37 +342,16 @@ impl Encoder {
     }
 }
 
-/// The bytes of the string at `idx`.
+/// The number key at `idx`, read without converting it.
 ///
 /// # Safety
-/// The value at `idx` must be a string (not a number: `lua_tolstring` would
-/// convert it in place). The slice lives as long as the string stays on the stack.
-unsafe fn string_at<'a>(l: *mut ffi::lua_State, idx: c_int) -> &'a [u8] {
-    let mut len = 0usize;
+/// `idx` is a live slot holding a number.
+unsafe fn number_key(s: Stack<'_>, idx: c_int) -> NumberKey {
+    // SAFETY: the caller's contract.
     unsafe {
-        let p = ffi::lua_tolstring(l, idx, &mut len);
-        if p.is_null() { &[] } else { std::slice::from_raw_parts(p.cast::<u8>(), len) }
-    }
-}
-
-unsafe fn number_key(l: *mut ffi::lua_State, idx: c_int) -> NumberKey {
-    unsafe {
-        if ffi::lua_isinteger(l, idx) != 0 {
-            NumberKey::Integer(ffi::lua_tointegerx(l, idx, ptr::null_mut()))
-        } else {
-            NumberKey::Float(ffi::lua_tonumberx(l, idx, ptr::null_mut()))
+        match s.integer(idx) {
+            Some(n) => NumberKey::Integer(n),
+            None => NumberKey::Float(s.float(idx)),
         }
-    }
-}
-
-fn type_name(t: c_int) -> &'static str {
-    match t {
-        ffi::LUA_TNIL => "nil",
-        ffi::LUA_TBOOLEAN => "boolean",
-        ffi::LUA_TTABLE => "table",
-        ffi::LUA_TFUNCTION => "function",
-        ffi::LUA_TTHREAD => "thread",
-        ffi::LUA_TUSERDATA | ffi::LUA_TLIGHTUSERDATA => "userdata",
-        _ => "value of unknown type",
     }
 }

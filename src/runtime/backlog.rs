@@ -1,0 +1,191 @@
+//! What waits in each service's queue, and the senders waiting for room.
+//!
+//! A service's messages sit in its worker's queues, mixed with those of the
+//! worker's other services, so each service's share is counted here: one
+//! atomic per id packing the message count (high 24 bits) and the payload
+//! bytes (low 40 bits), added to on every send and taken from when the
+//! worker hands the message over. One atomic add on each side keeps the
+//! count cheap on the message path.
+//!
+//! Over the high-water mark (65,536 messages or 64 MiB, the message count
+//! overridden by `SKYNET_MAILBOX_LIMIT`) a service sender parks until the
+//! queue is back under half the mark: it registers here with a session and
+//! is woken by a message for that session when the worker drains the queue
+//! that far. Nothing is ever dropped: the message that crossed the mark was
+//! queued; only its sender slows down.
+
+use crate::runtime::message::{ServiceId, Session};
+use crate::runtime::registry::MAX_ID;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Mutex, OnceLock};
+
+const COUNT_SHIFT: u32 = 40;
+const BYTES_MASK: u64 = (1 << COUNT_SHIFT) - 1;
+
+/// The high-water mark of a service's queue.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Mark {
+    pub messages: u64,
+    pub bytes: u64,
+}
+
+impl Mark {
+    /// The mark of this process: `SKYNET_MAILBOX_LIMIT` messages (default
+    /// 65,536) or 64 MiB.
+    pub fn get() -> Mark {
+        static MARK: OnceLock<Mark> = OnceLock::new();
+        *MARK.get_or_init(|| {
+            let messages = std::env::var("SKYNET_MAILBOX_LIMIT").ok().and_then(|s| s.trim().parse::<u64>().ok());
+            Mark { messages: messages.filter(|&n| n >= 2).unwrap_or(65_536).min((1 << 23) - 1), bytes: 64 << 20 }
+        })
+    }
+
+    fn over(&self, (messages, bytes): (u64, u64)) -> bool {
+        messages >= self.messages || bytes >= self.bytes
+    }
+
+    fn under_half(&self, (messages, bytes): (u64, u64)) -> bool {
+        messages < self.messages / 2 && bytes < self.bytes / 2
+    }
+}
+
+pub struct Backlog {
+    queued: Box<[AtomicU64]>,
+    /// Senders waiting for room in a queue: target -> (sender, session).
+    waiting: Mutex<HashMap<ServiceId, Vec<(ServiceId, Session)>>>,
+    /// How many senders wait, so that the worker looks at `waiting` only then.
+    waiters: AtomicUsize,
+}
+
+impl Default for Backlog {
+    fn default() -> Self {
+        Backlog {
+            queued: (0..=MAX_ID).map(|_| AtomicU64::new(0)).collect(),
+            waiting: Mutex::new(HashMap::new()),
+            waiters: AtomicUsize::new(0),
+        }
+    }
+}
+
+fn unpack(v: u64) -> (u64, u64) {
+    (v >> COUNT_SHIFT, v & BYTES_MASK)
+}
+
+impl Backlog {
+    /// A message of `bytes` was queued for local service `id`.
+    pub fn queued(&self, id: ServiceId, bytes: usize) {
+        if let Some(slot) = self.queued.get(id as usize) {
+            slot.fetch_add((1 << COUNT_SHIFT) + (bytes as u64 & BYTES_MASK), Ordering::Relaxed);
+        }
+    }
+
+    /// A message of `bytes` for `id` was taken from its queue. Returns the
+    /// senders to wake, if the queue just got back under half the mark.
+    pub fn taken(&self, id: ServiceId, bytes: usize) -> Vec<(ServiceId, Session)> {
+        let Some(slot) = self.queued.get(id as usize) else { return Vec::new() };
+        let before = slot.fetch_sub((1 << COUNT_SHIFT) + (bytes as u64 & BYTES_MASK), Ordering::Relaxed);
+        if self.waiters.load(Ordering::Acquire) == 0 {
+            return Vec::new();
+        }
+        let (messages, queued_bytes) = unpack(before);
+        let now = (messages.saturating_sub(1), queued_bytes.saturating_sub(bytes as u64));
+        if !Mark::get().under_half(now) {
+            return Vec::new();
+        }
+        self.release(id)
+    }
+
+    /// Messages and payload bytes queued for `id` now.
+    pub fn len(&self, id: ServiceId) -> (u64, u64) {
+        self.queued.get(id as usize).map_or((0, 0), |slot| unpack(slot.load(Ordering::Relaxed)))
+    }
+
+    /// Whether `id`'s queue is over the high-water mark.
+    pub fn over_mark(&self, id: ServiceId) -> bool {
+        id <= MAX_ID && Mark::get().over(self.len(id))
+    }
+
+    /// For Rust-side senders (socket readers, ...): returns at once if `id`'s
+    /// queue is under its mark, else once it is back under half the mark
+    /// (looking every millisecond: such waits are rare and short).
+    pub async fn room(&self, id: ServiceId) {
+        if !self.over_mark(id) {
+            return;
+        }
+        while !Mark::get().under_half(self.len(id)) {
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+    }
+
+    /// Registers `sender`'s wait (on `session`) for room in `target`'s queue.
+    /// Returns false, registering nothing, if the queue is under half the
+    /// mark already (it drained meanwhile: no wake-up would come).
+    pub fn wait_for_room(&self, target: ServiceId, sender: ServiceId, session: Session) -> bool {
+        let mut waiting = self.waiting.lock().unwrap_or_else(|e| e.into_inner());
+        if Mark::get().under_half(self.len(target)) {
+            return false;
+        }
+        waiting.entry(target).or_default().push((sender, session));
+        self.waiters.fetch_add(1, Ordering::Release);
+        true
+    }
+
+    /// Takes the senders waiting for room in `target`'s queue.
+    pub fn release(&self, target: ServiceId) -> Vec<(ServiceId, Session)> {
+        let mut waiting = self.waiting.lock().unwrap_or_else(|e| e.into_inner());
+        let released = waiting.remove(&target).unwrap_or_default();
+        self.waiters.fetch_sub(released.len(), Ordering::Release);
+        released
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_messages_and_bytes_per_service() {
+        let b = Backlog::default();
+        b.queued(3, 100);
+        b.queued(3, 20);
+        b.queued(4, 1);
+        assert_eq!(b.len(3), (2, 120));
+        b.taken(3, 100);
+        assert_eq!(b.len(3), (1, 20));
+        assert_eq!(b.len(4), (1, 1));
+        assert_eq!(b.len(MAX_ID + 1), (0, 0), "remote ids are not counted");
+    }
+
+    #[test]
+    fn a_waiting_sender_is_released_when_the_queue_is_back_under_half() {
+        let b = Backlog::default();
+        let mark = Mark::get().messages;
+        for _ in 0..mark {
+            b.queued(7, 1);
+        }
+        assert!(b.over_mark(7));
+        assert!(b.wait_for_room(7, 2, 99));
+        let mut released = Vec::new();
+        for _ in 0..mark {
+            released.extend(b.taken(7, 1));
+        }
+        assert_eq!(released, vec![(2, 99)], "released once, at half");
+        assert!(!b.over_mark(7));
+    }
+
+    #[test]
+    fn no_wait_is_registered_for_a_queue_already_drained() {
+        let b = Backlog::default();
+        b.queued(5, 1);
+        assert!(!b.wait_for_room(5, 2, 1));
+        assert!(b.release(5).is_empty());
+    }
+
+    #[test]
+    fn bytes_count_towards_the_mark() {
+        let b = Backlog::default();
+        b.queued(9, (64 << 20) as usize);
+        assert!(b.over_mark(9));
+    }
+}
