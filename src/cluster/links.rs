@@ -5,6 +5,12 @@
 //!   (fresh numbers first, so a stale remote id rarely reaches a new link).
 //!   Anyone may queue a frame for it from any thread: its `tx` feeds the
 //!   writer task that owns the socket (`transport.rs`).
+//! * A link's **queue** is counted in bytes, from [`Link::queue`] to the
+//!   writer's flush ([`Link::written`]). Over [`QUEUE_MARK`] a service that
+//!   sent to the link's node waits for room ([`Cluster`] is the runtime's
+//!   [`RemoteRoom`]), as for a crowded local queue: it is woken when the
+//!   queue is back under half the mark, or when the link closes. Nothing is
+//!   dropped; a peer that reads slowly only slows its senders down.
 //! * A **remote handler** is service `s` of the peer behind link `l`,
 //!   registered in the name registry as id `(s << 16) | l` (always above
 //!   every local id). Each link remembers the ones it registered, to remove
@@ -41,11 +47,13 @@
 use super::frame::{self, Frame};
 use super::trust::Trust;
 use crate::codec::wrap;
+use crate::runtime::backlog::RemoteRoom;
 use crate::runtime::message::{Kind, Message, ServiceId, Session};
 use crate::runtime::names::Names;
 use crate::runtime::registry::MAX_ID;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use tokio::sync::mpsc;
 
@@ -57,6 +65,9 @@ pub const MAX_REMOTE_NAMES: usize = 100_000;
 /// in the end, so each entry is normally consumed by one late answer; the
 /// bound only matters for answers that never come.
 pub const MAX_LATE: usize = 4096;
+
+/// Bytes a link's queue holds before its senders wait for room.
+pub const QUEUE_MARK: usize = 8 << 20;
 
 /// The name whose local handlers hear nodes come and go.
 pub const EVENT_NAME: &str = "cluster.event";
@@ -92,6 +103,8 @@ pub fn split_remote(id: ServiceId) -> (ServiceId, LinkId) {
 pub struct Link {
     pub id: LinkId,
     tx: mpsc::UnboundedSender<Outgoing>,
+    /// Bytes of frames queued and not yet written (see [`QUEUE_MARK`]).
+    queued: AtomicUsize,
     state: Mutex<LinkState>,
 }
 
@@ -109,6 +122,8 @@ struct LinkState {
     leaving: bool,
     /// The peer said it leaves: its end is clean.
     left: bool,
+    /// Senders waiting for room in the queue: (service, session).
+    waiting: Vec<(ServiceId, Session)>,
 }
 
 impl Link {
@@ -119,7 +134,55 @@ impl Link {
     /// Queues one frame for the writer (dropped if the writer is gone: the
     /// link is closing and its reader will clean up).
     pub fn queue(&self, frame: Vec<u8>) {
-        let _ = self.tx.send(Outgoing::Frame(frame));
+        let _ = self.push(frame);
+    }
+
+    /// Queues one frame, counted until written; false if the writer is gone.
+    fn push(&self, frame: Vec<u8>) -> bool {
+        let len = frame.len();
+        self.queued.fetch_add(len, Ordering::Relaxed);
+        if self.tx.send(Outgoing::Frame(frame)).is_err() {
+            self.queued.fetch_sub(len, Ordering::Relaxed);
+            return false;
+        }
+        true
+    }
+
+    /// Bytes of frames queued and not yet written.
+    pub fn queued(&self) -> usize {
+        self.queued.load(Ordering::Relaxed)
+    }
+
+    /// Whether senders to this link's node should wait for room.
+    pub fn over_mark(&self) -> bool {
+        self.queued() > QUEUE_MARK
+    }
+
+    /// The writer has written `bytes` of queued frames. Returns the wake-ups
+    /// of the senders waiting for room if this took the queue under half the
+    /// mark. Only such a crossing can find waiters: a sender registers while
+    /// the queue is at half or more, so the next crossing sees it (the
+    /// writer is the only one taking bytes off, one call at a time).
+    pub fn written(&self, bytes: usize) -> Vec<Message> {
+        let before = self.queued.fetch_sub(bytes, Ordering::Relaxed);
+        let half = QUEUE_MARK / 2;
+        if before < half || before.saturating_sub(bytes) >= half {
+            return Vec::new();
+        }
+        wake(&mut self.state().waiting)
+    }
+
+    /// Registers `sender`'s wait (on `session`) for room in the queue; false,
+    /// registering nothing, if there is room already or the link is closed
+    /// (no wake-up would come). Under the state lock, so that neither
+    /// [`Link::written`] nor [`Cluster::close`] can miss it.
+    pub fn wait_for_room(&self, sender: ServiceId, session: Session) -> bool {
+        let mut state = self.state();
+        if state.closed || self.queued() < QUEUE_MARK / 2 {
+            return false;
+        }
+        state.waiting.push((sender, session));
+        true
     }
 
     /// The node behind this link, if it has said who it is.
@@ -192,7 +255,8 @@ impl Cluster {
             id = id.wrapping_add(1);
             if id != 0 && !links.contains_key(&id) {
                 *last = id;
-                let link = Arc::new(Link { id, tx, state: Mutex::new(LinkState::default()) });
+                let link =
+                    Arc::new(Link { id, tx, queued: AtomicUsize::new(0), state: Mutex::new(LinkState::default()) });
                 links.insert(id, link.clone());
                 return Some(link);
             }
@@ -316,7 +380,7 @@ impl Cluster {
                 if msg.session != 0 {
                     state.pending.insert((msg.from, msg.session));
                 }
-                if link.tx.send(Outgoing::Frame(bytes)).is_err() {
+                if !link.push(bytes) {
                     state.pending.remove(&(msg.from, msg.session));
                     return Err(msg);
                 }
@@ -426,11 +490,28 @@ impl Cluster {
         let payload = wrap::failure("disconnected");
         let mut out: Vec<Message> =
             state.pending.drain().map(|(caller, session)| Message::reply(caller, 0, session, payload.clone())).collect();
+        out.extend(wake(&mut state.waiting));
         if let Some(peer) = &state.peer {
             out.extend(events("down", peer, names));
         }
         out
     }
+}
+
+/// The cluster's links are the runtime's queues towards remote ids.
+impl RemoteRoom for Cluster {
+    fn over_mark(&self, to: ServiceId) -> bool {
+        self.link(split_remote(to).1).is_some_and(|l| l.over_mark())
+    }
+
+    fn wait_for_room(&self, to: ServiceId, sender: ServiceId, session: Session) -> bool {
+        self.link(split_remote(to).1).is_some_and(|l| l.wait_for_room(sender, session))
+    }
+}
+
+/// The wake-ups of the senders in `waiting` (taken out of it).
+fn wake(waiting: &mut Vec<(ServiceId, Session)>) -> Vec<Message> {
+    waiting.drain(..).map(|(sender, session)| Message::signal(sender, session, Kind::Wake)).collect()
 }
 
 /// The one-way `cluster.event` message `(what, node, address)` for every
@@ -706,5 +787,70 @@ mod tests {
         let link = c.open(tx).unwrap();
         assert!(c.incoming(&link, b"garbage", &names).is_err());
         assert!(c.incoming(&link, b"\x81\xa4what\xa5hello", &names).is_err());
+    }
+
+    /// The wake-ups in `msgs`, as (service, session).
+    fn wakes(msgs: &[Message]) -> Vec<(ServiceId, Session)> {
+        msgs.iter().filter(|m| matches!(m.kind, Kind::Wake)).map(|m| (m.to, m.session)).collect()
+    }
+
+    #[test]
+    fn the_queue_counts_frame_bytes_until_written() {
+        let (c, _names, link, mut rx) = one_link();
+        let to = remote_id(7, link.id);
+        assert!(c.route(call(to, 3, 0, "echo", &[0; 1000])).is_ok());
+        link.queue(vec![0; 500]);
+        let framed: usize = std::iter::from_fn(|| rx.try_recv().ok())
+            .map(|o| match o {
+                Outgoing::Frame(f) => f.len(),
+                Outgoing::Leave => 0,
+            })
+            .sum();
+        assert!(framed > 1500, "the call's frame carries its payload");
+        assert_eq!(link.queued(), framed);
+        assert!(link.written(framed).is_empty());
+        assert_eq!(link.queued(), 0);
+        // a frame the writer will never take (writer gone) is not counted
+        drop(rx);
+        link.queue(vec![0; 10]);
+        assert_eq!(link.queued(), 0);
+    }
+
+    #[test]
+    fn senders_wait_over_the_mark_and_are_woken_once_under_half() {
+        let (c, _names, link, _rx) = one_link();
+        let to = remote_id(7, link.id);
+        let chunk = QUEUE_MARK / 8;
+        for _ in 0..8 {
+            link.queue(vec![0; chunk]);
+        }
+        assert!(!link.over_mark() && !c.over_mark(to), "at the mark, not over it");
+        link.queue(vec![0; 1]);
+        assert!(link.over_mark() && c.over_mark(to));
+        assert!(c.wait_for_room(to, 3, 41));
+        assert!(c.wait_for_room(remote_id(9, link.id), 4, 42), "any service of the node waits on its link");
+        let mut woken = Vec::new();
+        for _ in 0..4 {
+            woken.extend(wakes(&link.written(chunk)));
+            assert!(woken.is_empty(), "not before the queue is under half");
+        }
+        assert_eq!(link.queued(), QUEUE_MARK / 2 + 1);
+        assert!(wakes(&link.written(1)).is_empty(), "at half is not under half");
+        woken.extend(wakes(&link.written(1)));
+        assert_eq!(woken, vec![(3, 41), (4, 42)]);
+        assert!(wakes(&link.written(chunk)).is_empty(), "woken once");
+        assert!(!c.wait_for_room(to, 3, 43), "under half: no wait registered");
+    }
+
+    #[test]
+    fn closing_a_link_wakes_its_waiting_senders_and_takes_no_more() {
+        let (c, names, link, _rx) = one_link();
+        let to = remote_id(7, link.id);
+        link.queue(vec![0; QUEUE_MARK + 1]);
+        assert!(c.wait_for_room(to, 3, 7));
+        let out = c.close(&link, &names);
+        assert_eq!(wakes(&out), vec![(3, 7)]);
+        assert!(!link.wait_for_room(3, 8), "a closed link wakes nobody later");
+        assert!(!c.over_mark(to) && !c.wait_for_room(to, 3, 9), "no link: nothing to wait for");
     }
 }

@@ -19,10 +19,13 @@
 //! * a **reader task**: reads one WebSocket message at a time, hands it to
 //!   [`Cluster::incoming`] and sends the resulting message to the local
 //!   service straight away (no Lua runs on the adapter for a remote call);
-//!   a bad frame, an oversized message (the WebSocket layer's 16 MiB cap)
-//!   or a read error ends it, with one log line;
+//!   while the service a call was for is over its high-water mark it reads
+//!   nothing more, so TCP pushes back on the peer's writer (and so on the
+//!   peer's senders); a bad frame, an oversized message (the WebSocket
+//!   layer's 16 MiB cap) or a read error ends it, with one log line;
 //! * a **writer task**: writes the frames queued by any thread (`route` on
-//!   the sender's thread, `announce`, the reader) in order.
+//!   the sender's thread, `announce`, the reader) in order, and tells the
+//!   link what it has written (senders waiting for room are woken there).
 //!
 //! The reader owns a [`LinkGuard`]: however the reader ends (error, peer
 //! gone, adapter stopped and the task aborted), dropping the guard removes
@@ -243,7 +246,7 @@ fn start_link(svc: &Rc<Service>, opened: Opened, connector: Option<(OnReady, Ins
     let peer = opened.remote.map(|a| a.to_string()).unwrap_or_else(|| "?".into());
     runtime::debug(|| format!("[{}] cluster link {} to {peer} open", svc.label(), link.id));
     let (stop_tx, stop_rx) = watch::channel(false);
-    svc.spawn_task(writer_task(opened.writer, rx, stop_rx));
+    svc.spawn_task(writer_task(opened.writer, link.clone(), rx, stop_rx));
     if connector.is_some() {
         cluster.sync(&link, &me);
     }
@@ -297,7 +300,16 @@ async fn reader_task(mut reader: Reader, mut guard: LinkGuard, me: Peer, deadlin
         };
         match cluster.incoming(&guard.link, &data, &rt.names) {
             Ok(Incoming::Nothing) => {}
-            Ok(Incoming::Local(msg)) => rt.send(msg),
+            Ok(Incoming::Local(msg)) => {
+                // A reply answers a call this node made (so their number is
+                // bounded by those calls) and may be what the crowded service
+                // waits for: only calls hold the reader back.
+                let call_to = matches!(msg.kind, runtime::message::Kind::Call(_)).then_some(msg.to);
+                rt.send(msg);
+                if let Some(to) = call_to {
+                    rt.registry.backlog.room(to).await;
+                }
+            }
             Ok(Incoming::Ready(events)) => {
                 if connector {
                     if let Some(f) = guard.on_ready.take() {
@@ -330,7 +342,13 @@ async fn reader_task(mut reader: Reader, mut guard: LinkGuard, me: Peer, deadlin
 /// syscalls instead of one each, without delaying a lone frame.
 const WRITE_BATCH: usize = 256;
 
-async fn writer_task(mut writer: Writer, mut rx: mpsc::UnboundedReceiver<Outgoing>, mut stop: watch::Receiver<bool>) {
+async fn writer_task(
+    mut writer: Writer,
+    link: Arc<Link>,
+    mut rx: mpsc::UnboundedReceiver<Outgoing>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let rt = runtime::get();
     loop {
         let next = tokio::select! {
             biased;
@@ -342,15 +360,21 @@ async fn writer_task(mut writer: Writer, mut rx: mpsc::UnboundedReceiver<Outgoin
             let _ = writer.write(Frame::Leave.encode()).await;
             break;
         };
+        // Bytes of queued frames in this batch, taken off the link's count
+        // once they are out (the `leave` frame was never counted).
+        let mut bytes = frame.len();
+        let mut leave = false;
         // On a write error the reader sees the broken connection too and closes the link.
         let written = match &mut writer {
             Writer::Ws(sink, _) => {
-                let mut leave = false;
                 let batch = async {
                     sink.feed(Message::binary(frame)).await?;
                     for _ in 1..WRITE_BATCH {
                         match rx.try_recv() {
-                            Ok(Outgoing::Frame(f)) => sink.feed(Message::binary(f)).await?,
+                            Ok(Outgoing::Frame(f)) => {
+                                bytes += f.len();
+                                sink.feed(Message::binary(f)).await?
+                            }
                             Ok(Outgoing::Leave) => {
                                 leave = true;
                                 sink.feed(Message::binary(Frame::Leave.encode())).await?;
@@ -361,18 +385,22 @@ async fn writer_task(mut writer: Writer, mut rx: mpsc::UnboundedReceiver<Outgoin
                     }
                     sink.flush().await
                 };
-                let ok = tokio::select! {
+                tokio::select! {
                     biased;
                     _ = stop.wait_for(|s| *s) => return,
                     r = batch => r.is_ok(),
-                };
-                if leave {
-                    break;
                 }
-                ok
             }
             other => other.write(frame).await.is_ok(),
         };
+        if written {
+            for wake in link.written(bytes) {
+                rt.send(wake);
+            }
+        }
+        if leave {
+            break;
+        }
         if !written {
             return;
         }
