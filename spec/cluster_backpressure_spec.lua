@@ -30,12 +30,7 @@ describe("cluster backpressure", function()
 		:format(MESSAGES, SIZE), function()
 		local status, out, err = H.run_script(([[
 			require "skynet"
-			local function peak_mib()
-				for line in io.lines("/proc/self/status") do
-					local kb = line:match("^VmHWM:%%s+(%%d+)")
-					if kb then return tonumber(kb) / 1024 end
-				end
-			end
+			local H = require "support.helpers"
 			local ok, job = os.pload("cluster.adapter", "127.0.0.1", %d)
 			assert(ok, job)
 			local payload = string.rep("x", %d)
@@ -46,7 +41,7 @@ describe("cluster backpressure", function()
 				os.wait(50)
 				count, bytes, sink_peak = select(2, pcall("flood.sink.count"))
 			until count == %d or os.steady_clock("s") - t0 > 60
-			print(sent, count, bytes, math.floor(peak_mib()), sink_peak)
+			print(sent, count, bytes, H.peak_mib(), sink_peak)
 			job:close()
 		]]):format(master_port, SIZE, MESSAGES, MESSAGES), "SKYNET_THREADS=2 ", 120)
 		assert.are.equal(0, status, "exit status; stderr:\n" .. err)

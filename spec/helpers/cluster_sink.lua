@@ -5,12 +5,7 @@
 -- peak RSS of this process in MiB).
 -- Prints "ready" once joined.
 
-local function peak_mib()
-	for line in io.lines("/proc/self/status") do
-		local kb = line:match("^VmHWM:%s+(%d+)")
-		if kb then return tonumber(kb) // 1024 end
-	end
-end
+local H = require "support.helpers"
 
 function main(port, us)
 	us = tonumber(us)
@@ -21,7 +16,7 @@ function main(port, us)
 		local t = clock("us") + us
 		while clock("us") < t do end
 	end, true)
-	rpc.create("flood.sink.count", function() return count, bytes, peak_mib() end, true)
+	rpc.create("flood.sink.count", function() return count, bytes, H.peak_mib() end, true)
 	local ok, job = os.pload("cluster.adapter", "127.0.0.1", tonumber(port))
 	if not ok then
 		io.stderr:write("join failed: ", tostring(job), "\n")
