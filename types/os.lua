@@ -18,6 +18,14 @@ function os.version() end
 ---found or loaded, raised before being ready, or defines no `main`
 ---(`"no main function in <name>"`). Raises if `name` is missing, not a string
 ---or empty (`"no name"`), or an argument cannot be copied.
+---
+---Joining a cluster: `os.pload("cluster.adapter", host, port [, key])`
+---(the master's address, defaults `"127.0.0.1"`, 80). `key` (at least 16
+---bytes; wins over `SKYNET_CLUSTER_KEY`) must be the cluster's shared key;
+---without any key only a loopback master can be joined. Returns within about
+---4 s whatever the members do; `job:close()` leaves. Nodes coming and going
+---are told to the local handlers of `cluster.event`: `(what, node, address)`
+---with `what` = `"up"`/`"down"`, `node` the member id, `address` `"ip:port"`.
 ---@param name string Module name, as for `require`.
 ---@param ... any Arguments for the service's `main` (copied).
 ---@return boolean ok

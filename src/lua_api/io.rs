@@ -72,6 +72,13 @@ hold!(
 /// `io.context()` objects.
 pub struct ContextHandle(RefCell<Context>);
 
+impl ContextHandle {
+    /// A context object holding `ctx` (for contexts built in Rust).
+    pub fn new(ctx: Context) -> ContextHandle {
+        ContextHandle(RefCell::new(ctx))
+    }
+}
+
 fn status(lua: &Lua, r: std::result::Result<(), Error>) -> Result<MultiValue> {
     match r {
         Ok(()) => true.into_lua_multi(lua),

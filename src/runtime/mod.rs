@@ -39,10 +39,11 @@ pub mod timer;
 pub mod watchdog;
 pub mod worker;
 
+use backlog::RemoteRoom;
 use mailbox::Mailbox;
 use crate::codec::wrap;
 use crate::error::Error;
-use message::{Kind, Message};
+use message::{Kind, Message, ServiceId, Session};
 use names::Names;
 use registry::Registry;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, AtomicUsize, Ordering};
@@ -82,10 +83,18 @@ pub struct Runtime {
     /// Where messages to remote ids (above [`registry::MAX_ID`]) go: the
     /// cluster, once plugged in.
     remote: OnceLock<RemoteRoute>,
+    /// Told when a call's wait timed out, so that whoever holds state for
+    /// that call elsewhere (the cluster's pending table) can drop it.
+    expired: OnceLock<ExpiredCall>,
+    /// Room in the queues towards remote ids: the cluster's, once plugged in.
+    remote_room: OnceLock<&'static dyn RemoteRoom>,
 }
 
 /// Takes a message for a remote id; gives it back if it cannot be sent.
 pub type RemoteRoute = Box<dyn Fn(Message) -> Result<(), Message> + Send + Sync>;
+
+/// Takes `(caller, session)` of a call that timed out.
+pub type ExpiredCall = Box<dyn Fn(ServiceId, Session) + Send + Sync>;
 
 static RUNTIME: OnceLock<Runtime> = OnceLock::new();
 
@@ -129,6 +138,8 @@ pub fn start() -> Option<&'static Runtime> {
             stopping: AtomicBool::new(false),
             threads: shutdown::Threads::default(),
             remote: OnceLock::new(),
+            expired: OnceLock::new(),
+            remote_room: OnceLock::new(),
         }
     });
     if !fresh {
@@ -156,6 +167,44 @@ impl Runtime {
     /// Registers where messages to remote ids go (once per process).
     pub fn route_remote(&self, route: RemoteRoute) {
         let _ = self.remote.set(route);
+    }
+
+    /// Registers who knows the room towards remote ids (once per process).
+    pub fn room_remote(&self, room: &'static dyn RemoteRoom) {
+        let _ = self.remote_room.set(room);
+    }
+
+    /// Whether a sender to `to` should wait for room: `to`'s queue (a local
+    /// service) or the queue towards it (a remote id) is over its mark.
+    pub fn crowded(&self, to: ServiceId) -> bool {
+        if to > registry::MAX_ID {
+            self.remote_room.get().is_some_and(|r| r.over_mark(to))
+        } else {
+            self.registry.backlog.over_mark(to)
+        }
+    }
+
+    /// Registers `sender`'s wait (on `session`) for room towards `to`; it is
+    /// woken by a `Kind::Wake` for `session`. False: no wait was registered
+    /// (there is room already), so none must be waited for.
+    pub fn wait_for_room(&self, to: ServiceId, sender: ServiceId, session: Session) -> bool {
+        if to > registry::MAX_ID {
+            self.remote_room.get().is_some_and(|r| r.wait_for_room(to, sender, session))
+        } else {
+            self.registry.backlog.wait_for_room(to, sender, session)
+        }
+    }
+
+    /// Registers who hears of timed-out calls (once per process).
+    pub fn on_call_expired(&self, hook: ExpiredCall) {
+        let _ = self.expired.set(hook);
+    }
+
+    /// Call `(caller, session)` timed out: its answer is no longer awaited.
+    pub fn call_expired(&self, caller: ServiceId, session: Session) {
+        if let Some(hook) = self.expired.get() {
+            hook(caller, session);
+        }
     }
 
     /// Routes `msg` to the worker of its receiver: the local queue when that

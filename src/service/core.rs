@@ -188,7 +188,11 @@ impl<W> Core<W> {
         }
         self.served.borrow_mut().insert(Arc::from(name), public);
         let names = &runtime::get().names;
-        names.add(name, self.id);
+        if public {
+            names.add(name, self.id);
+        } else {
+            names.add_private(name, self.id);
+        }
         if public {
             names.publish(name, self.id, true);
         }
@@ -261,20 +265,21 @@ impl<W> Core<W> {
             let kind = Kind::Call(group.name.clone());
             self.send(Message { to, from: self.id, session: 0, kind, payload: args.clone() });
         }
-        let backlog = &runtime::get().registry.backlog;
-        Delivered { count: targets.len(), crowded: targets.iter().copied().find(|&to| backlog.over_mark(to)) }
+        let rt = runtime::get();
+        Delivered { count: targets.len(), crowded: targets.iter().copied().find(|&to| rt.crowded(to)) }
     }
 
-    /// After a send to `to`: if `to`'s queue is over its high-water mark,
-    /// the session of a wait for room, ended when the queue is back under
-    /// half the mark (rule 3: wait for it like any other session).
+    /// After a send to `to`: if `to`'s queue (or, for a remote id, its
+    /// link's) is over its high-water mark, the session of a wait for room,
+    /// ended when that queue is back under half the mark (rule 3: wait for
+    /// it like any other session).
     pub fn room_in(&self, to: ServiceId) -> Option<Session> {
-        let backlog = &runtime::get().registry.backlog;
-        if !backlog.over_mark(to) {
+        let rt = runtime::get();
+        if !rt.crowded(to) {
             return None;
         }
         let session = self.new_session();
-        backlog.wait_for_room(to, self.id, session).then_some(session)
+        rt.wait_for_room(to, self.id, session).then_some(session)
     }
 
     /// Arranges the wake-up of a sleep and returns its session: after `ms`
@@ -354,7 +359,9 @@ impl<W> Core<W> {
             .filter(|(_, w)| w.deadline.is_some_and(|d| d <= now))
             .map(|(s, _)| *s)
             .collect();
+        let rt = runtime::get();
         for session in expired {
+            rt.call_expired(self.id, session);
             self.send_self(session, wrap::failure(&Error::Timeout.to_string()));
         }
         self.waits.borrow().values().any(|w| w.deadline.is_some_and(|d| d > now))

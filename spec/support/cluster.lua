@@ -1,0 +1,61 @@
+-- The process harness of the multi-process cluster specs (cluster_spec,
+-- cluster_trust_spec): a temp directory for logs, background skynet
+-- processes whose output goes there, and waiting for lines in it.
+local net = require "support.net"
+local H = require "support.helpers"
+local M = {}
+
+local launcher = os.getenv("SKYNET_LAUNCHER") or "bin/skynet"
+
+--- A free loopback TCP port (free when this returns).
+function M.free_port()
+	local s = io.server("tcp")
+	assert(s:listen("127.0.0.1", 0, function() end))
+	local port = s:endpoint().port
+	s:close()
+	return port
+end
+
+--- A fresh harness: `h.tmp` (its directory), `h.started` (pids of the
+--- `timeout` wrappers, in start order) and the functions below.
+function M.harness()
+	local h = { tmp = os.tmpname(), started = {} }
+	os.remove(h.tmp)
+	assert(os.execute("mkdir -p " .. h.tmp))
+
+	--- Starts `lua5.4 <launcher> args...` in the background, output to
+	--- tmp/<log>; `env`: NAME=value words for it (SKYNET_CLUSTER_KEY is unset
+	--- unless given there). Returns the pid of its `timeout` wrapper.
+	function h.start(log, args, env)
+		local pidfile = h.tmp .. "/" .. log .. ".pid"
+		os.execute(("(env -u SKYNET_CLUSTER_KEY SKYNET_THREADS=2 %s timeout 120 lua5.4 %s %s) >%s/%s 2>&1 & echo $! > %s")
+			:format(env or "", launcher, args, h.tmp, log, pidfile))
+		local pid = tonumber((net.read_file(pidfile) or ""):match("%d+"))
+		h.started[#h.started + 1] = pid
+		return pid
+	end
+
+	function h.output(log) return net.read_file(h.tmp .. "/" .. log) or "" end
+
+	--- Waits until the output of `log` matches `pattern` (`timeout_ms`,
+	--- 10 s by default); the first capture or nil.
+	function h.wait_for(log, pattern, timeout_ms)
+		local found
+		H.wait_until(function()
+			found = h.output(log):match(pattern)
+			return found ~= nil
+		end, timeout_ms or 10000)
+		return found
+	end
+
+	--- Stops every process started and removes the directory.
+	function h.stop_all()
+		for _, pid in ipairs(h.started) do
+			os.execute(("pkill -P %d 2>/dev/null; kill %d 2>/dev/null"):format(pid, pid))
+		end
+		os.execute("rm -rf " .. h.tmp)
+	end
+	return h
+end
+
+return M
