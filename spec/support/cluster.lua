@@ -7,14 +7,8 @@ local M = {}
 
 local launcher = os.getenv("SKYNET_LAUNCHER") or "bin/skynet"
 
---- A free loopback TCP port (free when this returns).
-function M.free_port()
-	local s = io.server("tcp")
-	assert(s:listen("127.0.0.1", 0, function() end))
-	local port = s:endpoint().port
-	s:close()
-	return port
-end
+--- A free loopback TCP port (support.net's).
+M.free_port = require("support.net").free_port
 
 --- A fresh harness: `h.tmp` (its directory), `h.started` (pids of the
 --- `timeout` wrappers, in start order) and the functions below.
