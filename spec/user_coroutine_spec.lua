@@ -6,6 +6,24 @@ local P = require "support.procs"
 
 local DECODE_ERROR = "bad argument #1 to 'decode' (string expected, got table)"
 
+describe("globals a service builds on first use", function()
+  it("coroutine, bind, throw and trace are there when first read", function()
+    local ok, job = os.pload("helpers.lazy_globals")
+    assert.is_true(ok)
+    local ok2, seen = pcall("lazy.report")
+    job:close()
+    assert.is_true(ok2)
+    assert.are.same({
+      absent_at_start = true,
+      require_gives_the_global = true,
+      waited = "after a wait",
+      bound = 5,
+      thrown = "a\t1",
+      trace = "function",
+    }, seen)
+  end)
+end)
+
 describe("blocking calls in user coroutines", function()
   local job
   setup(function()

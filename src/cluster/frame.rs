@@ -14,7 +14,7 @@
 //! frames is broken or hostile, and there is no way to resynchronise).
 //! Unknown keys in a known message are ignored, an unknown `what` is not.
 
-use crate::runtime::message::{ServiceId, Session};
+use crate::runtime::message::{Failure, ServiceId, Session};
 
 /// A frame with more map entries than this is refused.
 pub const MAX_FIELDS: usize = 16;
@@ -44,8 +44,10 @@ pub enum Frame {
     /// service `caller`; `rcf == 0`: one-way, else answer session `sn`.
     Deliver { name: String, argv: Vec<u8>, mask: i64, who: ServiceId, caller: ServiceId, rcf: u32, sn: Session },
     /// The answer to session `sn` of the receiver's service `caller`;
-    /// `data = wrap(true|false, results...)`.
-    Response { data: Vec<u8>, caller: ServiceId, rcf: u32, sn: Session },
+    /// `data = wrap(true|false, results...)`. `fail` (key present only then):
+    /// the sender's runtime failed the call (`Failure::code`), e.g. no such
+    /// name or the callee ended; an unknown code is read as none.
+    Response { data: Vec<u8>, caller: ServiceId, rcf: u32, sn: Session, fail: Option<Failure> },
 }
 
 // ---- encoding -----------------------------------------------------------------
@@ -93,14 +95,17 @@ pub fn deliver(name: &str, argv: &[u8], mask: i64, who: ServiceId, caller: Servi
 }
 
 /// `{what="response", ...}`.
-pub fn response(data: &[u8], caller: ServiceId, rcf: u32, sn: Session) -> Vec<u8> {
-    let mut buf = Vec::with_capacity(data.len() + 48);
-    buf.push(0x85);
+pub fn response(data: &[u8], caller: ServiceId, rcf: u32, sn: Session, fail: Option<Failure>) -> Vec<u8> {
+    let mut buf = Vec::with_capacity(data.len() + 56);
+    buf.push(if fail.is_some() { 0x86 } else { 0x85 });
     put_field_str(&mut buf, "what", b"response");
     put_field_bin(&mut buf, "data", data);
     put_int(&mut buf, "caller", caller as i64);
     put_int(&mut buf, "rcf", rcf as i64);
     put_int(&mut buf, "sn", sn as i64);
+    if let Some(fail) = fail {
+        put_int(&mut buf, "fail", i64::from(fail.code()));
+    }
     buf
 }
 
@@ -146,7 +151,7 @@ impl Frame {
             Frame::Deliver { name, argv, mask, who, caller, rcf, sn } => {
                 deliver(name, argv, *mask, *who, *caller, *rcf, *sn)
             }
-            Frame::Response { data, caller, rcf, sn } => response(data, *caller, *rcf, *sn),
+            Frame::Response { data, caller, rcf, sn, fail } => response(data, *caller, *rcf, *sn, *fail),
         }
     }
 
@@ -170,6 +175,7 @@ impl Frame {
                 b"caller" => f.caller = Some(r.int()?),
                 b"rcf" => f.rcf = Some(r.int()?),
                 b"sn" => f.sn = Some(r.int()?),
+                b"fail" => f.fail = Some(r.int()?),
                 b"node" => f.node = Some(r.int()?),
                 b"addr" => f.addr = Some(r.string()?),
                 b"nonce" => f.nonce = Some(r.string()?),
@@ -215,6 +221,7 @@ impl Frame {
                 caller: f.service("caller", f.caller)?,
                 rcf: f.u32("rcf", f.rcf)?,
                 sn: f.u32("sn", f.sn)?,
+                fail: f.fail.and_then(|code| u8::try_from(code).ok()).and_then(Failure::from_code),
             }),
             other => Err(format!("unknown message '{}'", String::from_utf8_lossy(other))),
         }
@@ -232,6 +239,7 @@ struct Fields<'a> {
     caller: Option<i64>,
     rcf: Option<i64>,
     sn: Option<i64>,
+    fail: Option<i64>,
     node: Option<i64>,
     addr: Option<&'a [u8]>,
     nonce: Option<&'a [u8]>,
@@ -375,7 +383,8 @@ mod tests {
                 sn: u32::MAX,
             },
             Frame::Deliver { name: "y".into(), argv: vec![0; 70_000], mask: 0, who: 1, caller: 1, rcf: 0, sn: 0 },
-            Frame::Response { data: vec![0xc3, 0x01], caller: 3, rcf: 1, sn: 12345 },
+            Frame::Response { data: vec![0xc3, 0x01], caller: 3, rcf: 1, sn: 12345, fail: None },
+            Frame::Response { data: vec![0xc2], caller: 3, rcf: 1, sn: 7, fail: Some(Failure::Cancel) },
         ]
     }
 

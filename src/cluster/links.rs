@@ -48,7 +48,7 @@ use super::frame::{self, Frame};
 use super::trust::Trust;
 use crate::codec::wrap;
 use crate::runtime::backlog::RemoteRoom;
-use crate::runtime::message::{Kind, Message, ServiceId, Session};
+use crate::runtime::message::{Failure, Kind, Message, ServiceId, Session};
 use crate::runtime::names::Names;
 use crate::runtime::registry::MAX_ID;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
@@ -410,10 +410,10 @@ impl Cluster {
                 }
                 Ok(())
             }
-            Kind::Reply => {
+            Kind::Reply(failed) => {
                 // Nobody to tell if this fails: the caller's node lost the link too.
                 if who != 0 && !link.state().closed {
-                    link.queue(frame::response(&msg.payload, who, 1, msg.session));
+                    link.queue(frame::response(&msg.payload, who, 1, msg.session, *failed));
                 }
                 Ok(())
             }
@@ -471,18 +471,19 @@ impl Cluster {
                     })),
                     None => {
                         if session != 0 {
-                            link.queue(frame::response(&wrap::failure(&format!("{name} not found")), caller, rcf, sn));
+                            let not_found = wrap::failure(&format!("{name} not found"));
+                            link.queue(frame::response(&not_found, caller, rcf, sn, Some(Failure::NotFound)));
                         }
                         Ok(Incoming::Nothing)
                     }
                 }
             }
-            Frame::Response { data, caller, sn, .. } => {
+            Frame::Response { data, caller, sn, fail, .. } => {
                 // Only answers to calls pending on this very link; a late
                 // one (after our timeout) is dropped, anything else is forged.
                 let mut state = link.state();
                 if state.pending.remove(&(caller, sn)) {
-                    Ok(Incoming::Local(Message::reply(caller, 0, sn, data)))
+                    Ok(Incoming::Local(Message { to: caller, from: 0, session: sn, kind: Kind::Reply(fail), payload: data }))
                 } else if let Some(at) = state.late.iter().position(|&c| c == (caller, sn)) {
                     state.late.remove(at);
                     Ok(Incoming::Nothing)
@@ -511,9 +512,11 @@ impl Cluster {
         for (name, id) in state.remote.drain() {
             names.remove(&name, id);
         }
-        let payload = wrap::failure("disconnected");
-        let mut out: Vec<Message> =
-            state.pending.drain().map(|(caller, session)| Message::reply(caller, 0, session, payload.clone())).collect();
+        let mut out: Vec<Message> = state
+            .pending
+            .drain()
+            .map(|(caller, session)| Message::failure(caller, 0, session, Failure::Disconnected))
+            .collect();
         out.extend(wake(&mut state.waiting));
         if let Some(peer) = &state.peer {
             out.extend(events("down", peer, names));
@@ -685,11 +688,11 @@ mod tests {
         let (c, names, link, mut rx) = one_link();
         assert!(c.route(call(remote_id(7, link.id), 3, 11, "echo", b"")).is_ok());
         frames(&mut rx);
-        let answer = frame::response(b"\xc3\x05", 3, 1, 11);
+        let answer = frame::response(b"\xc3\x05", 3, 1, 11, None);
         match c.incoming(&link, &answer, &names).unwrap() {
             Incoming::Local(m) => {
                 assert_eq!((m.to, m.session, m.payload.as_slice()), (3, 11, &b"\xc3\x05"[..]));
-                assert!(matches!(m.kind, Kind::Reply));
+                assert!(matches!(m.kind, Kind::Reply(None)));
             }
             _ => panic!("expected a local message"),
         }
@@ -702,12 +705,12 @@ mod tests {
         let (c, names, link, _rx) = one_link();
         assert!(c.route(call(remote_id(7, link.id), 3, 11, "echo", b"")).is_ok());
         // another caller, another session: not pending on this link
-        assert!(c.incoming(&link, &frame::response(b"\xc3", 4, 1, 11), &names).is_err());
-        assert!(c.incoming(&link, &frame::response(b"\xc3", 3, 1, 12), &names).is_err());
+        assert!(c.incoming(&link, &frame::response(b"\xc3", 4, 1, 11, None), &names).is_err());
+        assert!(c.incoming(&link, &frame::response(b"\xc3", 3, 1, 12, None), &names).is_err());
         // the call pending on another link is not this link's to answer
         let (tx, _rx2) = mpsc::unbounded_channel();
         let other = c.open(tx, "127.0.0.1:7000".into()).unwrap();
-        assert!(c.incoming(&other, &frame::response(b"\xc3", 3, 1, 11), &names).is_err());
+        assert!(c.incoming(&other, &frame::response(b"\xc3", 3, 1, 11, None), &names).is_err());
         assert_eq!(link.pending(), 1);
     }
 
@@ -719,7 +722,7 @@ mod tests {
         c.forget(3, 11);
         c.forget(3, 99); // never sent: nothing to forget
         assert_eq!(link.pending(), 1);
-        let late = frame::response(b"\xc3", 3, 1, 11);
+        let late = frame::response(b"\xc3", 3, 1, 11, None);
         assert!(matches!(c.incoming(&link, &late, &names).unwrap(), Incoming::Nothing), "dropped quietly");
         assert!(c.incoming(&link, &late, &names).is_err(), "but only once");
         // closing fails only what is still pending
@@ -791,7 +794,13 @@ mod tests {
         for (name, who) in [("pub", 3), ("private", 2)] {
             let d = frame::deliver(name, b"", 0, who, 9, 1, 6);
             assert!(matches!(c.incoming(&link, &d, &names).unwrap(), Incoming::Nothing));
-            let expect = Frame::Response { data: wrap::failure(&format!("{name} not found")), caller: 9, rcf: 1, sn: 6 };
+            let expect = Frame::Response {
+                data: wrap::failure(&format!("{name} not found")),
+                caller: 9,
+                rcf: 1,
+                sn: 6,
+                fail: Some(Failure::NotFound),
+            };
             assert_eq!(frames(&mut rx), vec![expect]);
         }
         // one-way: no answer at all
@@ -805,7 +814,7 @@ mod tests {
         let (tx, mut rx) = mpsc::unbounded_channel();
         let link = c.open(tx, "127.0.0.1:7000".into()).unwrap();
         assert!(c.route(Message::reply(remote_id(9, link.id), 2, 5, b"\xc3".to_vec())).is_ok());
-        assert_eq!(frames(&mut rx), vec![Frame::Response { data: vec![0xc3], caller: 9, rcf: 1, sn: 5 }]);
+        assert_eq!(frames(&mut rx), vec![Frame::Response { data: vec![0xc3], caller: 9, rcf: 1, sn: 5, fail: None }]);
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! Global functions written in Rust: `wrap` and `unwrap` (docs/API.md §3.4).
-//! (`pcall`, `bind`, `trace` and `throw` live in `prelude.lua`.)
+//! (`pcall` lives in `prelude.lua`; `bind`, `trace` and `throw` in `utilities.lua`.)
 
 use crate::codec::wrap;
 use crate::lua_api::args::Args;

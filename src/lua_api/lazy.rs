@@ -10,8 +10,8 @@
 
 use mlua::{Function, Lua, Result, Table, Value};
 
-/// Builds one lazy global table.
-pub type Creator = fn(&Lua) -> Result<Table>;
+/// Builds one lazy global (a table, or a function).
+pub type Creator = fn(&Lua) -> Result<Value>;
 
 fn std_lib(lua: &Lua, lib: mlua::StdLib, name: &str) -> Result<Table> {
     match lua.globals().raw_get::<Option<Table>>(name)? {
@@ -35,6 +35,12 @@ pub fn debug(lua: &Lua) -> Result<Table> {
     std_lib(lua, mlua::StdLib::DEBUG, "debug")
 }
 
+/// `coroutine`, with waits passing through user coroutines.
+pub fn coroutine(lua: &Lua) -> Result<Table> {
+    let coroutine = std_lib(lua, mlua::StdLib::COROUTINE, "coroutine")?;
+    crate::lua_api::user_coroutines(lua, coroutine)
+}
+
 /// `io`, with our additions (`io.socket`, `io.http`, ...).
 pub fn io(lua: &Lua) -> Result<Table> {
     let io = std_lib(lua, mlua::StdLib::IO, "io")?;
@@ -48,7 +54,7 @@ pub fn preload_std_libs(lua: &Lua) -> Result<()> {
     let globals = lua.globals();
     let preload: Table = globals.get::<Table>("package")?.get("preload")?;
     let loader = lua.create_function(|lua, name: String| lua.globals().get::<Value>(name))?;
-    for name in ["io", "math", "utf8", "debug"] {
+    for name in ["io", "math", "utf8", "debug", "coroutine"] {
         if globals.raw_get::<Value>(name)?.is_nil() {
             preload.raw_set(name, &loader)?;
         }
@@ -64,9 +70,9 @@ pub fn install(lua: &Lua, target: &Table, entries: &[(&'static str, Creator)]) -
         let key = key.to_str()?;
         match creators.iter().find(|(name, _)| *name == &*key) {
             Some((name, create)) => {
-                let table = create(lua)?;
-                g.raw_set(*name, &table)?;
-                Ok(Value::Table(table))
+                let value = create(lua)?;
+                g.raw_set(*name, &value)?;
+                Ok(value)
             }
             None => Ok(Value::Nil),
         }
@@ -81,10 +87,10 @@ pub fn install(lua: &Lua, target: &Table, entries: &[(&'static str, Creator)]) -
 mod tests {
     use super::*;
 
-    fn make(lua: &Lua) -> Result<Table> {
+    fn make(lua: &Lua) -> Result<Value> {
         let t = lua.create_table()?;
         t.set("answer", 42)?;
-        Ok(t)
+        Ok(Value::Table(t))
     }
 
     #[test]

@@ -4,7 +4,8 @@
 //! logic that can be tested without a Lua state lives in `runtime/`,
 //! `service/`, `codec/` and friends. Big tables (`json`, `crypto`, `std`,
 //! ...) are built lazily on first use (see [`lazy`]) so that an idle service
-//! stays small. `prelude.lua` holds the Lua half of the blocking functions.
+//! stays small. `prelude.lua` holds the Lua half of the blocking functions;
+//! `user_coroutines.lua` and `utilities.lua` are Lua parts built on first use.
 
 pub mod args;
 pub mod base64;
@@ -29,21 +30,23 @@ pub mod string_ext;
 pub mod table_ext;
 pub mod timer;
 
-use mlua::{Lua, Result, Table};
+use mlua::{Lua, Result, Table, Value};
 
 /// Installs the whole API into the state of a service (already registered
 /// as the state's app data) and returns the `skynet` module table.
 pub fn install(lua: &Lua) -> Result<Table> {
     install_data_helpers(lua)?;
     let core = lua.create_table()?;
-    core.set("error_message", lua.create_function(globals::error_message)?)?;
+    let error_message = lua.create_function(globals::error_message)?;
+    lua.set_named_registry_value("skynet.error_message", &error_message)?;
+    core.set("error_message", error_message)?;
     core.set("block", lua.create_function(|lua, session: u32| crate::service::of(lua)?.block(session))?)?;
     core.set("stock", stock_functions(lua)?)?;
     let main = crate::service::of(lua)?.is_main;
     os::install(lua, &core)?;
     rpc::install(lua, &core)?;
     globals::install(lua)?;
-    let prelude: Table = lua.load(prelude_bytecode(lua)?).set_name("=skynet.prelude").call(&core)?;
+    let prelude: Table = load_compiled(lua, &PRELUDE)?.call(&core)?;
     if main {
         // Code that kept the stock pcall sees raised error objects; in the
         // user's script, make them read as their message too.
@@ -51,6 +54,9 @@ pub fn install(lua: &Lua) -> Result<Table> {
     }
     let key = lua.create_registry_value(prelude)?;
     crate::service::of(lua)?.prelude.replace(Some(key));
+    if let Some(coroutine) = lua.globals().raw_get::<Option<Table>>("coroutine")? {
+        user_coroutines(lua, coroutine)?; // the main state: `coroutine` is there already
+    }
     if lua.globals().raw_get::<Option<Table>>("io")?.is_some() {
         io::install(lua)?; // the main state: `io` is there already (it needs the prelude's `suspend`)
     }
@@ -71,12 +77,18 @@ pub fn install(lua: &Lua) -> Result<Table> {
 
 /// The stock functions the prelude wraps, as they were before the first
 /// install in this state (busted, for one, installs us again per spec file).
+/// A service starts without `coroutine` (it is built when first read, see
+/// [`lazy::coroutine`]): the library is opened here for its functions only.
 fn stock_functions(lua: &Lua) -> Result<Table> {
     const KEY: &str = "skynet.stock";
     if let Some(stock) = lua.named_registry_value::<Option<Table>>(KEY)? {
         return Ok(stock);
     }
     let globals = lua.globals();
+    let had_coroutine = globals.raw_get::<Option<Table>>("coroutine")?.is_some();
+    if !had_coroutine {
+        lua.load_std_libs(mlua::StdLib::COROUTINE)?;
+    }
     let coroutine: Table = globals.get("coroutine")?;
     let stock = lua.create_table()?;
     stock.set("pcall", globals.get::<mlua::Value>("pcall")?)?;
@@ -84,19 +96,78 @@ fn stock_functions(lua: &Lua) -> Result<Table> {
     for name in ["create", "resume", "yield", "close", "isyieldable"] {
         stock.set(name, coroutine.get::<mlua::Value>(name)?)?;
     }
+    if !had_coroutine {
+        globals.raw_set("coroutine", mlua::Value::Nil)?;
+        globals.get::<Table>("package")?.get::<Table>("loaded")?.raw_set("coroutine", mlua::Value::Nil)?;
+    }
     lua.set_named_registry_value(KEY, &stock)?;
     Ok(stock)
 }
 
-/// `prelude.lua`, compiled once per process: loading bytecode costs a
-/// fraction of parsing it again in every new service.
-fn prelude_bytecode(lua: &Lua) -> Result<&'static [u8]> {
-    static BYTECODE: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
-    if let Some(b) = BYTECODE.get() {
-        return Ok(b);
-    }
-    let compiled = lua.load(include_str!("prelude.lua")).set_name("=skynet.prelude").into_function()?.dump(false);
-    Ok(BYTECODE.get_or_init(|| compiled))
+/// A chunk of Lua shipped in the library, compiled once per process:
+/// loading bytecode costs a fraction of parsing the source again in every
+/// new state.
+struct Compiled {
+    name: &'static str,
+    source: &'static str,
+    /// Drop debug information. Done for the prelude, loaded in every
+    /// service, where it saves 2 KiB per service; its errors are raised at
+    /// the caller's level, so only a traceback shows `?` for its lines.
+    strip: bool,
+    bytecode: std::sync::OnceLock<Vec<u8>>,
+}
+
+static PRELUDE: Compiled = Compiled {
+    name: "=skynet.prelude",
+    source: include_str!("prelude.lua"),
+    strip: true,
+    bytecode: std::sync::OnceLock::new(),
+};
+static USER_COROUTINES: Compiled = Compiled {
+    name: "=skynet.coroutines",
+    source: include_str!("user_coroutines.lua"),
+    strip: false,
+    bytecode: std::sync::OnceLock::new(),
+};
+static UTILITIES: Compiled = Compiled {
+    name: "=skynet.utilities",
+    source: include_str!("utilities.lua"),
+    strip: false,
+    bytecode: std::sync::OnceLock::new(),
+};
+
+fn load_compiled(lua: &Lua, chunk: &'static Compiled) -> Result<mlua::Function> {
+    let bytecode = match chunk.bytecode.get() {
+        Some(b) => b,
+        None => {
+            let compiled = lua.load(chunk.source).set_name(chunk.name).into_function()?.dump(chunk.strip);
+            chunk.bytecode.get_or_init(|| compiled)
+        }
+    };
+    lua.load(&bytecode[..]).set_name(chunk.name).into_function()
+}
+
+/// Makes `coroutine.resume`, `wrap` and `close` of `coroutine` let waits
+/// pass through (`user_coroutines.lua`).
+pub fn user_coroutines(lua: &Lua, coroutine: Table) -> Result<Table> {
+    let prelude = crate::service::of(lua)?.prelude_table()?;
+    let stock = stock_functions(lua)?;
+    let error_message: mlua::Function = lua.named_registry_value("skynet.error_message")?;
+    load_compiled(lua, &USER_COROUTINES)?.call((coroutine, stock, prelude, error_message))
+}
+
+/// `bind`, `throw` and `trace` (`utilities.lua`), built once per state.
+pub fn utility(lua: &Lua, name: &str) -> Result<mlua::Value> {
+    const KEY: &str = "skynet.utilities";
+    let table = match lua.named_registry_value::<Option<Table>>(KEY)? {
+        Some(t) => t,
+        None => {
+            let t: Table = load_compiled(lua, &UTILITIES)?.call(())?;
+            lua.set_named_registry_value(KEY, &t)?;
+            t
+        }
+    };
+    table.get(name)
 }
 
 /// Installs the data helpers (pure functions and data structures) into `lua`:
@@ -110,15 +181,19 @@ pub fn install_data_helpers(lua: &Lua) -> Result<()> {
         lua,
         &lua.globals(),
         &[
-            ("io", lazy::io),
-            ("math", lazy::math),
-            ("utf8", lazy::utf8),
-            ("debug", lazy::debug),
-            ("json", json::create),
-            ("base64", base64::create),
-            ("crypto", crypto::create),
-            ("std", std_lib::create),
-            ("storage", storage::create),
+            ("io", |lua| lazy::io(lua).map(Value::Table)),
+            ("math", |lua| lazy::math(lua).map(Value::Table)),
+            ("utf8", |lua| lazy::utf8(lua).map(Value::Table)),
+            ("debug", |lua| lazy::debug(lua).map(Value::Table)),
+            ("coroutine", |lua| lazy::coroutine(lua).map(Value::Table)),
+            ("json", |lua| json::create(lua).map(Value::Table)),
+            ("base64", |lua| base64::create(lua).map(Value::Table)),
+            ("crypto", |lua| crypto::create(lua).map(Value::Table)),
+            ("std", |lua| std_lib::create(lua).map(Value::Table)),
+            ("storage", |lua| storage::create(lua).map(Value::Table)),
+            ("bind", |lua| utility(lua, "bind")),
+            ("throw", |lua| utility(lua, "throw")),
+            ("trace", |lua| utility(lua, "trace")),
         ],
     )
 }

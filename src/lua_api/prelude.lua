@@ -6,11 +6,9 @@
 -- wrapper hands to `suspend` below. When the Rust half could answer at once
 -- it returns nil followed by the results instead.
 local core = ...
-local select, type, error, tostring, setmetatable = select, type, error, tostring, setmetatable
-local concat, unpack = table.concat, table.unpack
+local type, tostring, setmetatable = type, tostring, setmetatable
 local stock = core.stock
-local co_create, co_resume, co_yield, co_close = stock.create, stock.resume, stock.yield, stock.close
-local isyieldable = stock.isyieldable
+local co_yield, isyieldable = stock.yield, stock.isyieldable
 local block = core.block
 
 -- Marks the yields that carry a wait, so that a user's coroutine.resume
@@ -18,7 +16,7 @@ local block = core.block
 local WAIT = setmetatable({}, { __name = "skynet.wait" })
 
 -- Waits for `session`: yields it up to the scheduler (through any user
--- coroutines in between, see coroutine.resume below) or, where nothing can
+-- coroutines in between, see user_coroutines.lua) or, where nothing can
 -- yield (the main script's own thread), runs the loop here until it ends.
 local function suspend(session, ...)
   if not session then return ... end
@@ -45,49 +43,6 @@ end
 function xpcall(f, handler, ...)
   if type(handler) ~= "function" then return stock_xpcall(f, handler, ...) end
   return stock_xpcall(f, function(e) return handler(error_message(e)) end, ...)
-end
-
--- User coroutines: a wait inside one passes through its resume to the
--- scheduler and comes back; `resume` returns only when the coroutine yields
--- by itself or ends. A coroutine waiting so cannot be resumed by anyone else.
-local waiting = setmetatable({}, { __mode = "k" })
-local resume_with
-
-local function pass(co, ok, first, ...)
-  if not ok then return false, error_message(first) end
-  if first ~= WAIT then return true, first, ... end
-  waiting[co] = true
-  return resume_with(co, suspend(...))
-end
-
-resume_with = function(co, ...)
-  waiting[co] = nil
-  return pass(co, co_resume(co, ...))
-end
-
-function coroutine.resume(co, ...)
-  if waiting[co] then return false, "cannot resume non-suspended coroutine" end
-  return pass(co, co_resume(co, ...))
-end
-
-local resume = coroutine.resume
-local function unwrap(co, ok, ...)
-  if ok then return ... end
-  co_close(co)
-  error((...), 2)
-end
-
-function coroutine.wrap(f)
-  if type(f) ~= "function" then
-    error("bad argument #1 to 'wrap' (function expected, got " .. (f == nil and "no value" or type(f)) .. ")", 2)
-  end
-  local co = co_create(f)
-  return function(...) return unwrap(co, resume(co, ...)) end
-end
-
-function coroutine.close(co)
-  waiting[co] = nil
-  return plain(co_close(co))
 end
 
 local rpc_deliver = core.rpc_deliver
@@ -121,44 +76,6 @@ local function new_job(id, handle)
   return job
 end
 
-function bind(f, ...)
-  if type(f) ~= "function" then
-    error("bad argument #1 to 'bind' (function expected, got " .. (f == nil and "no value" or type(f)) .. ")", 2)
-  end
-  local n = select("#", ...)
-  if n == 0 then return function(...) return f(...) end end
-  if n == 1 then
-    local a = ...
-    return function(...) return f(a, ...) end
-  end
-  local bound = { ... }
-  return function(...)
-    local m = select("#", ...)
-    local args = { unpack(bound, 1, n) }
-    for i = 1, m do args[n + i] = (select(i, ...)) end
-    return f(unpack(args, 1, n + m))
-  end
-end
-
-local function joined(...)
-  local parts = {}
-  for i = 1, select("#", ...) do parts[i] = tostring((select(i, ...))) end
-  return concat(parts, "\t")
-end
-
-function throw(...)
-  if select("#", ...) == 0 then error("", 0) end
-  error(joined(...), 2)
-end
-
-local debugging, date, id = os.debugging, os.date, os.id
-function trace(...)
-  if not debugging() then return end
-  local info = debug.getinfo(2, "Sl")
-  local where = info and (info.short_src .. ":" .. (info.currentline or 0)) or "?"
-  io.stderr:write(("#%d [%s] <%s> %s\n"):format(id(), date("%H:%M:%S"), where, joined(...)))
-end
-
 -- A service's module chunk and its main run in one coroutine.
 local function run_main(chunk, name, ...)
   chunk(name)
@@ -167,4 +84,4 @@ local function run_main(chunk, name, ...)
   return main(...)
 end
 
-return { new_job = new_job, run_main = run_main, suspend = suspend }
+return { new_job = new_job, run_main = run_main, suspend = suspend, wait_marker = WAIT }

@@ -1,11 +1,18 @@
 //! What waits in each service's queue, and the senders waiting for room.
 //!
 //! A service's messages sit in its worker's queues, mixed with those of the
-//! worker's other services, so each service's share is counted here: one
-//! atomic per id packing the message count (high 24 bits) and the payload
-//! bytes (low 40 bits), added to on every send and taken from when the
-//! worker hands the message over. One atomic add on each side keeps the
-//! count cheap on the message path.
+//! worker's other services, so each service's share is counted here, as two
+//! running totals per id, each packing a message count (high 24 bits) and
+//! payload bytes (low 40 bits): what senders ever queued for it, and what
+//! its worker ever took; the queue is the difference.
+//!
+//! Two totals instead of one counter taken from by the receiver keep the
+//! count off the message path's cache traffic: a sender adds to a total
+//! only senders write, the receiving worker to one only it writes, so in a
+//! conversation between services of two workers no line of these arrays
+//! moves between their cores. For the same reason neighbouring ids (made
+//! one after the other, often talking to each other) get slots 128 bytes
+//! apart (see [`slot`]).
 //!
 //! Over the high-water mark (65,536 messages or 64 MiB, the message count
 //! overridden by `SKYNET_MAILBOX_LIMIT`) a service sender parks until the
@@ -67,7 +74,10 @@ pub trait RemoteRoom: Send + Sync {
 }
 
 pub struct Backlog {
-    queued: Box<[AtomicU64]>,
+    /// Per slot: messages and bytes ever queued for the id (senders add).
+    sent: Box<[AtomicU64]>,
+    /// Per slot: messages and bytes its worker ever took from its queues.
+    taken: Box<[AtomicU64]>,
     /// Senders waiting for room in a queue: target -> (sender, session).
     waiting: Mutex<HashMap<ServiceId, Vec<(ServiceId, Session)>>>,
     /// How many senders wait, so that the worker looks at `waiting` only then.
@@ -77,7 +87,8 @@ pub struct Backlog {
 impl Default for Backlog {
     fn default() -> Self {
         Backlog {
-            queued: (0..=MAX_ID).map(|_| AtomicU64::new(0)).collect(),
+            sent: (0..=MAX_ID).map(|_| AtomicU64::new(0)).collect(),
+            taken: (0..=MAX_ID).map(|_| AtomicU64::new(0)).collect(),
             waiting: Mutex::new(HashMap::new()),
             waiters: AtomicUsize::new(0),
         }
@@ -88,25 +99,32 @@ fn unpack(v: u64) -> (u64, u64) {
     (v >> COUNT_SHIFT, v & BYTES_MASK)
 }
 
+fn pack(messages: u64, bytes: usize) -> u64 {
+    (messages << COUNT_SHIFT) + (bytes as u64 & BYTES_MASK)
+}
+
+/// The slot of local id `id` (`None` for a remote one): ids spread so that
+/// the 16 slots of one 128-byte stretch belong to ids 4,096 apart.
+fn slot(id: ServiceId) -> Option<usize> {
+    (id <= MAX_ID).then(|| (id as usize % 4096) * 16 + id as usize / 4096)
+}
+
 impl Backlog {
     /// A message of `bytes` was queued for local service `id`.
     pub fn queued(&self, id: ServiceId, bytes: usize) {
-        if let Some(slot) = self.queued.get(id as usize) {
-            slot.fetch_add((1 << COUNT_SHIFT) + (bytes as u64 & BYTES_MASK), Ordering::Relaxed);
+        if let Some(i) = slot(id) {
+            self.sent[i].fetch_add(pack(1, bytes), Ordering::Relaxed);
         }
     }
 
     /// A message of `bytes` for `id` was taken from its queue. Returns the
     /// senders to wake, if the queue just got back under half the mark.
     pub fn taken(&self, id: ServiceId, bytes: usize) -> Vec<(ServiceId, Session)> {
-        let Some(slot) = self.queued.get(id as usize) else { return Vec::new() };
-        let before = slot.fetch_sub((1 << COUNT_SHIFT) + (bytes as u64 & BYTES_MASK), Ordering::Relaxed);
-        if self.waiters.load(Ordering::Acquire) == 0 {
-            return Vec::new();
-        }
-        let (messages, queued_bytes) = unpack(before);
-        let now = (messages.saturating_sub(1), queued_bytes.saturating_sub(bytes as u64));
-        if !Mark::get().under_half(now) {
+        let Some(i) = slot(id) else { return Vec::new() };
+        // Release: whoever reads this total then sees the sends it counts
+        // (see `len`).
+        self.taken[i].fetch_add(pack(1, bytes), Ordering::Release);
+        if self.waiters.load(Ordering::Acquire) == 0 || !Mark::get().under_half(self.len(id)) {
             return Vec::new();
         }
         self.release(id)
@@ -114,7 +132,14 @@ impl Backlog {
 
     /// Messages and payload bytes queued for `id` now.
     pub fn len(&self, id: ServiceId) -> (u64, u64) {
-        self.queued.get(id as usize).map_or((0, 0), |slot| unpack(slot.load(Ordering::Relaxed)))
+        let Some(i) = slot(id) else { return (0, 0) };
+        // The taken total first: every message it counts was counted as
+        // sent before, so the difference cannot go below zero. (Wrapping
+        // subtraction of the packed totals is exact while fewer than 2^24
+        // messages and 2^40 bytes wait.)
+        let taken = self.taken[i].load(Ordering::Acquire);
+        let sent = self.sent[i].load(Ordering::Relaxed);
+        unpack(sent.wrapping_sub(taken))
     }
 
     /// Whether `id`'s queue is over the high-water mark.
@@ -161,16 +186,36 @@ mod tests {
     use super::*;
 
     #[test]
-    fn counts_messages_and_bytes_per_service() {
-        let b = Backlog::default();
-        b.queued(3, 100);
-        b.queued(3, 20);
-        b.queued(4, 1);
-        assert_eq!(b.len(3), (2, 120));
-        b.taken(3, 100);
-        assert_eq!(b.len(3), (1, 20));
-        assert_eq!(b.len(4), (1, 1));
-        assert_eq!(b.len(MAX_ID + 1), (0, 0), "remote ids are not counted");
+    fn counts_messages_and_bytes_per_service_even_where_the_totals_wrap() {
+        // From zero, and from totals just below where the packed value wraps.
+        for start in [0, u64::MAX - pack(2, 10) + 1] {
+            let b = Backlog::default();
+            for id in [3, 4] {
+                b.sent[slot(id).unwrap()].store(start, Ordering::Relaxed);
+                b.taken[slot(id).unwrap()].store(start, Ordering::Relaxed);
+            }
+            b.queued(3, 100);
+            b.queued(3, 20);
+            b.queued(4, 1);
+            assert_eq!(b.len(3), (2, 120));
+            b.taken(3, 100);
+            assert_eq!(b.len(3), (1, 20));
+            assert_eq!(b.len(4), (1, 1));
+            assert_eq!(b.len(MAX_ID + 1), (0, 0), "remote ids are not counted");
+        }
+    }
+
+    #[test]
+    fn every_local_id_has_a_slot_of_its_own_away_from_its_neighbours() {
+        let mut seen = vec![false; MAX_ID as usize + 1];
+        for id in 0..=MAX_ID {
+            let i = slot(id).unwrap();
+            assert!(!seen[i], "slot {i} given twice");
+            seen[i] = true;
+        }
+        assert_eq!(slot(MAX_ID + 1), None);
+        let apart = slot(8).unwrap().abs_diff(slot(7).unwrap()) * std::mem::size_of::<AtomicU64>();
+        assert!(apart >= 128, "ids 7 and 8 are {apart} bytes apart");
     }
 
     #[test]

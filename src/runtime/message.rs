@@ -6,6 +6,8 @@
 //! from one sender to one receiver are handled in send order, because every
 //! queue on the way is FIFO.
 
+use crate::codec::wrap;
+use crate::error::Error;
 use crate::runtime::worker::Worker;
 use std::any::Any;
 use std::rc::Rc;
@@ -35,8 +37,10 @@ pub struct Message {
 pub enum Kind {
     /// Run the handler registered under this name.
     Call(Arc<str>),
-    /// The answer to one of the receiver's sessions: `payload` = wrap(ok, values...).
-    Reply,
+    /// The answer to one of the receiver's sessions: `payload` = wrap(ok,
+    /// values...). `Some` when the runtime failed the call rather than its
+    /// handler answering it.
+    Reply(Option<Failure>),
     /// A local wait of the receiver ended (a sleep, a yield to queued events).
     Wake,
     /// The receiver's `os.timer` object `key` fired (for its arming `arm`).
@@ -58,14 +62,78 @@ pub enum Kind {
     Shutdown,
 }
 
+/// Why a call was failed by the runtime instead of answered by a handler.
+/// The reply carries it beside its payload (`false, "<the error's text>"`),
+/// so that whoever counts how calls end (`runtime::stats::Outcome`) never
+/// has to read the text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Failure {
+    /// No handler of that name, or none the caller may reach.
+    NotFound,
+    /// The caller stopped waiting.
+    Timeout,
+    /// The callee ended, or was stopping, before it answered.
+    Cancel,
+    /// The way to a remote callee is gone.
+    Disconnected,
+}
+
+impl Failure {
+    /// The error the caller sees.
+    pub fn error(self) -> Error {
+        match self {
+            Failure::NotFound => Error::NoHandler,
+            Failure::Timeout => Error::Timeout,
+            Failure::Cancel => Error::Cancel,
+            Failure::Disconnected => Error::Disconnected,
+        }
+    }
+
+    /// Its number on the wire (cluster frames); never 0.
+    pub fn code(self) -> u8 {
+        match self {
+            Failure::NotFound => 1,
+            Failure::Timeout => 2,
+            Failure::Cancel => 3,
+            Failure::Disconnected => 4,
+        }
+    }
+
+    pub fn from_code(code: u8) -> Option<Failure> {
+        [Failure::NotFound, Failure::Timeout, Failure::Cancel, Failure::Disconnected].into_iter().find(|f| f.code() == code)
+    }
+}
+
 impl Message {
     /// A reply to `session` of service `to`.
     pub fn reply(to: ServiceId, from: ServiceId, session: Session, payload: Vec<u8>) -> Self {
-        Message { to, from, session, kind: Kind::Reply, payload }
+        Message { to, from, session, kind: Kind::Reply(None), payload }
+    }
+
+    /// The runtime's answer `false, why` to call `session` of service `to`.
+    pub fn failure(to: ServiceId, from: ServiceId, session: Session, why: Failure) -> Self {
+        Message { to, from, session, kind: Kind::Reply(Some(why)), payload: wrap::failure(&why.error().to_string()) }
     }
 
     /// A payload-less message of `kind` to `to`.
     pub fn signal(to: ServiceId, session: Session, kind: Kind) -> Self {
         Message { to, from: 0, session, kind, payload: Vec::new() }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failure_reply_says_why_in_its_kind_and_its_payload() {
+        for why in [Failure::NotFound, Failure::Timeout, Failure::Cancel, Failure::Disconnected] {
+            let m = Message::failure(2, 3, 9, why);
+            assert!(matches!(m.kind, Kind::Reply(Some(w)) if w == why));
+            assert_eq!(m.payload, wrap::failure(&why.error().to_string()));
+            assert_eq!(Failure::from_code(why.code()), Some(why));
+        }
+        assert_eq!(Failure::from_code(0), None);
+        assert!(matches!(Message::reply(2, 3, 9, vec![wrap::TRUE]).kind, Kind::Reply(None)));
     }
 }

@@ -41,9 +41,7 @@ pub mod worker;
 
 use backlog::RemoteRoom;
 use mailbox::Mailbox;
-use crate::codec::wrap;
-use crate::error::Error;
-use message::{Kind, Message, ServiceId, Session};
+use message::{Failure, Kind, Message, ServiceId, Session};
 use names::Names;
 use registry::Registry;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, AtomicUsize, Ordering};
@@ -216,7 +214,7 @@ impl Runtime {
                 None => Err(msg),
             };
             if let Err(msg) = unsent {
-                self.fail(msg, &Error::Disconnected);
+                self.fail(msg, Failure::Disconnected);
             }
             return;
         }
@@ -232,16 +230,16 @@ impl Runtime {
     /// A message whose receiver is gone: callers waiting on it must not wait
     /// for the timeout, so calls and close requests are answered at once.
     pub fn undeliverable(&self, msg: Message) {
-        self.fail(msg, &Error::Cancel);
+        self.fail(msg, Failure::Cancel);
     }
 
     /// Answers a call that cannot be delivered with `false, why`.
-    pub fn fail(&self, msg: Message, why: &Error) {
+    pub fn fail(&self, msg: Message, why: Failure) {
         if msg.session == 0 || msg.from == 0 {
             return;
         }
         match msg.kind {
-            Kind::Call(_) => self.send(Message::reply(msg.from, msg.to, msg.session, wrap::failure(&why.to_string()))),
+            Kind::Call(_) => self.send(Message::failure(msg.from, msg.to, msg.session, why)),
             Kind::Stop => self.send(Message::reply(msg.from, msg.to, msg.session, Vec::new())),
             _ => {}
         }

@@ -12,6 +12,8 @@
 //! message and charges the time since the previous reading to the service
 //! that message went to (see `Worker::turn`).
 
+use crate::codec::wrap;
+use crate::runtime::message::Failure;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -72,6 +74,20 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// How a call ended, from its reply: a failure of the runtime says so
+    /// itself; otherwise the handler answered, and the status value heading
+    /// the payload tells success from its error.
+    pub fn of_reply(failed: Option<Failure>, payload: &[u8]) -> Outcome {
+        match failed {
+            Some(Failure::NotFound) => Outcome::NotFound,
+            Some(Failure::Timeout) => Outcome::Timeout,
+            Some(Failure::Cancel) => Outcome::Cancel,
+            Some(Failure::Disconnected) => Outcome::Error,
+            None if payload.first() == Some(&wrap::TRUE) => Outcome::Ok,
+            None => Outcome::Error,
+        }
+    }
+
     pub const ALL: [Outcome; 5] = [Outcome::Ok, Outcome::Error, Outcome::Timeout, Outcome::NotFound, Outcome::Cancel];
 
     /// The label value of `skynet_rpc_calls_total{result=...}`.
@@ -199,6 +215,18 @@ mod tests {
         assert_eq!(snap.count(), 4);
         assert!((snap.sum_seconds - 60.00308).abs() < 1e-9);
         assert!(snap.cumulative.windows(2).all(|w| w[0] <= w[1]));
+    }
+
+    #[test]
+    fn outcomes_come_from_the_failure_not_the_text() {
+        assert_eq!(Outcome::of_reply(None, &[wrap::TRUE, 1]), Outcome::Ok);
+        assert_eq!(Outcome::of_reply(Some(Failure::Timeout), &wrap::failure("timeout")), Outcome::Timeout);
+        assert_eq!(Outcome::of_reply(Some(Failure::Cancel), &wrap::failure("cancel")), Outcome::Cancel);
+        assert_eq!(Outcome::of_reply(Some(Failure::NotFound), &wrap::failure("x not found")), Outcome::NotFound);
+        assert_eq!(Outcome::of_reply(Some(Failure::Disconnected), &wrap::failure("disconnected")), Outcome::Error);
+        // A handler may fail with any text, even one the runtime uses.
+        assert_eq!(Outcome::of_reply(None, &wrap::failure("timeout")), Outcome::Error);
+        assert_eq!(Outcome::of_reply(None, &[]), Outcome::Error);
     }
 
     #[test]

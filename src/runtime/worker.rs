@@ -67,6 +67,9 @@ pub struct Worker {
     shutdown_deadline: Cell<Option<Instant>>,
     /// Wakes the loop at the next timer deadline (made on first use, inside tokio).
     alarm: RefCell<Option<Rc<Alarm>>>,
+    /// The clock as last read by the turn under way (`None` between turns):
+    /// see [`Worker::now`].
+    clock: Cell<Option<Instant>>,
 }
 
 /// Messages in a row to one service, within a turn.
@@ -190,6 +193,7 @@ impl Worker {
             collect_armed: Cell::new(false),
             shutdown_deadline: Cell::new(None),
             alarm: RefCell::new(None),
+            clock: Cell::new(None),
         });
         CURRENT.with(|c| *c.borrow_mut() = Some(w.clone()));
         w
@@ -229,6 +233,22 @@ impl Worker {
         }
     }
 
+    /// The time, for accounting: during a turn, the clock as the worker last
+    /// read it (when the turn began or the current run of messages to one
+    /// service did, see [`Run`]), so that measuring a call's duration costs
+    /// no clock reading on the message path; between turns (the main script
+    /// running outside its loop), the clock itself.
+    pub fn now(&self) -> Instant {
+        self.clock.get().unwrap_or_else(Instant::now)
+    }
+
+    /// Reads the clock for the turn under way.
+    fn read_clock(&self) -> Instant {
+        let now = Instant::now();
+        self.clock.set(Some(now));
+        now
+    }
+
     /// Handles whatever is due now; returns how many things it handled.
     ///
     /// Accounting (see `runtime::stats`): messages come in runs to one
@@ -238,7 +258,7 @@ impl Worker {
     /// size is then recorded: a few readings per turn, not per message.
     fn turn(self: &Rc<Self>, rt: &Runtime) -> usize {
         let mut handled = 0;
-        let now = Instant::now();
+        let now = self.read_clock();
         loop {
             let due = self.timers.borrow_mut().pop_due(now);
             let Some(event) = due else { break };
@@ -261,6 +281,7 @@ impl Worker {
             let end = run.end(Instant::now());
             rt.stats[self.index].busy_ns.add(end.duration_since(now).as_nanos() as u64);
         }
+        self.clock.set(None);
         handled
     }
 
@@ -308,7 +329,7 @@ impl Worker {
             }
         }
         if !run.is_of(to) {
-            run.end(Instant::now());
+            run.end(self.read_clock());
         }
         let served = match msg.kind {
             Kind::Shutdown => {

@@ -15,7 +15,7 @@
 
 use crate::codec::wrap;
 use crate::error::Error;
-use crate::runtime::message::{Kind, Message, ServiceId, Session};
+use crate::runtime::message::{Failure, Kind, Message, ServiceId, Session};
 use crate::runtime::names::NameCache;
 use crate::runtime::registry::{Life, MAX_ID, ServiceInfo};
 use crate::runtime::stats::Outcome;
@@ -60,26 +60,9 @@ struct Wait<W> {
     what: W,
     /// For calls: when to give up with `"timeout"`.
     deadline: Option<Instant>,
-    /// For rpc calls: when the call was made (its end is counted, see [`call_outcome`]).
+    /// For rpc calls: when the call was made, to count how it ended and
+    /// how long it took (see [`Core::answered`]).
     started: Option<Instant>,
-}
-
-/// How a call ended, from its answer: the failures the runtime itself
-/// makes (`Error::Timeout`, `Error::Cancel`, `Error::NoHandler`) have
-/// canonical payloads; any other failure is the handler's error.
-pub fn call_outcome(payload: &[u8]) -> Outcome {
-    static CANONICAL: OnceLock<[(Vec<u8>, Outcome); 3]> = OnceLock::new();
-    if payload.first() == Some(&wrap::TRUE) {
-        return Outcome::Ok;
-    }
-    let canonical = CANONICAL.get_or_init(|| {
-        [
-            (wrap::failure(&Error::Timeout.to_string()), Outcome::Timeout),
-            (wrap::failure(&Error::Cancel.to_string()), Outcome::Cancel),
-            (wrap::failure(&Error::NoHandler.to_string()), Outcome::NotFound),
-        ]
-    });
-    canonical.iter().find(|(bytes, _)| bytes == payload).map_or(Outcome::Error, |(_, outcome)| *outcome)
 }
 
 pub struct Core<W> {
@@ -179,6 +162,11 @@ impl<W> Core<W> {
         self.worker.push_local(Message::reply(self.id, 0, session, payload));
     }
 
+    /// Ends our own wait on `session` with the runtime's failure `why`.
+    fn fail_self(&self, session: Session, why: Failure) {
+        self.worker.push_local(Message::failure(self.id, 0, session, why));
+    }
+
     // ---- names ----------------------------------------------------------
 
     /// Starts serving `name`; false if this service serves it already.
@@ -218,7 +206,7 @@ impl<W> Core<W> {
             return false;
         }
         if session != 0 {
-            self.send(Message::reply(caller, self.id, session, wrap::failure(&Error::Cancel.to_string())));
+            self.send(Message::failure(caller, self.id, session, Failure::Cancel));
         }
         true
     }
@@ -328,9 +316,11 @@ impl<W> Core<W> {
 
     /// Records `what` as waiting for the answer to rpc call `session`: as
     /// [`wait`](Self::wait), and the call's end is counted for operators.
+    /// Its duration is taken from the worker's clock (`Worker::now`), which
+    /// costs no clock reading while the worker handles messages.
     pub fn wait_call(&self, session: Session, what: W, deadline: Instant) {
         self.worker.arm_sweep();
-        let started = Some(Instant::now());
+        let started = Some(self.worker.now());
         self.waits.borrow_mut().insert(session, Wait { what, deadline: Some(deadline), started });
     }
 
@@ -339,13 +329,14 @@ impl<W> Core<W> {
         self.waits.borrow_mut().remove(&session).map(|w| w.what)
     }
 
-    /// Ends the wait on `session` with the answer `payload`: as
+    /// Ends the wait on `session` with the answer `payload` (`failed`: the
+    /// runtime's failure, if it failed the call): as
     /// [`take_wait`](Self::take_wait), counting how a call ended.
-    pub fn answered(&self, session: Session, payload: &[u8]) -> Option<W> {
+    pub fn answered(&self, session: Session, failed: Option<Failure>, payload: &[u8]) -> Option<W> {
         let wait = self.waits.borrow_mut().remove(&session)?;
         if let Some(started) = wait.started {
-            let took = started.elapsed();
-            runtime::get().stats[self.worker.index].call_ended(call_outcome(payload), Some(took));
+            let took = self.worker.now().saturating_duration_since(started);
+            runtime::get().stats[self.worker.index].call_ended(Outcome::of_reply(failed, payload), Some(took));
         }
         Some(wait.what)
     }
@@ -362,7 +353,7 @@ impl<W> Core<W> {
         let rt = runtime::get();
         for session in expired {
             rt.call_expired(self.id, session);
-            self.send_self(session, wrap::failure(&Error::Timeout.to_string()));
+            self.fail_self(session, Failure::Timeout);
         }
         self.waits.borrow().values().any(|w| w.deadline.is_some_and(|d| d > now))
     }
@@ -387,6 +378,16 @@ impl<W> Core<W> {
             return false;
         }
         self.send(Message::reply(caller, self.id, session, payload));
+        true
+    }
+
+    /// Answers call `(caller, session)` with the runtime's failure `why`
+    /// (unless it was answered already).
+    pub fn fail_call(&self, caller: ServiceId, session: Session, why: Failure) -> bool {
+        if session == 0 || !self.unanswered.borrow_mut().remove(&(caller, session)) {
+            return false;
+        }
+        self.send(Message::failure(caller, self.id, session, why));
         true
     }
 
@@ -438,7 +439,7 @@ impl<W> Core<W> {
         self.info.request_stop();
         let sessions: Vec<Session> = self.waits.borrow().keys().copied().collect();
         for session in sessions {
-            self.send_self(session, wrap::failure(&Error::Cancel.to_string()));
+            self.fail_self(session, Failure::Cancel);
         }
         true
     }
@@ -461,9 +462,8 @@ impl<W> Core<W> {
         for name in served {
             self.unserve(&name);
         }
-        let cancel = wrap::failure(&Error::Cancel.to_string());
         for (caller, session) in self.unanswered.borrow_mut().drain() {
-            self.send(Message::reply(caller, self.id, session, cancel.clone()));
+            self.send(Message::failure(caller, self.id, session, Failure::Cancel));
         }
         for child in self.jobs.borrow().keys() {
             rt.stop_service(*child, 0, 0);
@@ -521,7 +521,7 @@ mod tests {
                 Kind::Call(name) => {
                     self.core.expect_answer(msg.from, msg.session);
                     if !self.core.reachable(&name, msg.from) {
-                        self.core.answer(msg.from, msg.session, wrap::failure(&Error::NoHandler.to_string()));
+                        self.core.fail_call(msg.from, msg.session, Failure::NotFound);
                         return;
                     }
                     if &*name == "echo" {
@@ -529,10 +529,19 @@ mod tests {
                         reply.extend_from_slice(&msg.payload);
                         self.core.answer(msg.from, msg.session, reply);
                     }
+                    if name.ends_with("mimic") {
+                        // A handler's own failure that reads like the runtime's.
+                        self.core.answer(msg.from, msg.session, wrap::failure("timeout"));
+                    }
                     let _ = self.seen.send(Seen::Got(name.to_string(), msg.payload));
                 }
-                Kind::Reply | Kind::Wake => {
-                    if self.core.answered(msg.session, &msg.payload).is_some() {
+                Kind::Reply(failed) => {
+                    if self.core.answered(msg.session, failed, &msg.payload).is_some() {
+                        let _ = self.seen.send(Seen::Answer(msg.session, msg.payload));
+                    }
+                }
+                Kind::Wake => {
+                    if self.core.answered(msg.session, None, &msg.payload).is_some() {
                         let _ = self.seen.send(Seen::Answer(msg.session, msg.payload));
                     }
                 }
@@ -662,13 +671,18 @@ mod tests {
     }
 
     #[test]
-    fn answers_made_by_the_runtime_tell_their_outcome() {
-        assert_eq!(call_outcome(&[wrap::TRUE]), Outcome::Ok);
-        assert_eq!(call_outcome(&wrap::failure("timeout")), Outcome::Timeout);
-        assert_eq!(call_outcome(&wrap::failure("cancel")), Outcome::Cancel);
-        assert_eq!(call_outcome(&wrap::failure("function not found")), Outcome::NotFound);
-        assert_eq!(call_outcome(&wrap::failure("x.lua:1: boom")), Outcome::Error);
-        assert_eq!(call_outcome(&wrap::failure("disconnected")), Outcome::Error);
+    fn a_handler_failing_with_the_runtimes_words_is_an_error_not_a_timeout() {
+        let (_mimic, _) = start_probe(&["count.mimic"]);
+        let (caller, caller_rx) = start_probe(&[]);
+        let before = calls_counted();
+        on_probe(caller, |p| {
+            let session = p.core.call("count.mimic", Vec::new()).unwrap().session;
+            p.core.wait_call(session, (), p.core.call_deadline());
+        });
+        let Seen::Answer(_, payload) = next(&caller_rx) else { panic!("an answer") };
+        assert_eq!(payload, wrap::failure("timeout"));
+        let after = calls_counted();
+        assert!(after[Outcome::Error as usize] > before[Outcome::Error as usize]);
     }
 
     #[test]

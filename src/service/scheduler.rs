@@ -9,8 +9,7 @@ use super::core::OK_PAYLOAD;
 use super::task_queue::TaskQueue;
 use super::{Service, Waiter};
 use crate::codec::wrap;
-use crate::error::Error;
-use crate::runtime::message::{Kind, Message, ServiceId, Session};
+use crate::runtime::message::{Failure, Kind, Message, ServiceId, Session};
 use crate::runtime::registry::ServiceInfo;
 use crate::runtime::worker::TimerEvent;
 use crate::runtime::{self, main_loop};
@@ -135,7 +134,8 @@ impl Service {
         }
         match msg.kind {
             Kind::Call(name) => self.on_call(msg.from, msg.session, &name, &msg.payload),
-            Kind::Reply | Kind::Wake => self.on_wake(msg.session, Some(&msg.payload)),
+            Kind::Reply(failed) => self.on_wake(msg.session, failed, &msg.payload),
+            Kind::Wake => self.on_wake(msg.session, None, &msg.payload),
             Kind::Timer { key, arm } => self.on_timer(key, arm),
             Kind::Post => self.on_post(),
             Kind::Stop => {
@@ -158,7 +158,7 @@ impl Service {
         self.count_event();
         self.expect_answer(from, session);
         let Some(func) = self.handler(name, from) else {
-            self.answer(from, session, wrap::failure(&Error::NoHandler.to_string()));
+            self.fail_call(from, session, Failure::NotFound);
             return;
         };
         let args = match wrap::decode(&self.lua, payload) {
@@ -309,9 +309,8 @@ impl Service {
     }
 
     /// A reply or wake-up for `session` arrived (`payload` None: synthetic).
-    pub fn on_wake(self: &Rc<Self>, session: Session, payload: Option<&[u8]>) {
-        let payload = payload.unwrap_or(&[]);
-        let Some(waiter) = self.core.answered(session, payload) else { return };
+    pub fn on_wake(self: &Rc<Self>, session: Session, failed: Option<Failure>, payload: &[u8]) {
+        let Some(waiter) = self.core.answered(session, failed, payload) else { return };
         let values = self.wake_values(&waiter.kind, payload);
         self.deliver(waiter, values);
     }

@@ -86,12 +86,12 @@ pub fn request(parent: &Service, name: &str, path: String, args: Vec<u8>) -> Res
 }
 
 /// The standard libraries a new service state opens at once. `io`, `math`,
-/// `utf8` and `debug` are left for the Lua API installer to open on first
+/// `utf8`, `debug` and `coroutine` are left for the Lua API installer to open on first
 /// use: each costs time and memory in every new service, and most services
 /// never touch them.
 pub fn std_libs_at_start() -> mlua::StdLib {
     use mlua::StdLib;
-    StdLib::COROUTINE | StdLib::TABLE | StdLib::OS | StdLib::STRING | StdLib::PACKAGE
+    StdLib::TABLE | StdLib::OS | StdLib::STRING | StdLib::PACKAGE
 }
 
 /// A fresh state with the standard libraries of [`std_libs_at_start`].
