@@ -29,6 +29,8 @@ pub enum Error {
     ShuttingDown,
     /// Every service id is in use.
     TooManyServices,
+    /// A message over the transport's size limit (NATS `max_payload`).
+    TooLarge,
     /// An operating-system or protocol error, as text.
     Io(String),
     /// Anything else, as text (bad values, failed handlers, ...).
@@ -53,6 +55,7 @@ impl fmt::Display for Error {
             Error::Disconnected => f.write_str("disconnected"),
             Error::ShuttingDown => f.write_str("runtime is shutting down"),
             Error::TooManyServices => f.write_str("too many services"),
+            Error::TooLarge => f.write_str("message too large"),
             Error::Io(msg) | Error::Other(msg) => f.write_str(msg),
         }
     }

@@ -12,9 +12,12 @@
 //! * [`frame`]: the messages on a link and their bytes.
 //! * [`links`]: the process-wide tables (links, public names, pending calls).
 //! * [`transport`]: the listener and the reader/writer tasks of each link.
+//! * [`nats`]: the other transport, nodes meeting through a NATS server
+//!   (remote ids whose low 16 bits, the mesh's link id, are zero).
 
 pub mod frame;
 pub mod links;
+pub mod nats;
 pub mod transport;
 
 use crate::runtime::Runtime;
@@ -28,10 +31,13 @@ pub fn cluster() -> &'static Cluster {
 }
 
 /// Plugs the cluster into the runtime: messages to remote ids go to their
-/// link (without a link the caller is answered `false, "disconnected"` by
-/// the runtime), and public names bound or unbound by local services are
-/// announced to linked nodes.
+/// link, or to NATS for its reserved ids (without a way there the caller is
+/// answered `false, "disconnected"` by the runtime), and public names bound
+/// or unbound by local services are announced to linked nodes and to NATS.
 pub fn plug_in(rt: &Runtime) {
-    rt.route_remote(Box::new(|msg| cluster().route(msg)));
-    rt.names.observe_public(Box::new(|name, id, bound| cluster().announce(name, id, bound)));
+    rt.route_remote(Box::new(|msg| if nats::owns(msg.to) { nats::nats().route(msg) } else { cluster().route(msg) }));
+    rt.names.observe_public(Box::new(|name, id, bound| {
+        cluster().announce(name, id, bound);
+        nats::nats().announce(name, id, bound);
+    }));
 }

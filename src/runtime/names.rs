@@ -9,7 +9,7 @@
 
 use crate::runtime::message::ServiceId;
 use rustc_hash::FxHashMap as HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, RwLock};
 
 /// The handlers of one name, sorted by id.
@@ -28,6 +28,10 @@ pub struct Names {
     generation: AtomicU64,
     /// The cluster, once plugged in: it tells linked nodes about public names.
     observer: OnceLock<PublicObserver>,
+    /// Stand-ins for handlers in other processes that this one cannot list
+    /// (a message bus): see [`Names::set_elsewhere`]. 0: none.
+    elsewhere_call: AtomicU32,
+    elsewhere_broadcast: AtomicU32,
 }
 
 impl Names {
@@ -72,6 +76,25 @@ impl Names {
         if let Some(observer) = self.observer.get() {
             observer(name, id, bound);
         }
+    }
+
+    /// Where to send what no local handler takes, while a transport that
+    /// reaches unlisted handlers elsewhere is up: a call (or one-way
+    /// message) of a name with no handler here goes to `call`, and a
+    /// delivery to all handlers also goes to `broadcast`. 0 turns either off.
+    pub fn set_elsewhere(&self, call: ServiceId, broadcast: ServiceId) {
+        self.elsewhere_call.store(call, Ordering::Release);
+        self.elsewhere_broadcast.store(broadcast, Ordering::Release);
+    }
+
+    /// The stand-in for a handler elsewhere of a name with none here.
+    pub fn elsewhere_call(&self) -> Option<ServiceId> {
+        Some(self.elsewhere_call.load(Ordering::Acquire)).filter(|&id| id != 0)
+    }
+
+    /// The stand-in for every handler elsewhere, for deliveries to all.
+    pub fn elsewhere_broadcast(&self) -> Option<ServiceId> {
+        Some(self.elsewhere_broadcast.load(Ordering::Acquire)).filter(|&id| id != 0)
     }
 
     pub fn generation(&self) -> u64 {
