@@ -3,7 +3,10 @@
 --   roundtrip: sequential sync pcall("bench.echo", i), reply checked
 --   concurrent: the same with 64 async calls in flight
 --   oneway: rpc.deliver("bench.sink", ...) N times, timed until all were handled
--- Run from the repo root (starts a master and a node process, stops them):
+-- then the same between two processes joined by the mesh (a master and a
+-- node process), then through a NATS server (`nats-server` on PATH; skipped
+-- without it).
+-- Run from the repo root (starts the master, node processes and nats-server, stops them):
 --   LUA_CPATH="build/lib/?.so;;" lua5.4 bench/cluster.lua
 local here = (arg and arg[0] or ""):match("^(.*)[/\\]") or "."
 package.path = here .. "/?.lua;" .. here .. "/../lua/?.lua;" .. package.path
@@ -64,16 +67,21 @@ job:close()
 
 -- 2. across two processes: a master, a node hosting the names, and us
 local launcher = os.getenv("SKYNET_LAUNCHER") or (here .. "/../bin/skynet")
-local s = io.server("tcp")
-assert(s:listen("127.0.0.1", 0, function() end))
-local port = s:endpoint().port
-s:close()
+local function free_port()
+	local s = io.server("tcp")
+	assert(s:listen("127.0.0.1", 0, function() end))
+	local port = s:endpoint().port
+	s:close()
+	return port
+end
+local port = free_port()
 local tmp = os.tmpname()
 local pids = {}
-local function start(args, log)
+-- `program` is lua5.4 running the launcher unless given.
+local function start(args, log, program)
 	-- the children find what we found (module, Lua files)
-	os.execute(("(LUA_PATH='%s' LUA_CPATH='%s' timeout 300 lua5.4 %s %s) >%s 2>&1 & echo $! >%s.pid")
-		:format(package.path, package.cpath, launcher, args, log, log))
+	os.execute(("(LUA_PATH='%s' LUA_CPATH='%s' timeout 300 %s %s) >%s 2>&1 & echo $! >%s.pid")
+		:format(package.path, package.cpath, program or ("lua5.4 " .. launcher), args, log, log))
 	local f = assert(io.open(log .. ".pid"))
 	pids[#pids + 1] = f:read("n")
 	f:close()
@@ -101,7 +109,25 @@ local function remote()
 	adapter:close()
 	assert(run_ok, err)
 end
+local function through_nats()
+	if not os.execute("command -v nats-server >/dev/null") then
+		B.info("nats-server not found: NATS figures skipped")
+		return
+	end
+	local nats_port = free_port()
+	start(("-a 127.0.0.1 -p %d"):format(nats_port), tmp .. ".nats", "nats-server")
+	local url = ("nats://127.0.0.1:%d"):format(nats_port)
+	start("cluster_echo " .. url, tmp .. ".natsnode")
+	wait_line(tmp .. ".natsnode", "ready")
+	local joined, node = os.pload("cluster.nats", url)
+	assert(joined, node)
+	B.info("through nats-server on loopback: one node process + this one")
+	local run_ok, err = pcall(measure, "nats")
+	node:close()
+	assert(run_ok, err)
+end
 local run_ok, err = pcall(remote)
+if run_ok then run_ok, err = pcall(through_nats) end
 for _, pid in ipairs(pids) do os.execute(("pkill -P %d; kill %d 2>/dev/null"):format(pid, pid)) end
-os.remove(tmp .. ".master"); os.remove(tmp .. ".node"); os.remove(tmp)
+for _, f in ipairs { ".master", ".node", ".nats", ".natsnode", "" } do os.remove(tmp .. f) end
 if not run_ok then error(err, 0) end

@@ -45,6 +45,10 @@ const FORGET_AFTER: Duration = Duration::from_secs(3600);
 /// Queued publishes handled per turn of the driver before it looks at its
 /// other duties.
 const BATCH: usize = 256;
+/// Messages a subscription may hold before its task takes them. async-nats
+/// drops what does not fit (and reports a slow consumer), so this is far
+/// above what a burst of one-way messages fills while the worker is busy.
+const SUBSCRIPTION_CAPACITY: usize = 1 << 20;
 /// The reply token of the start-up round trip (tokens of calls start at 1).
 const SYNC_TOKEN: u64 = 0;
 
@@ -82,6 +86,7 @@ fn read(path: &str) -> Result<Vec<u8>, String> {
 fn connect_options(o: &Options, events: mpsc::UnboundedSender<Event>) -> Result<ConnectOptions, String> {
     let mut c = ConnectOptions::new()
         .no_echo()
+        .subscription_capacity(SUBSCRIPTION_CAPACITY)
         .ping_interval(PING)
         .connection_timeout(CONNECT_LIMIT)
         .max_reconnects(None)
@@ -295,6 +300,7 @@ impl Driver {
                 }
             }
             Event::ServerError(e) => self.log(&format!("server error: {e}")),
+            Event::SlowConsumer(_) => self.log("messages dropped: this node cannot keep up with what it receives"),
             _ => {}
         }
     }

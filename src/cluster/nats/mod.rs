@@ -354,7 +354,7 @@ mod tests {
         nats.attach(node.clone());
         node.set_connected(true, 4);
         let session = node.calls.accept("r".into());
-        nats.route(Message::reply(CALLER_ID, 5, session, vec![0; 5])).unwrap();
+        assert!(nats.route(Message::reply(CALLER_ID, 5, session, vec![0; 5])).is_ok());
         assert_eq!(outs(&mut rx), vec![Out::Publish {
             subject: "r".into(),
             reply: None,
