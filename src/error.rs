@@ -81,6 +81,7 @@ mod tests {
     #[test]
     fn messages_are_what_users_see() {
         assert_eq!(Error::NotFound("a.b".into()).to_string(), "a.b not found");
+        assert_eq!(Error::TooLarge.to_string(), "message too large");
         assert_eq!(Error::Timeout.to_string(), "timeout");
         assert_eq!(Error::Cancel.to_string(), "cancel");
         assert_eq!(Error::Closed.to_string(), "closed");

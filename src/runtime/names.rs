@@ -164,6 +164,19 @@ mod tests {
     }
 
     #[test]
+    fn stand_ins_for_handlers_elsewhere_are_set_and_cleared() {
+        let n = Names::default();
+        assert_eq!((n.elsewhere_call(), n.elsewhere_broadcast()), (None, None));
+        n.set_elsewhere(0x10000, 0x20000);
+        assert_eq!((n.elsewhere_call(), n.elsewhere_broadcast()), (Some(0x10000), Some(0x20000)));
+        n.set_elsewhere(0x10000, 0);
+        assert_eq!((n.elsewhere_call(), n.elsewhere_broadcast()), (Some(0x10000), None));
+        n.set_elsewhere(0, 0);
+        assert_eq!(n.elsewhere_call(), None);
+        assert!(n.lookup("x").is_none(), "the registry itself is unchanged");
+    }
+
+    #[test]
     fn add_remove_sorted() {
         let n = Names::default();
         assert!(n.add("a", 5));
