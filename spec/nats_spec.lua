@@ -16,13 +16,7 @@ assert(os.execute("mkdir -p " .. tmp))
 
 local started = {} -- pids of the `timeout` wrappers
 
-local function free_port()
-	local s = io.server("tcp")
-	assert(s:listen("127.0.0.1", 0, function() end))
-	local port = s:endpoint().port
-	s:close()
-	return port
-end
+local free_port = net.free_port
 
 local function output(log) return net.read_file(tmp .. "/" .. log) or "" end
 

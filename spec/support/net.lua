@@ -28,6 +28,15 @@ function M.echo_server()
   return srv, srv:endpoint().port
 end
 
+-- A TCP port of 127.0.0.1 that was free a moment ago.
+function M.free_port()
+  local s = io.server("tcp")
+  assert(s:listen("127.0.0.1", 0, function() end))
+  local port = s:endpoint().port
+  s:close()
+  return port
+end
+
 local started = {}
 
 -- Starts `cmd` in the background (killed after `limit` s anyway); returns its pid.
