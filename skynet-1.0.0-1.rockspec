@@ -1,6 +1,6 @@
 -- The skynet rock: an actor runtime for Lua 5.4, written in Rust.
 -- Builds with cargo (no other rock needed) and installs the C module,
--- the Lua services (launcher, cluster, broker), the `skynet` launcher and
+-- the Lua services (launcher, cluster, broker, console, metrics), the `skynet` launcher and
 -- the editor annotations (types/, see README "Editor support").
 package = "skynet"
 version = "1.0.0-1"
@@ -28,6 +28,9 @@ build = {
       },
       lua = {
          ["skynet.launcher"] = "lua/skynet/launcher.lua",
+         ["skynet.console"] = "lua/skynet/console.lua",
+         ["skynet.metrics"] = "lua/skynet/metrics.lua",
+         ["skynet.serve"] = "lua/skynet/serve.lua",
          ["http.broker"] = "lua/http/broker.lua",
          ["cluster.master"] = "lua/cluster/master.lua",
          ["cluster.adapter"] = "lua/cluster/adapter.lua",

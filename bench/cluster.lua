@@ -3,10 +3,12 @@
 --   roundtrip: sequential sync pcall("bench.echo", i), reply checked
 --   concurrent: the same with 64 async calls in flight
 --   oneway: rpc.deliver("bench.sink", ...) N times, timed until all were handled
--- then the same between two processes joined by the mesh (a master and a
--- node process), then through a NATS server (`nats-server` on PATH; skipped
--- without it).
--- Run from the repo root (starts the master, node processes and nats-server, stops them):
+-- Across processes three times: without a key (loopback, protected mode),
+-- with a cluster key (the handshake costs only at link set-up), and with the
+-- key over mutual TLS (certificates made with openssl into a temp dir; that
+-- run is this script again, as a child with SKYNET_CLUSTER_CA/CERT/CERTKEY).
+-- Besides, through a NATS server (`nats-server` on PATH; skipped without it).
+-- Run from the repo root (starts a master, node processes and nats-server, stops them):
 --   LUA_CPATH="build/lib/?.so;;" lua5.4 bench/cluster.lua
 local here = (arg and arg[0] or ""):match("^(.*)[/\\]") or "."
 package.path = here .. "/?.lua;" .. here .. "/../lua/?.lua;" .. package.path
@@ -59,11 +61,16 @@ local function measure(where)
 	end
 end
 
+local TLS = os.getenv("SKYNET_CLUSTER_CA") ~= nil
+local KEY = "bench key: 32 bytes of a secret!"
+
 -- 1. within one process
-local ok, job = os.pload("cluster_echo")
-assert(ok, job)
-measure("local")
-job:close()
+if not TLS then
+	local ok, job = os.pload("cluster_echo")
+	assert(ok, job)
+	measure("local")
+	job:close()
+end
 
 -- 2. across two processes: a master, a node hosting the names, and us
 local launcher = os.getenv("SKYNET_LAUNCHER") or (here .. "/../bin/skynet")
@@ -77,11 +84,11 @@ end
 local port = free_port()
 local tmp = os.tmpname()
 local pids = {}
--- `program` is lua5.4 running the launcher unless given.
-local function start(args, log, program)
+-- `env`: variables for the child; `program` is lua5.4 running the launcher unless given.
+local function start(args, log, env, program)
 	-- the children find what we found (module, Lua files)
-	os.execute(("(LUA_PATH='%s' LUA_CPATH='%s' timeout 300 %s %s) >%s 2>&1 & echo $! >%s.pid")
-		:format(package.path, package.cpath, program or ("lua5.4 " .. launcher), args, log, log))
+	os.execute(("(env -u SKYNET_CLUSTER_KEY %s LUA_PATH='%s' LUA_CPATH='%s' timeout 300 %s %s) >%s 2>&1 & echo $! >%s.pid")
+		:format(env or "", package.path, package.cpath, program or ("lua5.4 " .. launcher), args, log, log))
 	local f = assert(io.open(log .. ".pid"))
 	pids[#pids + 1] = f:read("n")
 	f:close()
@@ -97,16 +104,23 @@ local function wait_line(log, pattern)
 	end
 	error("no '" .. pattern .. "' in " .. log)
 end
-local function remote()
-	start(("cluster.master %d 127.0.0.1"):format(port), tmp .. ".master")
+local function stop_all()
+	for _, pid in ipairs(pids) do os.execute(("pkill -P %d; kill %d 2>/dev/null"):format(pid, pid)) end
+	pids = {}
+end
+-- `key`: the cluster key of every process, or nil.
+local function remote(where, key)
+	local env = key and ("SKYNET_CLUSTER_KEY='%s'"):format(key) or ""
+	start(("cluster.master %d 127.0.0.1"):format(port), tmp .. ".master", env)
 	wait_line(tmp .. ".master", "works on port")
-	start(("cluster_echo %d"):format(port), tmp .. ".node")
+	start(("cluster_echo %d"):format(port), tmp .. ".node", env)
 	wait_line(tmp .. ".node", "ready")
-	local joined, adapter = os.pload("cluster.adapter", "127.0.0.1", port)
+	local joined, adapter = os.pload("cluster.adapter", "127.0.0.1", port, key)
 	assert(joined, adapter)
-	B.info("threads %s, loopback, one node process + this one", os.getenv("SKYNET_THREADS") or "default")
-	local run_ok, err = pcall(measure, "remote")
+	B.info("threads %s, loopback, one node process + this one, %s", os.getenv("SKYNET_THREADS") or "default", where)
+	local run_ok, err = pcall(measure, where)
 	adapter:close()
+	stop_all()
 	assert(run_ok, err)
 end
 local function through_nats()
@@ -115,7 +129,7 @@ local function through_nats()
 		return
 	end
 	local nats_port = free_port()
-	start(("-a 127.0.0.1 -p %d"):format(nats_port), tmp .. ".nats", "nats-server")
+	start(("-a 127.0.0.1 -p %d"):format(nats_port), tmp .. ".nats", nil, "nats-server")
 	local url = ("nats://127.0.0.1:%d"):format(nats_port)
 	start("cluster_echo " .. url, tmp .. ".natsnode")
 	wait_line(tmp .. ".natsnode", "ready")
@@ -124,10 +138,39 @@ local function through_nats()
 	B.info("through nats-server on loopback: one node process + this one")
 	local run_ok, err = pcall(measure, "nats")
 	node:close()
+	stop_all()
 	assert(run_ok, err)
 end
-local run_ok, err = pcall(remote)
-if run_ok then run_ok, err = pcall(through_nats) end
-for _, pid in ipairs(pids) do os.execute(("pkill -P %d; kill %d 2>/dev/null"):format(pid, pid)) end
+local modes = TLS and { { "remote_tls", KEY } } or { { "remote", nil }, { "remote_key", KEY } }
+local run_ok, err = true, nil
+for _, m in ipairs(modes) do
+	run_ok, err = pcall(remote, m[1], m[2])
+	if not run_ok then break end
+end
+if run_ok and not TLS then run_ok, err = pcall(through_nats) end
+stop_all()
 for _, f in ipairs { ".master", ".node", ".nats", ".natsnode", "" } do os.remove(tmp .. f) end
 if not run_ok then error(err, 0) end
+
+-- 3. with the key over mutual TLS: this script again, with certificates
+if not TLS then
+	local dir = os.tmpname()
+	os.remove(dir)
+	os.execute("mkdir -p " .. dir)
+	local ext = assert(io.open(dir .. "/ext.cnf", "w"))
+	ext:write("subjectAltName=IP:127.0.0.1\nbasicConstraints=critical,CA:FALSE\nextendedKeyUsage=serverAuth,clientAuth\n")
+	ext:close()
+	for _, c in ipairs {
+		'openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 1 -subj "/CN=bench CA" '
+			.. '-addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign"',
+		'openssl req -newkey rsa:2048 -nodes -keyout node.key -out node.csr -subj "/CN=node"',
+		"openssl x509 -req -in node.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out node.pem -days 1 -extfile ext.cnf",
+	} do
+		assert(os.execute("cd " .. dir .. " && " .. c .. " >/dev/null 2>&1"), c)
+	end
+	local child = ("SKYNET_CLUSTER_CA=%s/ca.pem SKYNET_CLUSTER_CERT=%s/node.pem SKYNET_CLUSTER_CERTKEY=%s/node.key "
+		.. "LUA_PATH='%s' LUA_CPATH='%s' lua5.4 %s"):format(dir, dir, dir, package.path, package.cpath, arg[0])
+	local ok = os.execute(child)
+	os.execute("rm -rf " .. dir)
+	assert(ok, "the TLS run failed")
+end

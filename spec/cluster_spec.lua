@@ -7,44 +7,13 @@ package.path = "spec/?.lua;lua/?.lua;" .. package.path
 local net = require("support.net")
 local H = require "support.helpers"
 
-local launcher = os.getenv("SKYNET_LAUNCHER") or "bin/skynet"
 local function clock() return os.steady_clock("ms") end
 
-local tmp = os.tmpname()
-os.remove(tmp)
-assert(os.execute("mkdir -p " .. tmp))
-
-local started = {}	-- pids of the `timeout` wrappers
+local cluster_support = require "support.cluster"
+local h = cluster_support.harness()
+local started, start, output, wait_for = h.started, h.start, h.output, h.wait_for
+local free_port = cluster_support.free_port
 local pids = {}	-- tag -> pid of the node's lua process
-
-local function free_port()
-	local s = io.server("tcp")
-	assert(s:listen("127.0.0.1", 0, function() end))
-	local port = s:endpoint().port
-	s:close()
-	return port
-end
-
--- Starts `lua5.4 <launcher> args...` in the background, output to tmp/<log>.
-local function start(log, args)
-	local pidfile = tmp .. "/" .. log .. ".pid"
-	os.execute(("(SKYNET_THREADS=2 timeout 120 lua5.4 %s %s) >%s/%s 2>&1 & echo $! > %s")
-		:format(launcher, args, tmp, log, pidfile))
-	local pid = tonumber((net.read_file(pidfile) or ""):match("%d+"))
-	started[#started + 1] = pid
-	return pid
-end
-
-local function output(log) return net.read_file(tmp .. "/" .. log) or "" end
-
-local function wait_for(log, pattern)
-	local found
-	H.wait_until(function()
-		found = output(log):match(pattern)
-		return found ~= nil
-	end, 10000)
-	return found
-end
 
 local master_port
 local runs = {}	-- tag -> how many times started (log names)
@@ -59,21 +28,13 @@ local function start_node(tag, ...)
 	return log
 end
 
-local function kill(pid, sig)
-	if pid then os.execute(("kill -%s %d 2>/dev/null"):format(sig or "TERM", pid)) end
-end
+local kill = cluster_support.kill
 
 local adapter	-- this process's adapter job
 
 local function call(name, ...) return pcall(name, ...) end
 
--- A call made by node `tag` (by us for "t"): returns what its pcall returned.
-local function call_from(tag, name, ...)
-	if tag == "t" then return pcall(name, ...) end
-	local ok, r = pcall("node." .. tag .. ".call", name, ...)
-	assert(ok, r)
-	return table.unpack(r, 1, r.n)
-end
+local call_from = cluster_support.call_from
 
 -- rpc.deliver(name, 0, 0, ...) made by node `tag`: how many handlers it reached.
 local function broadcast_from(tag, name, ...)
@@ -105,10 +66,7 @@ describe("cluster", function()
 		rpc.remove("node.t.echo")
 		rpc.remove("all.echo")
 		for _, pid in pairs(pids) do kill(pid) end
-		for _, pid in ipairs(started) do
-			os.execute(("pkill -P %d 2>/dev/null; kill %d 2>/dev/null"):format(pid, pid))
-		end
-		os.execute("rm -rf " .. tmp)
+		h.stop_all()
 	end)
 
 	it("the master prints its port and logs members", function()
@@ -303,7 +261,7 @@ describe("cluster", function()
 				local s = link_to(m)
 				-- join like a node: bind a name, then ready; the member answers with its names
 				s:send(wrap { what = "bind", name = "evil.echo", caller = 1 })
-				s:send(wrap { what = "ready" })
+				s:send(wrap { what = "ready", node = 99, addr = "127.0.0.1:1" })
 				local names = {}
 				while true do
 					local msg = unwrap(assert(s:read()))

@@ -201,6 +201,93 @@ for wbits, name in ((-15, "deflate"), (31, "gzip")):
   end)
 end)
 
+describe("connections", function()
+  it("3,000 idle connections cost under 16 KiB each, and memory goes back after they close", function()
+    local out = run([[
+      require "skynet"
+      local function rss_kib()
+        for line in io.lines("/proc/self/status") do
+          local kb = line:match("^VmRSS:%s+(%d+)")
+          if kb then return tonumber(kb) end
+        end
+      end
+      local N = 3000
+      local ok, job = os.pload("helpers.conn_server")
+      local port = select(2, pcall("cs.port"))
+      os.wait(200)
+      local before = rss_kib()
+      local client = io.popen(("python3 -c \"import socket,time\nss=[socket.create_connection(('127.0.0.1',%d)) for _ in range(%d)]\nprint('open', flush=True)\ntime.sleep(15)\" & echo $!"):format(port, N))
+      local pid = client:read("l")
+      local t0 = os.steady_clock("s")
+      repeat os.wait(50) until select(2, pcall("cs.count")) >= N or os.steady_clock("s") - t0 > 20
+      os.wait(300)
+      local during = rss_kib()
+      pcall("cs.close")
+      os.wait(2500)
+      local after = rss_kib()
+      os.execute("kill " .. pid .. " 2>/dev/null")
+      print(select(2, pcall("cs.count")), (during - before) / N, during - before, after - before)
+      job:close()
+    ]], "", 60)
+    local count, each, growth, kept = out:match("(%d+) ([%d.]+) (%d+) (%-?%d+)")
+    assert.are.equal("3000", count)
+    assert.is_true(tonumber(each) < 16, each .. " KiB per idle connection")
+    assert.is_true(tonumber(kept) < tonumber(growth) / 2, "kept " .. kept .. " of " .. growth .. " KiB after closing")
+  end)
+
+  it("SKYNET_MAX_CONNECTIONS: an accept over the cap is closed at once; a closed slot is free again", function()
+    local out = run([[
+      require "skynet"
+      local srv = io.server("tcp")
+      local peers = {}
+      assert(srv:listen("127.0.0.1", 0, function(peer) peers[#peers + 1] = peer end))
+      local port = srv:endpoint().port
+      local clients = {}
+      for i = 1, 3 do
+        clients[i] = io.socket("tcp")
+        assert(clients[i]:connect("127.0.0.1", port))
+      end
+      -- 3 clients + 3 accepted = the cap of 6: a 4th client cannot even start
+      os.wait(200)
+      local extra = io.socket("tcp")
+      local ok, why = extra:connect("127.0.0.1", port)
+      print("accepted", #peers, "4th connect", ok, why)
+      clients[3]:close()
+      peers[3]:close()
+      os.wait(100)
+      local again = io.socket("tcp")
+      print("after a close", again:connect("127.0.0.1", port))
+      os.wait(200)
+      print("accepted now", #peers)
+    ]], "SKYNET_MAX_CONNECTIONS=6 ")
+    assert.truthy(out:find("accepted 3 4th connect false too many open connections (6)", 1, true), out)
+    assert.truthy(out:find("after a close true", 1, true), out)
+    assert.truthy(out:find("accepted now 4", 1, true), out)
+  end)
+
+  it("an accept over the cap is closed at once (the peer sees the end)", function()
+    local out = run([[
+      require "skynet"
+      local srv = io.server("tcp")
+      local n = 0
+      assert(srv:listen("127.0.0.1", 0, function(peer) n = n + 1 end))
+      local port = srv:endpoint().port
+      local script = os.tmpname()
+      local f = io.open(script, "w")
+      f:write(("import socket\nss=[socket.create_connection(('127.0.0.1',%d)) for _ in range(3)]\n"
+        .. "ss[2].settimeout(5)\nprint('third got', repr(ss[2].recv(10)))\n"):format(port))
+      f:close()
+      local p = io.popen("python3 " .. script)
+      local t0 = os.steady_clock("s")
+      while n < 2 and os.steady_clock("s") - t0 < 5 do os.wait(20) end
+      os.wait(500)
+      print(p:read("a"), "accepted", n)
+      os.remove(script)
+    ]], "SKYNET_MAX_CONNECTIONS=2 ")
+    assert.truthy(out:find("third got b'' accepted 2", 1, true), out)
+  end)
+end)
+
 describe("memory per service", function()
   it("os.memory reports the heap; over os.memlimit an allocation fails and the service keeps serving", function()
     local ok, job = os.pload("helpers.agent", "lim.mem", [[

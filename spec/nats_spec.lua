@@ -10,43 +10,10 @@ local H = require "support.helpers"
 local launcher = os.getenv("SKYNET_LAUNCHER") or "bin/skynet"
 local function clock() return os.steady_clock("ms") end
 
-local tmp = os.tmpname()
-os.remove(tmp)
-assert(os.execute("mkdir -p " .. tmp))
-
-local started = {} -- pids of the `timeout` wrappers
-
-local free_port = net.free_port
-
-local function output(log) return net.read_file(tmp .. "/" .. log) or "" end
-
-local function wait_for(log, pattern, ms)
-	local found
-	H.wait_until(function()
-		found = output(log):match(pattern)
-		return found ~= nil
-	end, ms or 10000)
-	return found
-end
-
--- Starts `cmd` in the background (bounded by timeout), output to tmp/<log>.
--- Returns the pid of the program itself (the child of `timeout`).
-local function start(log, cmd)
-	local pidfile = tmp .. "/" .. log .. ".pid"
-	os.execute(("(timeout 120 %s) >%s/%s 2>&1 & echo $! > %s"):format(cmd, tmp, log, pidfile))
-	local wrapper = tonumber((net.read_file(pidfile) or ""):match("%d+"))
-	started[#started + 1] = wrapper
-	local child
-	H.wait_until(function()
-		child = tonumber((H.sh(("pgrep -P %d"):format(wrapper))):match("%d+"))
-		return child
-	end, 2000)
-	return child
-end
-
-local function kill(pid, sig)
-	if pid then os.execute(("kill -%s %d 2>/dev/null"):format(sig or "TERM", pid)) end
-end
+local cluster_support = require "support.cluster"
+local h = cluster_support.harness()
+local output, wait_for = h.output, h.wait_for
+local free_port, kill, call_from = cluster_support.free_port, cluster_support.kill, cluster_support.call_from
 
 local servers = 0
 -- A nats-server on a free port with extra `flags`; returns {pid, port, log, url}.
@@ -54,28 +21,23 @@ local function nats_server(flags, port)
 	servers = servers + 1
 	port = port or free_port()
 	local log = ("nats_%d.log"):format(servers)
-	local pid = start(log, ("nats-server -a 127.0.0.1 -p %d %s"):format(port, flags or ""))
+	local wrapper = h.run(log, ("nats-server -a 127.0.0.1 -p %d %s"):format(port, flags or ""))
 	assert(wait_for(log, "Server is ready"), "nats-server did not start: " .. output(log))
+	-- the server itself, the child of `timeout`, for the signals of the tests
+	local pid = tonumber((H.sh(("pgrep -P %d"):format(wrapper))):match("%d+"))
 	return { pid = pid, port = port, log = log, url = ("nats://127.0.0.1:%d"):format(port) }
 end
 
 local runs = 0
--- Starts node `tag` on `url` with extra arguments; returns its pid (or nil, output).
+-- Starts node `tag` on `url` with extra arguments; returns the pid of its
+-- lua process (or nil, its output).
 local function start_node(url, tag, ...)
 	runs = runs + 1
 	local log = ("node_%s_%d.log"):format(tag, runs)
-	local pid = start(log, ("env SKYNET_THREADS=2 lua5.4 %s helpers.nats_node %s %s %s")
-		:format(launcher, url, tag, table.concat({ ... }, " ")))
-	local ready = wait_for(log, "ready (%d+)") or wait_for(log, "join failed", 100)
-	if not (ready and output(log):match("ready")) then return nil, output(log) end
-	return pid
-end
-
--- What node `tag` gets from pcall(name, ...).
-local function call_from(tag, name, ...)
-	local ok, r = pcall("node." .. tag .. ".call", name, ...)
-	assert(ok, r)
-	return table.unpack(r, 1, r.n)
+	h.start(log, ("helpers.nats_node %s %s %s"):format(url, tag, table.concat({ ... }, " ")))
+	local pid = wait_for(log, "ready (%d+)") or wait_for(log, "join failed", 100)
+	if not (pid and output(log):match("ready")) then return nil, output(log) end
+	return tonumber(pid)
 end
 
 local server, job
@@ -94,8 +56,7 @@ end)
 
 teardown(function()
 	if job then job:close() end
-	for _, pid in ipairs(started) do os.execute(("pkill -KILL -P %d 2>/dev/null; kill -KILL %d 2>/dev/null"):format(pid, pid)) end
-	os.execute("rm -rf " .. tmp)
+	h.stop_all()
 end)
 
 describe("cluster.nats", function()
@@ -114,6 +75,15 @@ describe("cluster.nats", function()
 		H.wait_until(function() return (call_from("a", "here.echo")) end, 2000)
 		assert.same({ true, "t", 7 }, { call_from("a", "here.echo", 7) })
 		rpc.remove("here.echo")
+	end)
+
+	it("shows its server to operators as one cluster link", function()
+		local introspect = require "skynet.debug"
+		assert.equals(1, introspect.process().links)
+		local rows = introspect.links()
+		local last = rows[#rows]
+		assert.same({ id = 0, peer = server.url, state = "up", pending = 0, names = 0 }, last)
+		assert.is_true(introspect.prometheus():find("\nskynet_cluster_links 1\n", 1, true) ~= nil)
 	end)
 
 	it("returns the remote handler's error", function()

@@ -16,6 +16,17 @@ describe("process: load and shutdown", function()
     assert.truthy(out:find("fails=0", 1, true), out)
   end)
 
+  it("SIGPIPE does not kill a process running skynet (a write to a reset peer fails instead)", function()
+    -- started with SIGPIPE at its default action (terminate), as from a shell
+    local out, status = H.sh([[env --default-signal=PIPE timeout -s KILL 20 lua5.4 -e '
+      require "skynet"
+      local pid = io.open("/proc/self/stat"):read("l"):match("^(%d+)")
+      os.execute("kill -PIPE " .. pid)
+      os.wait(50)
+      print("alive")' 2>&1; echo "status $?"]])
+    assert.truthy(out:find("alive\nstatus 0", 1), out)
+  end)
+
   it("a script that ends while services still run exits 0 (100 times)", function()
     local src = [[
       require "skynet"

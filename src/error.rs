@@ -29,10 +29,18 @@ pub enum Error {
     ShuttingDown,
     /// Every service id is in use.
     TooManyServices,
-    /// A message over the transport's size limit (NATS `max_payload`).
-    TooLarge,
     /// An operating-system or protocol error, as text.
     Io(String),
+    /// Compressed data is invalid (bad block, bad header, CRC or length mismatch).
+    Corrupt(String),
+    /// Compressed data ended before its stream did.
+    Truncated,
+    /// Bytes follow the end of a compressed stream.
+    TrailingData,
+    /// Output would exceed this many bytes.
+    TooLarge(usize),
+    /// A message over the transport's size limit (NATS `max_payload`).
+    MessageTooLarge,
     /// Anything else, as text (bad values, failed handlers, ...).
     Other(String),
 }
@@ -55,7 +63,11 @@ impl fmt::Display for Error {
             Error::Disconnected => f.write_str("disconnected"),
             Error::ShuttingDown => f.write_str("runtime is shutting down"),
             Error::TooManyServices => f.write_str("too many services"),
-            Error::TooLarge => f.write_str("message too large"),
+            Error::Corrupt(why) => write!(f, "corrupt data: {why}"),
+            Error::Truncated => f.write_str("truncated data"),
+            Error::TrailingData => f.write_str("trailing data after the compressed stream"),
+            Error::TooLarge(max) => write!(f, "output exceeds {max} bytes"),
+            Error::MessageTooLarge => f.write_str("message too large"),
             Error::Io(msg) | Error::Other(msg) => f.write_str(msg),
         }
     }
@@ -81,7 +93,7 @@ mod tests {
     #[test]
     fn messages_are_what_users_see() {
         assert_eq!(Error::NotFound("a.b".into()).to_string(), "a.b not found");
-        assert_eq!(Error::TooLarge.to_string(), "message too large");
+        assert_eq!(Error::MessageTooLarge.to_string(), "message too large");
         assert_eq!(Error::Timeout.to_string(), "timeout");
         assert_eq!(Error::Cancel.to_string(), "cancel");
         assert_eq!(Error::Closed.to_string(), "closed");

@@ -1,10 +1,13 @@
 //! skynet: an actor runtime for stock Lua 5.4.
 //!
 //! `require "skynet"` calls `luaopen_skynet`, which starts the runtime
-//! ([`runtime`]) and turns the calling script into the main service
-//! ([`lua_api::main_state`]). Services ([`service`]) talk through messages
-//! whose payloads are [`codec::wrap`]ped Lua values. The data helpers
-//! ([`crypto`], ...) are plain Rust cores under thin bindings.
+//! ([`runtime`]: threads, queues, timers; no Lua) and turns the calling
+//! script into the main service ([`lua_api::main_state`]). Services
+//! ([`service`]) talk through messages whose payloads are [`codec::wrap`]ped
+//! Lua values; [`lua_api`] is the thin layer of Lua bindings on top, and
+//! [`cluster`] plugs into the runtime with hooks. Layers import only
+//! downward (docs/ARCHITECTURE.md §3). The data helpers ([`crypto`], ...)
+//! are plain Rust cores under thin bindings.
 
 pub mod cluster;
 pub mod codec;
@@ -12,6 +15,7 @@ pub mod collections;
 pub mod crypto;
 pub mod error;
 pub mod lua_api;
+pub mod metrics;
 pub mod net;
 pub mod runtime;
 pub mod service;

@@ -19,12 +19,19 @@ function os.version() end
 ---(`"no main function in <name>"`). Raises if `name` is missing, not a string
 ---or empty (`"no name"`), or an argument cannot be copied.
 ---
----Cluster services started this way: `"cluster.adapter", host, port` joins a
----mesh through its master; `"cluster.nats", url [, options]` makes this
----process a node meeting others through a NATS server (`url`:
----`nats://host:port`, `tls://host:port`, or several separated by commas);
----it returns once connected with every public name subscribed, or
----`false, msg` when the server cannot be reached within 5 s.
+---Cluster services started this way: `"cluster.adapter", host, port [, key]`
+---joins a mesh through its master (defaults `"127.0.0.1"`, 80). `key` (at
+---least 16 bytes; wins over `SKYNET_CLUSTER_KEY`) must be the cluster's
+---shared key; without any key only a loopback master can be joined. Returns
+---within about 4 s whatever the members do; `job:close()` leaves.
+---`"cluster.nats", url [, options]` makes this process a node meeting others
+---through a NATS server (`url`: `nats://host:port`, `tls://host:port`, or
+---several separated by commas); it returns once connected with every public
+---name subscribed, or `false, msg` when the server cannot be reached within
+---5 s. With either, nodes coming and going are told to the local handlers of
+---`cluster.event`: `(what, node, address)` with `what` = `"up"`/`"down"`,
+---`node` the member id (mesh) or node id (NATS), `address` `"ip:port"`
+---(mesh) or the node's IP as the NATS server sees it.
 ---@param name string Module name, as for `require`.
 ---@param ... any Arguments for the service's `main` (copied).
 ---@return boolean ok
@@ -104,6 +111,17 @@ function os.id() end
 ---@param func function
 ---@param ... any Arguments for `func`.
 function os.post(func, ...) end
+
+---Calls `func(id, how, msg)` on the current service once service `id` has
+---ended, as an event of its own (it may block). `how` is `"exit"` (main
+---returned), `"error"` (main raised; `msg` is the error), `"stopped"`
+---(`os.stop`, `job:close`, its parent ended, a signal), `"killed"` (console
+---`kill`) or, when `id` had ended already or never existed, `"dead"` (on a
+---later turn, never from inside `os.monitor`). Any number of monitors per
+---service. Raises if `id` is not an integer or `func` not a function.
+---@param id integer A local service id.
+---@param func fun(id: integer, how: "exit"|"error"|"stopped"|"killed"|"dead", msg?: string)
+function os.monitor(id, func) end
 
 ---Hands control to the service's event loop (rpc calls, timers, socket
 ---callbacks, posted functions). `ms` nil or negative: until the service is

@@ -8,7 +8,8 @@ usage: skynet name [args...]
   as the main service and calls its main(args...).
   Arguments: all digits -> integer, digits with one dot -> float,
   true/false -> boolean, anything else -> string.
-  Bundled modules: cluster.master, cluster.adapter, http.broker
+  Bundled modules: cluster.master, cluster.adapter, http.broker,
+  skynet.console (port [host]), skynet.metrics (port [host])
   Entries of LUA_PATH and LUA_CPATH are searched before the installed ones.]]
 
 --- Converts one command-line argument as the original launcher did.

@@ -85,6 +85,14 @@ function M.run_script(src, env, secs)
   return status, slurp(out), slurp(err)
 end
 
+--- Peak resident memory (VmHWM) of the calling process, in whole MiB.
+function M.peak_mib()
+  for line in io.lines("/proc/self/status") do
+    local kb = line:match("^VmHWM:%s+(%d+)")
+    if kb then return tonumber(kb) // 1024 end
+  end
+end
+
 --- `n` random bytes (math.random: seed it for a repeatable run).
 function M.random_bytes(n)
   local t = {}

@@ -28,12 +28,12 @@ function M.echo_server()
   return srv, srv:endpoint().port
 end
 
--- A TCP port of 127.0.0.1 that was free a moment ago.
+--- A TCP port of 127.0.0.1 that was free a moment ago (bound, then released at once).
 function M.free_port()
-  local s = io.server("tcp")
-  assert(s:listen("127.0.0.1", 0, function() end))
-  local port = s:endpoint().port
-  s:close()
+  local srv = io.server("tcp")
+  assert(srv:listen("127.0.0.1", 0, function() end))
+  local port = srv:endpoint().port
+  srv:close()
   return port
 end
 

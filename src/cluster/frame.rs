@@ -19,6 +19,9 @@ use crate::runtime::message::{ServiceId, Session};
 /// A frame with more map entries than this is refused.
 pub const MAX_FIELDS: usize = 16;
 
+/// The longest address, nonce or proof accepted (they are far shorter).
+const MAX_TEXT: usize = 256;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Frame {
     /// Service `caller` of the sender hosts public name `name`.
@@ -26,8 +29,17 @@ pub enum Frame {
     /// ... no longer.
     Unbind { name: String, caller: ServiceId },
     /// The sender has sent a `bind` for each of its public names (sent once
-    /// per link, right after them; see `links.rs` for the order).
-    Ready,
+    /// per link, right after them; see `links.rs` for the order). `node`:
+    /// the sender's member id (given by the master), `addr`: where it
+    /// listens for links (`"ip:port"`); both are what `cluster.event` reports.
+    Ready { node: u32, addr: String },
+    /// The sender is leaving the cluster: a clean end of the link.
+    Leave,
+    /// Key handshake, accepting side: prove you hold the key for this nonce.
+    Challenge { nonce: String },
+    /// Key handshake: the connector's answer (with its own nonce), then the
+    /// acceptor's (without one). See `handshake.rs`.
+    Proof { nonce: Option<String>, proof: String },
     /// A call of `name` on the receiver's service `who`, from the sender's
     /// service `caller`; `rcf == 0`: one-way, else answer session `sn`.
     Deliver { name: String, argv: Vec<u8>, mask: i64, who: ServiceId, caller: ServiceId, rcf: u32, sn: Session },
@@ -104,9 +116,31 @@ impl Frame {
                 put_int(&mut buf, "caller", *caller as i64);
                 buf
             }
-            Frame::Ready => {
-                let mut buf = vec![0x81];
+            Frame::Ready { node, addr } => {
+                let mut buf = vec![0x83];
                 put_field_str(&mut buf, "what", b"ready");
+                put_int(&mut buf, "node", i64::from(*node));
+                put_field_str(&mut buf, "addr", addr.as_bytes());
+                buf
+            }
+            Frame::Leave => {
+                let mut buf = vec![0x81];
+                put_field_str(&mut buf, "what", b"leave");
+                buf
+            }
+            Frame::Challenge { nonce } => {
+                let mut buf = vec![0x82];
+                put_field_str(&mut buf, "what", b"challenge");
+                put_field_str(&mut buf, "nonce", nonce.as_bytes());
+                buf
+            }
+            Frame::Proof { nonce, proof } => {
+                let mut buf = vec![if nonce.is_some() { 0x83 } else { 0x82 }];
+                put_field_str(&mut buf, "what", b"proof");
+                if let Some(nonce) = nonce {
+                    put_field_str(&mut buf, "nonce", nonce.as_bytes());
+                }
+                put_field_str(&mut buf, "proof", proof.as_bytes());
                 buf
             }
             Frame::Deliver { name, argv, mask, who, caller, rcf, sn } => {
@@ -136,6 +170,10 @@ impl Frame {
                 b"caller" => f.caller = Some(r.int()?),
                 b"rcf" => f.rcf = Some(r.int()?),
                 b"sn" => f.sn = Some(r.int()?),
+                b"node" => f.node = Some(r.int()?),
+                b"addr" => f.addr = Some(r.string()?),
+                b"nonce" => f.nonce = Some(r.string()?),
+                b"proof" => f.proof = Some(r.string()?),
                 _ => r.skip_scalar()?,
             }
         }
@@ -149,7 +187,20 @@ impl Frame {
                 let caller = f.service("caller", f.caller)?;
                 Ok(if what == b"bind" { Frame::Bind { name, caller } } else { Frame::Unbind { name, caller } })
             }
-            b"ready" => Ok(Frame::Ready),
+            b"ready" => Ok(Frame::Ready {
+                node: match f.node {
+                    Some(n @ 1..=0xFFFF_FFFF) => n as u32,
+                    Some(n) => return Err(format!("'node' out of range: {n}")),
+                    None => return Err("frame without 'node'".into()),
+                },
+                addr: f.text("addr", f.addr)?.ok_or("frame without 'addr'")?,
+            }),
+            b"leave" => Ok(Frame::Leave),
+            b"challenge" => Ok(Frame::Challenge { nonce: f.text("nonce", f.nonce)?.ok_or("challenge without 'nonce'")? }),
+            b"proof" => Ok(Frame::Proof {
+                nonce: f.text("nonce", f.nonce)?,
+                proof: f.text("proof", f.proof)?.ok_or("proof without 'proof'")?,
+            }),
             b"deliver" => Ok(Frame::Deliver {
                 name: f.name()?,
                 argv: f.argv.ok_or("deliver without 'argv'")?.to_vec(),
@@ -181,6 +232,10 @@ struct Fields<'a> {
     caller: Option<i64>,
     rcf: Option<i64>,
     sn: Option<i64>,
+    node: Option<i64>,
+    addr: Option<&'a [u8]>,
+    nonce: Option<&'a [u8]>,
+    proof: Option<&'a [u8]>,
 }
 
 impl Fields<'_> {
@@ -190,6 +245,15 @@ impl Fields<'_> {
             return Err("empty name".into());
         }
         String::from_utf8(name.to_vec()).map_err(|_| "name is not UTF-8".to_string())
+    }
+
+    /// A short UTF-8 text field, if present.
+    fn text(&self, key: &str, v: Option<&[u8]>) -> Result<Option<String>, String> {
+        let Some(v) = v else { return Ok(None) };
+        if v.len() > MAX_TEXT {
+            return Err(format!("'{key}' too long"));
+        }
+        String::from_utf8(v.to_vec()).map(Some).map_err(|_| format!("'{key}' is not UTF-8"))
     }
 
     /// A service id of the peer's or ours: `1..=0xFFFF`.
@@ -296,7 +360,11 @@ mod tests {
         vec![
             Frame::Bind { name: "echo".into(), caller: 7 },
             Frame::Unbind { name: "a.b".into(), caller: 0xFFFF },
-            Frame::Ready,
+            Frame::Ready { node: 3, addr: "127.0.0.1:4000".into() },
+            Frame::Leave,
+            Frame::Challenge { nonce: "ab".repeat(32) },
+            Frame::Proof { nonce: Some("cd".repeat(32)), proof: "ef".repeat(32) },
+            Frame::Proof { nonce: None, proof: "01".repeat(32) },
             Frame::Deliver {
                 name: "x".into(),
                 argv: vec![0xff, 0, 1, 2],
@@ -320,8 +388,8 @@ mod tests {
 
     #[test]
     fn encoding_is_a_plain_messagepack_map() {
-        // {what="ready"} as any MessagePack writer would put it.
-        assert_eq!(Frame::Ready.encode(), b"\x81\xa4what\xa5ready");
+        // {what="leave"} as any MessagePack writer would put it.
+        assert_eq!(Frame::Leave.encode(), b"\x81\xa4what\xa5leave");
         let b = Frame::Bind { name: "n".into(), caller: 300 }.encode();
         assert_eq!(b, b"\x83\xa4what\xa4bind\xa4name\xa1n\xa6caller\xcd\x01\x2c");
     }
@@ -370,7 +438,11 @@ mod tests {
         assert!(e(b"\x83\xa4what\xa4bind\xa4name\xa0\xa6caller\x01").contains("empty name"));
         assert!(e(b"\x82\xa4what\xa4bind\xa6caller\x01").contains("without 'name'"));
         // a nested table under an unknown key
-        assert!(Frame::decode(b"\x82\xa4what\xa5ready\xa1x\x90").is_err());
+        assert!(Frame::decode(b"\x82\xa4what\xa5leave\xa1x\x90").is_err());
+        // a ready without the sender's identity, or with node 0
+        assert!(e(b"\x81\xa4what\xa5ready").contains("without 'node'"));
+        assert!(e(b"\x82\xa4what\xa5ready\xa4node\x00").contains("'node' out of range"));
+        assert!(e(b"\x82\xa4what\xa5proof\xa5nonce\xa1x").contains("without 'proof'"));
         // sn must be a u32
         let mut b = deliver("n", b"", 0, 1, 1, 1, 0);
         b.truncate(b.len() - 1);

@@ -5,6 +5,12 @@
 //!   (fresh numbers first, so a stale remote id rarely reaches a new link).
 //!   Anyone may queue a frame for it from any thread: its `tx` feeds the
 //!   writer task that owns the socket (`transport.rs`).
+//! * A link's **queue** is counted in bytes, from [`Link::queue`] to the
+//!   writer's flush ([`Link::written`]). Over [`QUEUE_MARK`] a service that
+//!   sent to the link's node waits for room ([`Cluster`] is the runtime's
+//!   [`RemoteRoom`]), as for a crowded local queue: it is woken when the
+//!   queue is back under half the mark, or when the link closes. Nothing is
+//!   dropped; a peer that reads slowly only slows its senders down.
 //! * A **remote handler** is service `s` of the peer behind link `l`,
 //!   registered in the name registry as id `(s << 16) | l` (always above
 //!   every local id). Each link remembers the ones it registered, to remove
@@ -12,8 +18,14 @@
 //! * **Pending calls**: each `(caller, session)` sent over a link and not
 //!   answered yet; when the link drops every one is answered
 //!   `false, "disconnected"` at once instead of waiting for the timeout.
+//!   A call that times out is forgotten at once ([`Cluster::forget`]); its
+//!   late answer is dropped. Any other answer that is not pending is forged
+//!   and closes the link.
 //! * **Public names** (`rpc.create(name, f, true)`) of local services, kept
 //!   here by `announce` so that a new link can be told all of them.
+//! * **Peers**: the node behind a link says who it is (member id and link
+//!   address) in its `ready`; from then on it is "up" for `cluster.event`
+//!   handlers, and "down" when the link closes.
 //!
 //! Ordering of binds. A new link must learn every public name exactly as
 //! of some instant and then every change after it, never an `unbind`
@@ -33,16 +45,48 @@
 //! tested on its own below.
 
 use super::frame::{self, Frame};
+use super::trust::Trust;
 use crate::codec::wrap;
+use crate::runtime::backlog::RemoteRoom;
 use crate::runtime::message::{Kind, Message, ServiceId, Session};
 use crate::runtime::names::Names;
 use crate::runtime::registry::MAX_ID;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use tokio::sync::mpsc;
 
 /// Remote handlers one link may register; a peer binding more is hostile.
 pub const MAX_REMOTE_NAMES: usize = 100_000;
+
+/// Timed-out calls a link remembers, to drop their late answers quietly
+/// instead of taking them for forgeries. A peer answers every call it took
+/// in the end, so each entry is normally consumed by one late answer; the
+/// bound only matters for answers that never come.
+pub const MAX_LATE: usize = 4096;
+
+/// Bytes a link's queue holds before its senders wait for room.
+pub const QUEUE_MARK: usize = 8 << 20;
+
+/// The name whose local handlers hear nodes come and go.
+pub const EVENT_NAME: &str = "cluster.event";
+
+/// A node as `cluster.event` names it: its member id and `"ip:port"`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Peer {
+    pub node: u32,
+    pub addr: String,
+}
+
+/// What a link's writer is asked to do. Every frame of a link goes through
+/// this one queue ([`Link::queue`]), so a bound on it belongs there.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Outgoing {
+    Frame(Vec<u8>),
+    /// Send `leave`, close the WebSocket politely and stop.
+    Leave,
+}
 
 pub type LinkId = u16;
 
@@ -58,7 +102,11 @@ pub fn split_remote(id: ServiceId) -> (ServiceId, LinkId) {
 
 pub struct Link {
     pub id: LinkId,
-    tx: mpsc::UnboundedSender<Vec<u8>>,
+    /// The peer node's address, `ip:port`.
+    pub peer: String,
+    tx: mpsc::UnboundedSender<Outgoing>,
+    /// Bytes of frames queued and not yet written (see [`QUEUE_MARK`]).
+    queued: AtomicUsize,
     state: Mutex<LinkState>,
 }
 
@@ -68,6 +116,16 @@ struct LinkState {
     synced: bool,
     pending: HashSet<(ServiceId, Session)>,
     remote: HashSet<(Arc<str>, ServiceId)>,
+    /// Calls that timed out (oldest first), whose answers may still come.
+    late: VecDeque<(ServiceId, Session)>,
+    /// The node behind the link, once it has said who it is.
+    peer: Option<Peer>,
+    /// We are leaving: the link's end is ours, nothing to report.
+    leaving: bool,
+    /// The peer said it leaves: its end is clean.
+    left: bool,
+    /// Senders waiting for room in the queue: (service, session).
+    waiting: Vec<(ServiceId, Session)>,
 }
 
 impl Link {
@@ -78,7 +136,66 @@ impl Link {
     /// Queues one frame for the writer (dropped if the writer is gone: the
     /// link is closing and its reader will clean up).
     pub fn queue(&self, frame: Vec<u8>) {
-        let _ = self.tx.send(frame);
+        let _ = self.push(frame);
+    }
+
+    /// Queues one frame, counted until written; false if the writer is gone.
+    fn push(&self, frame: Vec<u8>) -> bool {
+        let len = frame.len();
+        self.queued.fetch_add(len, Ordering::Relaxed);
+        if self.tx.send(Outgoing::Frame(frame)).is_err() {
+            self.queued.fetch_sub(len, Ordering::Relaxed);
+            return false;
+        }
+        true
+    }
+
+    /// Bytes of frames queued and not yet written.
+    pub fn queued(&self) -> usize {
+        self.queued.load(Ordering::Relaxed)
+    }
+
+    /// Whether senders to this link's node should wait for room.
+    pub fn over_mark(&self) -> bool {
+        self.queued() > QUEUE_MARK
+    }
+
+    /// The writer has written `bytes` of queued frames. Returns the wake-ups
+    /// of the senders waiting for room if this took the queue under half the
+    /// mark. Only such a crossing can find waiters: a sender registers while
+    /// the queue is at half or more, so the next crossing sees it (the
+    /// writer is the only one taking bytes off, one call at a time).
+    pub fn written(&self, bytes: usize) -> Vec<Message> {
+        let before = self.queued.fetch_sub(bytes, Ordering::Relaxed);
+        let half = QUEUE_MARK / 2;
+        if before < half || before.saturating_sub(bytes) >= half {
+            return Vec::new();
+        }
+        wake(&mut self.state().waiting)
+    }
+
+    /// Registers `sender`'s wait (on `session`) for room in the queue; false,
+    /// registering nothing, if there is room already or the link is closed
+    /// (no wake-up would come). Under the state lock, so that neither
+    /// [`Link::written`] nor [`Cluster::close`] can miss it.
+    pub fn wait_for_room(&self, sender: ServiceId, session: Session) -> bool {
+        let mut state = self.state();
+        if state.closed || self.queued() < QUEUE_MARK / 2 {
+            return false;
+        }
+        state.waiting.push((sender, session));
+        true
+    }
+
+    /// The node behind this link, if it has said who it is.
+    pub fn peer(&self) -> Option<Peer> {
+        self.state().peer.clone()
+    }
+
+    /// How the link ended: `(we left, the peer left)`.
+    pub fn ending(&self) -> (bool, bool) {
+        let state = self.state();
+        (state.leaving, state.left)
     }
 
     pub fn pending(&self) -> usize {
@@ -88,6 +205,16 @@ impl Link {
     pub fn remote_names(&self) -> usize {
         self.state().remote.len()
     }
+
+    /// `"joining"` until both sides know each other's names began to flow, then `"up"`.
+    pub fn state_name(&self) -> &'static str {
+        let state = self.state();
+        match (state.closed, state.synced) {
+            (true, _) => "closed",
+            (false, true) => "up",
+            (false, false) => "joining",
+        }
+    }
 }
 
 /// What an incoming frame asks of the node.
@@ -95,12 +222,18 @@ pub enum Incoming {
     Nothing,
     /// Send this to a local service (a call from the peer, or a reply to one of ours).
     Local(Message),
-    /// The peer has sent all its binds.
-    Ready,
+    /// The peer has sent all its binds and is up: send these `cluster.event`s.
+    Ready(Vec<Message>),
+    /// The peer leaves: it sends nothing more.
+    Leave,
 }
 
 #[derive(Default)]
 pub struct Cluster {
+    /// Key and TLS of this process's links (set when the adapter joins).
+    trust: RwLock<Arc<Trust>>,
+    /// Who this node is (set once the master has given it a member id).
+    me: RwLock<Option<Peer>>,
     links: RwLock<HashMap<LinkId, Arc<Link>>>,
     /// The last link id handed out.
     last_id: Mutex<LinkId>,
@@ -110,7 +243,23 @@ pub struct Cluster {
 
 impl Cluster {
     /// A new link that writes through `tx`; `None` if all 65535 ids are taken.
-    pub fn open(&self, tx: mpsc::UnboundedSender<Vec<u8>>) -> Option<Arc<Link>> {
+    pub fn trust(&self) -> Arc<Trust> {
+        self.trust.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    pub fn set_trust(&self, trust: Trust) {
+        *self.trust.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(trust);
+    }
+
+    pub fn me(&self) -> Option<Peer> {
+        self.me.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    pub fn set_me(&self, me: Peer) {
+        *self.me.write().unwrap_or_else(|e| e.into_inner()) = Some(me);
+    }
+
+    pub fn open(&self, tx: mpsc::UnboundedSender<Outgoing>, peer: String) -> Option<Arc<Link>> {
         let mut links = self.links.write().unwrap_or_else(|e| e.into_inner());
         let mut last = self.last_id.lock().unwrap_or_else(|e| e.into_inner());
         let mut id = *last;
@@ -118,7 +267,13 @@ impl Cluster {
             id = id.wrapping_add(1);
             if id != 0 && !links.contains_key(&id) {
                 *last = id;
-                let link = Arc::new(Link { id, tx, state: Mutex::new(LinkState::default()) });
+                let link = Arc::new(Link {
+                    id,
+                    peer,
+                    tx,
+                    queued: AtomicUsize::new(0),
+                    state: Mutex::new(LinkState::default()),
+                });
                 links.insert(id, link.clone());
                 return Some(link);
             }
@@ -134,9 +289,17 @@ impl Cluster {
         self.links.read().unwrap_or_else(|e| e.into_inner()).len()
     }
 
-    /// Tells `link` every local public name, then `ready`; from now on it
-    /// hears every change too (see the module docs for why under the lock).
-    pub fn sync(&self, link: &Link) {
+    /// Every open link, by id (for operators).
+    pub fn links(&self) -> Vec<Arc<Link>> {
+        let mut all: Vec<Arc<Link>> = self.links.read().unwrap_or_else(|e| e.into_inner()).values().cloned().collect();
+        all.sort_by_key(|l| l.id);
+        all
+    }
+
+    /// Tells `link` every local public name, then `ready` (saying who we
+    /// are, `me`); from now on it hears every change too (see the module
+    /// docs for why under the lock).
+    pub fn sync(&self, link: &Link, me: &Peer) {
         let public = self.public.read().unwrap_or_else(|e| e.into_inner());
         let mut state = link.state();
         if state.closed || state.synced {
@@ -148,7 +311,30 @@ impl Cluster {
                 link.queue(Frame::Bind { name: name.to_string(), caller }.encode());
             }
         }
-        link.queue(Frame::Ready.encode());
+        link.queue(Frame::Ready { node: me.node, addr: me.addr.clone() }.encode());
+    }
+
+    /// We leave the cluster: every link says `leave` and closes politely.
+    pub fn leave(&self) {
+        for link in self.links.read().unwrap_or_else(|e| e.into_inner()).values() {
+            link.state().leaving = true;
+            let _ = link.tx.send(Outgoing::Leave);
+        }
+    }
+
+    /// Call `(caller, session)` timed out: no link waits for its answer any
+    /// more (a late one is dropped, see [`MAX_LATE`]).
+    pub fn forget(&self, caller: ServiceId, session: Session) {
+        for link in self.links.read().unwrap_or_else(|e| e.into_inner()).values() {
+            let mut state = link.state();
+            if state.pending.remove(&(caller, session)) {
+                if state.late.len() >= MAX_LATE {
+                    state.late.pop_front();
+                }
+                state.late.push_back((caller, session));
+                return;
+            }
+        }
     }
 
     /// Local service `id` bound (or unbound) public `name`: record it and tell every synced link.
@@ -218,7 +404,7 @@ impl Cluster {
                 if msg.session != 0 {
                     state.pending.insert((msg.from, msg.session));
                 }
-                if link.tx.send(bytes).is_err() {
+                if !link.push(bytes) {
                     state.pending.remove(&(msg.from, msg.session));
                     return Err(msg);
                 }
@@ -258,7 +444,20 @@ impl Cluster {
                 }
                 Ok(Incoming::Nothing)
             }
-            Frame::Ready => Ok(Incoming::Ready),
+            Frame::Ready { node, addr } => {
+                let peer = Peer { node, addr };
+                let mut state = link.state();
+                if state.peer.is_some() {
+                    return Err("a second 'ready'".into());
+                }
+                state.peer = Some(peer.clone());
+                Ok(Incoming::Ready(events("up", u64::from(peer.node), &peer.addr, names)))
+            }
+            Frame::Leave => {
+                link.state().left = true;
+                Ok(Incoming::Leave)
+            }
+            Frame::Challenge { .. } | Frame::Proof { .. } => Err("a handshake message after the handshake".into()),
             Frame::Deliver { name, argv, who, caller, rcf, sn, .. } => {
                 let session = if rcf != 0 { sn } else { 0 };
                 // Only public names of this node: never forwarded, never private.
@@ -279,19 +478,24 @@ impl Cluster {
                 }
             }
             Frame::Response { data, caller, sn, .. } => {
-                // Only answers we wait for: a late one (after our timeout)
-                // or a forged one is dropped.
-                if link.state().pending.remove(&(caller, sn)) {
+                // Only answers to calls pending on this very link; a late
+                // one (after our timeout) is dropped, anything else is forged.
+                let mut state = link.state();
+                if state.pending.remove(&(caller, sn)) {
                     Ok(Incoming::Local(Message::reply(caller, 0, sn, data)))
-                } else {
+                } else if let Some(at) = state.late.iter().position(|&c| c == (caller, sn)) {
+                    state.late.remove(at);
                     Ok(Incoming::Nothing)
+                } else {
+                    Err(format!("a response to a call it was not sent (service {caller}, session {sn})"))
                 }
             }
         }
     }
 
     /// `link` dropped: forgets it and its remote handlers; returns the
-    /// `false, "disconnected"` answers its pending calls are owed.
+    /// `false, "disconnected"` answers its pending calls are owed, and the
+    /// `"down"` events of its node if it was up.
     pub fn close(&self, link: &Link, names: &Names) -> Vec<Message> {
         {
             let mut links = self.links.write().unwrap_or_else(|e| e.into_inner());
@@ -308,27 +512,75 @@ impl Cluster {
             names.remove(&name, id);
         }
         let payload = wrap::failure("disconnected");
-        state.pending.drain().map(|(caller, session)| Message::reply(caller, 0, session, payload.clone())).collect()
+        let mut out: Vec<Message> =
+            state.pending.drain().map(|(caller, session)| Message::reply(caller, 0, session, payload.clone())).collect();
+        out.extend(wake(&mut state.waiting));
+        if let Some(peer) = &state.peer {
+            out.extend(events("down", u64::from(peer.node), &peer.addr, names));
+        }
+        out
     }
+}
+
+/// The cluster's links are the runtime's queues towards remote ids.
+impl RemoteRoom for Cluster {
+    fn over_mark(&self, to: ServiceId) -> bool {
+        self.link(split_remote(to).1).is_some_and(|l| l.over_mark())
+    }
+
+    fn wait_for_room(&self, to: ServiceId, sender: ServiceId, session: Session) -> bool {
+        self.link(split_remote(to).1).is_some_and(|l| l.wait_for_room(sender, session))
+    }
+}
+
+/// The wake-ups of the senders in `waiting` (taken out of it).
+fn wake(waiting: &mut Vec<(ServiceId, Session)>) -> Vec<Message> {
+    waiting.drain(..).map(|(sender, session)| Message::signal(sender, session, Kind::Wake)).collect()
+}
+
+/// The one-way `cluster.event` message `(what, node, address)` for every
+/// local handler of it (remote ones never hear another node's events).
+/// Both transports report through here: the mesh with member ids and link
+/// addresses, NATS with its node ids and the IPs the server sees.
+pub fn events(what: &str, node: u64, addr: &str, names: &Names) -> Vec<Message> {
+    let Some(group) = names.lookup(EVENT_NAME) else { return Vec::new() };
+    let mut payload = Vec::with_capacity(addr.len() + 16);
+    // wrap(what, node, address): the values one after another, strings as str.
+    let _ = rmp::encode::write_str(&mut payload, what);
+    let _ = rmp::encode::write_uint(&mut payload, node);
+    let _ = rmp::encode::write_str(&mut payload, addr);
+    group
+        .ids
+        .iter()
+        .filter(|&&id| id <= MAX_ID)
+        .map(|&to| Message { to, from: 0, session: 0, kind: Kind::Call(group.name.clone()), payload: payload.clone() })
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn frames(rx: &mut mpsc::UnboundedReceiver<Vec<u8>>) -> Vec<Frame> {
+    fn frames(rx: &mut mpsc::UnboundedReceiver<Outgoing>) -> Vec<Frame> {
         let mut out = Vec::new();
-        while let Ok(b) = rx.try_recv() {
-            out.push(Frame::decode(&b).unwrap());
+        while let Ok(o) = rx.try_recv() {
+            match o {
+                Outgoing::Frame(b) => out.push(Frame::decode(&b).unwrap()),
+                Outgoing::Leave => out.push(Frame::Leave),
+            }
         }
         out
     }
 
+    fn me() -> Peer {
+        Peer { node: 1, addr: "127.0.0.1:9".into() }
+    }
+
     /// A cluster with one open link, and what is written on that link.
-    fn one_link() -> (Cluster, Names, Arc<Link>, mpsc::UnboundedReceiver<Vec<u8>>) {
+    fn one_link() -> (Cluster, Names, Arc<Link>, mpsc::UnboundedReceiver<Outgoing>) {
         let c = Cluster::default();
         let (tx, rx) = mpsc::unbounded_channel();
-        let link = c.open(tx).unwrap();
+        let link = c.open(tx, "127.0.0.1:7000".into()).unwrap();
         (c, Names::default(), link, rx)
     }
 
@@ -347,13 +599,18 @@ mod tests {
     fn link_ids_are_fresh_first_and_never_zero() {
         let c = Cluster::default();
         let (tx, _rx) = mpsc::unbounded_channel();
-        let a = c.open(tx.clone()).unwrap();
-        let b = c.open(tx.clone()).unwrap();
+        let a = c.open(tx.clone(), "127.0.0.1:7000".into()).unwrap();
+        let b = c.open(tx.clone(), "127.0.0.1:7000".into()).unwrap();
         assert_eq!((a.id, b.id), (1, 2));
         let names = Names::default();
         c.close(&a, &names);
-        assert_eq!(c.open(tx.clone()).unwrap().id, 3, "a closed id is not reused at once");
+        assert_eq!(c.open(tx.clone(), "127.0.0.1:7000".into()).unwrap().id, 3, "a closed id is not reused at once");
         assert_eq!(c.link_count(), 2);
+        let listed: Vec<(LinkId, &'static str)> = c.links().iter().map(|l| (l.id, l.state_name())).collect();
+        assert_eq!(listed, vec![(2, "joining"), (3, "joining")]);
+        c.sync(&b, &me());
+        assert_eq!(b.state_name(), "up");
+        assert_eq!(b.peer, "127.0.0.1:7000");
     }
 
     #[test]
@@ -365,19 +622,19 @@ mod tests {
         c.announce("b", 5, false);
         c.announce("b", 5, false);
         let (tx, mut rx) = mpsc::unbounded_channel();
-        let link = c.open(tx).unwrap();
+        let link = c.open(tx, "127.0.0.1:7000".into()).unwrap();
         c.announce("early", 1, true);
         assert!(frames(&mut rx).is_empty(), "nothing before the sync");
-        c.sync(&link);
+        c.sync(&link, &me());
         let mut got = frames(&mut rx);
-        assert_eq!(got.pop(), Some(Frame::Ready));
+        assert_eq!(got.pop(), Some(Frame::Ready { node: 1, addr: "127.0.0.1:9".into() }));
         got.sort_by_key(|f| format!("{f:?}"));
         assert_eq!(got, vec![
             Frame::Bind { name: "a".into(), caller: 5 },
             Frame::Bind { name: "a".into(), caller: 6 },
             Frame::Bind { name: "early".into(), caller: 1 },
         ]);
-        c.sync(&link);
+        c.sync(&link, &me());
         assert!(frames(&mut rx).is_empty(), "synced once");
         c.announce("a", 6, false);
         assert_eq!(frames(&mut rx), vec![Frame::Unbind { name: "a".into(), caller: 6 }]);
@@ -389,7 +646,7 @@ mod tests {
         let names = Names::default();
         names.add("echo", 4);
         let (tx, _rx) = mpsc::unbounded_channel();
-        let link = c.open(tx).unwrap();
+        let link = c.open(tx, "127.0.0.1:7000".into()).unwrap();
         let bind = Frame::Bind { name: "echo".into(), caller: 9 }.encode();
         assert!(matches!(c.incoming(&link, &bind, &names), Ok(Incoming::Nothing)));
         c.incoming(&link, &Frame::Bind { name: "other".into(), caller: 9 }.encode(), &names).unwrap();
@@ -438,9 +695,82 @@ mod tests {
             }
             _ => panic!("expected a local message"),
         }
-        assert!(matches!(c.incoming(&link, &answer, &names).unwrap(), Incoming::Nothing), "answered once");
-        assert!(matches!(c.incoming(&link, &frame::response(b"", 4, 1, 1), &names).unwrap(), Incoming::Nothing));
+        assert!(c.incoming(&link, &answer, &names).is_err(), "answered once: a second answer is forged");
         assert_eq!(link.pending(), 0);
+    }
+
+    #[test]
+    fn a_forged_response_closes_the_link_and_reaches_nobody() {
+        let (c, names, link, _rx) = one_link();
+        assert!(c.route(call(remote_id(7, link.id), 3, 11, "echo", b"")).is_ok());
+        // another caller, another session: not pending on this link
+        assert!(c.incoming(&link, &frame::response(b"\xc3", 4, 1, 11), &names).is_err());
+        assert!(c.incoming(&link, &frame::response(b"\xc3", 3, 1, 12), &names).is_err());
+        // the call pending on another link is not this link's to answer
+        let (tx, _rx2) = mpsc::unbounded_channel();
+        let other = c.open(tx, "127.0.0.1:7000".into()).unwrap();
+        assert!(c.incoming(&other, &frame::response(b"\xc3", 3, 1, 11), &names).is_err());
+        assert_eq!(link.pending(), 1);
+    }
+
+    #[test]
+    fn a_timed_out_call_is_forgotten_and_its_late_answer_dropped() {
+        let (c, names, link, _rx) = one_link();
+        assert!(c.route(call(remote_id(7, link.id), 3, 11, "echo", b"")).is_ok());
+        assert!(c.route(call(remote_id(7, link.id), 3, 12, "echo", b"")).is_ok());
+        c.forget(3, 11);
+        c.forget(3, 99); // never sent: nothing to forget
+        assert_eq!(link.pending(), 1);
+        let late = frame::response(b"\xc3", 3, 1, 11);
+        assert!(matches!(c.incoming(&link, &late, &names).unwrap(), Incoming::Nothing), "dropped quietly");
+        assert!(c.incoming(&link, &late, &names).is_err(), "but only once");
+        // closing fails only what is still pending
+        assert_eq!(c.close(&link, &names).len(), 1);
+    }
+
+    #[test]
+    fn the_late_memory_is_bounded() {
+        let (c, _names, link, _rx) = one_link();
+        for sn in 1..=(MAX_LATE as u32 + 10) {
+            assert!(c.route(call(remote_id(7, link.id), 3, sn, "echo", b"")).is_ok());
+            c.forget(3, sn);
+        }
+        assert_eq!(link.state().late.len(), MAX_LATE);
+        assert_eq!(link.pending(), 0);
+    }
+
+    #[test]
+    fn ready_makes_the_peer_up_for_event_handlers_and_close_down() {
+        let (c, names, link, _rx) = one_link();
+        names.add_private(EVENT_NAME, 4);
+        names.add(EVENT_NAME, remote_id(2, 9)); // a remote handler never hears our events
+        let ready = Frame::Ready { node: 7, addr: "10.0.0.2:4100".into() }.encode();
+        let Ok(Incoming::Ready(up)) = c.incoming(&link, &ready, &names) else { panic!("expected ready") };
+        let mut want = Vec::new();
+        rmp::encode::write_str(&mut want, "up").unwrap();
+        rmp::encode::write_uint(&mut want, 7).unwrap();
+        rmp::encode::write_str(&mut want, "10.0.0.2:4100").unwrap();
+        assert_eq!(up.len(), 1);
+        assert_eq!((up[0].to, up[0].session, &up[0].payload), (4, 0, &want));
+        assert!(matches!(&up[0].kind, Kind::Call(n) if &**n == EVENT_NAME));
+        assert_eq!(link.peer(), Some(Peer { node: 7, addr: "10.0.0.2:4100".into() }));
+        assert!(c.incoming(&link, &ready, &names).is_err(), "ready once");
+        let down = c.close(&link, &names);
+        assert_eq!(down.len(), 1);
+        assert_eq!(&down[0].payload[..5], b"\xa4down");
+        assert_eq!(&down[0].payload[5..], &want[3..], "same node and address as the up");
+    }
+
+    #[test]
+    fn leaving_says_leave_on_every_link_and_handshake_frames_are_refused_after_it() {
+        let (c, names, link, mut rx) = one_link();
+        assert!(matches!(c.incoming(&link, &Frame::Leave.encode(), &names), Ok(Incoming::Leave)));
+        assert_eq!(link.ending(), (false, true));
+        c.leave();
+        assert_eq!(frames(&mut rx), vec![Frame::Leave]);
+        assert_eq!(link.ending(), (true, true));
+        let challenge = Frame::Challenge { nonce: "00".repeat(32) }.encode();
+        assert!(c.incoming(&link, &challenge, &names).is_err());
     }
 
     #[test]
@@ -449,7 +779,7 @@ mod tests {
         let names = Names::default();
         c.announce("pub", 2, true);
         let (tx, mut rx) = mpsc::unbounded_channel();
-        let link = c.open(tx).unwrap();
+        let link = c.open(tx, "127.0.0.1:7000".into()).unwrap();
         let d = frame::deliver("pub", b"\x07", 0, 2, 9, 1, 5);
         match c.incoming(&link, &d, &names).unwrap() {
             Incoming::Local(m) => {
@@ -475,7 +805,7 @@ mod tests {
     fn replies_to_remote_callers_become_responses() {
         let c = Cluster::default();
         let (tx, mut rx) = mpsc::unbounded_channel();
-        let link = c.open(tx).unwrap();
+        let link = c.open(tx, "127.0.0.1:7000".into()).unwrap();
         assert!(c.route(Message::reply(remote_id(9, link.id), 2, 5, b"\xc3".to_vec())).is_ok());
         assert_eq!(frames(&mut rx), vec![Frame::Response { data: vec![0xc3], caller: 9, rcf: 1, sn: 5 }]);
     }
@@ -485,8 +815,73 @@ mod tests {
         let c = Cluster::default();
         let names = Names::default();
         let (tx, _rx) = mpsc::unbounded_channel();
-        let link = c.open(tx).unwrap();
+        let link = c.open(tx, "127.0.0.1:7000".into()).unwrap();
         assert!(c.incoming(&link, b"garbage", &names).is_err());
         assert!(c.incoming(&link, b"\x81\xa4what\xa5hello", &names).is_err());
+    }
+
+    /// The wake-ups in `msgs`, as (service, session).
+    fn wakes(msgs: &[Message]) -> Vec<(ServiceId, Session)> {
+        msgs.iter().filter(|m| matches!(m.kind, Kind::Wake)).map(|m| (m.to, m.session)).collect()
+    }
+
+    #[test]
+    fn the_queue_counts_frame_bytes_until_written() {
+        let (c, _names, link, mut rx) = one_link();
+        let to = remote_id(7, link.id);
+        assert!(c.route(call(to, 3, 0, "echo", &[0; 1000])).is_ok());
+        link.queue(vec![0; 500]);
+        let framed: usize = std::iter::from_fn(|| rx.try_recv().ok())
+            .map(|o| match o {
+                Outgoing::Frame(f) => f.len(),
+                Outgoing::Leave => 0,
+            })
+            .sum();
+        assert!(framed > 1500, "the call's frame carries its payload");
+        assert_eq!(link.queued(), framed);
+        assert!(link.written(framed).is_empty());
+        assert_eq!(link.queued(), 0);
+        // a frame the writer will never take (writer gone) is not counted
+        drop(rx);
+        link.queue(vec![0; 10]);
+        assert_eq!(link.queued(), 0);
+    }
+
+    #[test]
+    fn senders_wait_over_the_mark_and_are_woken_once_under_half() {
+        let (c, _names, link, _rx) = one_link();
+        let to = remote_id(7, link.id);
+        let chunk = QUEUE_MARK / 8;
+        for _ in 0..8 {
+            link.queue(vec![0; chunk]);
+        }
+        assert!(!link.over_mark() && !c.over_mark(to), "at the mark, not over it");
+        link.queue(vec![0; 1]);
+        assert!(link.over_mark() && c.over_mark(to));
+        assert!(c.wait_for_room(to, 3, 41));
+        assert!(c.wait_for_room(remote_id(9, link.id), 4, 42), "any service of the node waits on its link");
+        let mut woken = Vec::new();
+        for _ in 0..4 {
+            woken.extend(wakes(&link.written(chunk)));
+            assert!(woken.is_empty(), "not before the queue is under half");
+        }
+        assert_eq!(link.queued(), QUEUE_MARK / 2 + 1);
+        assert!(wakes(&link.written(1)).is_empty(), "at half is not under half");
+        woken.extend(wakes(&link.written(1)));
+        assert_eq!(woken, vec![(3, 41), (4, 42)]);
+        assert!(wakes(&link.written(chunk)).is_empty(), "woken once");
+        assert!(!c.wait_for_room(to, 3, 43), "under half: no wait registered");
+    }
+
+    #[test]
+    fn closing_a_link_wakes_its_waiting_senders_and_takes_no_more() {
+        let (c, names, link, _rx) = one_link();
+        let to = remote_id(7, link.id);
+        link.queue(vec![0; QUEUE_MARK + 1]);
+        assert!(c.wait_for_room(to, 3, 7));
+        let out = c.close(&link, &names);
+        assert_eq!(wakes(&out), vec![(3, 7)]);
+        assert!(!link.wait_for_room(3, 8), "a closed link wakes nobody later");
+        assert!(!c.over_mark(to) && !c.wait_for_room(to, 3, 9), "no link: nothing to wait for");
     }
 }

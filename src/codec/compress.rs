@@ -10,7 +10,7 @@
 //!   64 MiB; `uncompress`'s third argument); past the cap `uncompress` fails,
 //!   and the output buffer never grows beyond it, whatever the input claims.
 
-use std::fmt;
+use crate::error::{Error, Result};
 use std::io::{Read, Write};
 
 use flate2::Compression;
@@ -41,33 +41,6 @@ impl Method {
     }
 }
 
-/// Why data could not be decompressed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum UncompressError {
-    /// The stream is invalid (bad block, bad header, CRC or length mismatch).
-    Corrupt(String),
-    /// The input ended before the stream did.
-    Truncated,
-    /// Bytes follow the end of the stream.
-    TrailingData,
-    /// The output would exceed this many bytes.
-    TooLarge(usize),
-}
-
-impl fmt::Display for UncompressError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            UncompressError::Corrupt(why) => write!(f, "corrupt data: {why}"),
-            UncompressError::Truncated => f.write_str("truncated data"),
-            UncompressError::TrailingData => f.write_str("trailing data after the compressed stream"),
-            UncompressError::TooLarge(max) => write!(f, "output exceeds {max} bytes"),
-        }
-    }
-}
-
-impl std::error::Error for UncompressError {}
-
 /// Compresses `data` at the default level (6, as zlib).
 pub fn compress(data: &[u8], method: Method) -> Vec<u8> {
     let out = Vec::with_capacity(data.len() / 2 + 64);
@@ -87,7 +60,7 @@ pub fn compress(data: &[u8], method: Method) -> Vec<u8> {
 }
 
 /// Decompresses `data` into at most `max` bytes.
-pub fn uncompress(data: &[u8], method: Method, max: usize) -> Result<Vec<u8>, UncompressError> {
+pub fn uncompress(data: &[u8], method: Method, max: usize) -> Result<Vec<u8>> {
     match method {
         Method::Deflate => inflate_raw(data, max),
         Method::Gzip => gunzip(data, max),
@@ -106,32 +79,32 @@ fn grow(out: &mut Vec<u8>, max: usize) -> bool {
     if out.len() >= limit {
         return false;
     }
-    out.reserve_exact(out.len().clamp(64, limit - out.len()));
+    out.reserve_exact(out.len().max(64).min(limit - out.len()));
     true
 }
 
-fn inflate_raw(data: &[u8], max: usize) -> Result<Vec<u8>, UncompressError> {
+fn inflate_raw(data: &[u8], max: usize) -> Result<Vec<u8>> {
     let mut inflater = Decompress::new(false);
     let mut out = output_buffer(data.len(), max);
     loop {
         if out.len() > max {
-            return Err(UncompressError::TooLarge(max));
+            return Err(Error::TooLarge(max));
         }
         if out.len() == out.capacity() && !grow(&mut out, max) {
-            return Err(UncompressError::TooLarge(max));
+            return Err(Error::TooLarge(max));
         }
         let consumed = inflater.total_in() as usize;
         let input = data.get(consumed..).unwrap_or(&[]);
         let before = (inflater.total_in(), inflater.total_out());
         let status = inflater
             .decompress_vec(input, &mut out, FlushDecompress::None)
-            .map_err(|e| UncompressError::Corrupt(e.to_string()))?;
+            .map_err(|e| Error::Corrupt(e.to_string()))?;
         match status {
             Status::StreamEnd => {
                 return if out.len() > max {
-                    Err(UncompressError::TooLarge(max))
+                    Err(Error::TooLarge(max))
                 } else if (inflater.total_in() as usize) < data.len() {
-                    Err(UncompressError::TrailingData)
+                    Err(Error::TrailingData)
                 } else {
                     Ok(out)
                 };
@@ -143,9 +116,9 @@ fn inflate_raw(data: &[u8], max: usize) -> Result<Vec<u8>, UncompressError> {
                 // is cut short; otherwise the inflater is stuck (never loop).
                 if !progressed && out.len() < out.capacity() {
                     return Err(if input_done {
-                        UncompressError::Truncated
+                        Error::Truncated
                     } else {
-                        UncompressError::Corrupt("inflater made no progress".to_owned())
+                        Error::Corrupt("inflater made no progress".to_owned())
                     });
                 }
             }
@@ -153,28 +126,28 @@ fn inflate_raw(data: &[u8], max: usize) -> Result<Vec<u8>, UncompressError> {
     }
 }
 
-fn gunzip(data: &[u8], max: usize) -> Result<Vec<u8>, UncompressError> {
+fn gunzip(data: &[u8], max: usize) -> Result<Vec<u8>> {
     if data.is_empty() {
-        return Err(UncompressError::Truncated);
+        return Err(Error::Truncated);
     }
     let mut decoder = MultiGzDecoder::new(data);
     let mut out = output_buffer(data.len(), max);
     loop {
         if out.len() == out.capacity() && !grow(&mut out, max) {
-            return Err(UncompressError::TooLarge(max));
+            return Err(Error::TooLarge(max));
         }
         let start = out.len();
         out.resize(out.capacity(), 0);
         let read = decoder.read(&mut out[start..]);
         out.truncate(start + *read.as_ref().unwrap_or(&0));
         match read {
-            Ok(0) if out.len() > max => return Err(UncompressError::TooLarge(max)),
+            Ok(0) if out.len() > max => return Err(Error::TooLarge(max)),
             Ok(0) => return Ok(out),
-            Ok(_) if out.len() > max => return Err(UncompressError::TooLarge(max)),
+            Ok(_) if out.len() > max => return Err(Error::TooLarge(max)),
             Ok(_) => {}
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Err(UncompressError::Truncated),
-            Err(e) => return Err(UncompressError::Corrupt(e.to_string())),
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Err(Error::Truncated),
+            Err(e) => return Err(Error::Corrupt(e.to_string())),
         }
     }
 }
@@ -195,24 +168,34 @@ mod tests {
         }
     }
 
+    fn m_for(n: usize) -> Method {
+        if n % 2 == 0 { Method::Deflate } else { Method::Gzip }
+    }
+
     #[test]
     fn the_cap_is_inclusive_and_never_allocated_past() {
         let data = vec![b'z'; 10_000];
         for m in [Method::Deflate, Method::Gzip] {
             let c = compress(&data, m);
             assert_eq!(uncompress(&c, m, 10_000).unwrap().len(), 10_000, "{m:?}: exactly max is fine");
-            assert_eq!(uncompress(&c, m, 9_999), Err(UncompressError::TooLarge(9_999)), "{m:?}");
+            assert_eq!(uncompress(&c, m, 9_999), Err(Error::TooLarge(9_999)), "{m:?}");
             let out = uncompress(&c, m, 10_000).unwrap();
             assert!(out.capacity() <= 10_001, "{m:?}: capacity {}", out.capacity());
         }
-        assert_eq!(UncompressError::TooLarge(5).to_string(), "output exceeds 5 bytes");
+        assert_eq!(Error::TooLarge(5).to_string(), "output exceeds 5 bytes");
+        // Near the cap the buffer grows by what is left, however little.
+        for max in [1, 63, 64, 65, 130] {
+            let c = compress(&data[..max], m_for(max));
+            assert_eq!(uncompress(&c, m_for(max), max).unwrap().len(), max);
+            assert_eq!(uncompress(&c, m_for(max), max - 1), Err(Error::TooLarge(max - 1)));
+        }
     }
 
     #[test]
     fn a_bomb_is_refused_at_the_default_cap() {
         let bomb = compress(&vec![0u8; DEFAULT_MAX_OUTPUT + 1], Method::Deflate);
         assert!(bomb.len() < 100_000);
-        assert_eq!(uncompress(&bomb, Method::Deflate, DEFAULT_MAX_OUTPUT), Err(UncompressError::TooLarge(DEFAULT_MAX_OUTPUT)));
+        assert_eq!(uncompress(&bomb, Method::Deflate, DEFAULT_MAX_OUTPUT), Err(Error::TooLarge(DEFAULT_MAX_OUTPUT)));
     }
 
     #[test]
@@ -250,10 +233,10 @@ mod tests {
         let n = c.len();
         let mut bad_crc = c.clone();
         bad_crc[n - 8] ^= 1;
-        assert!(matches!(uncompress(&bad_crc, Method::Gzip, DEFAULT_MAX_OUTPUT), Err(UncompressError::Corrupt(_))));
+        assert!(matches!(uncompress(&bad_crc, Method::Gzip, DEFAULT_MAX_OUTPUT), Err(Error::Corrupt(_))));
         let mut bad_len = c.clone();
         bad_len[n - 4] ^= 1;
-        assert!(matches!(uncompress(&bad_len, Method::Gzip, DEFAULT_MAX_OUTPUT), Err(UncompressError::Corrupt(_))));
+        assert!(matches!(uncompress(&bad_len, Method::Gzip, DEFAULT_MAX_OUTPUT), Err(Error::Corrupt(_))));
     }
 
     #[test]

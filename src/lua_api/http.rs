@@ -230,12 +230,14 @@ mod tests {
         lua
     }
 
+    /// Runs `src` in a fresh state with `http` and returns its result.
+    fn eval<T: mlua::FromLuaMulti>(src: &str) -> T {
+        state().load(src).eval().unwrap()
+    }
+
     #[test]
     fn callbacks_see_the_parser_state() {
-        let lua = state();
-        let out: String = lua
-            .load(
-                r#"
+        let out: String = eval(r#"
                 local log = {}
                 local p
                 p = http.request_parser {
@@ -245,10 +247,7 @@ mod tests {
                 }
                 assert(p:execute("PUT /x HTTP/1.1\r\nContent-Length: 2\r\n\r\nhi") == 40)
                 return table.concat(log, "|")
-            "#,
-            )
-            .eval()
-            .unwrap();
+            "#);
         assert_eq!(out, "PUT /x|true|hi|nil");
     }
 
@@ -272,18 +271,12 @@ mod tests {
 
     #[test]
     fn reentrant_execute_is_refused() {
-        let lua = state();
-        let msg: String = lua
-            .load(
-                r#"
+        let msg: String = eval(r#"
                 local p
                 p = http.request_parser { on_url = function() p:execute("x") end }
                 local ok, err = pcall(p.execute, p, "GET / HTTP/1.1\r\n\r\n")
                 return tostring(err)
-            "#,
-            )
-            .eval()
-            .unwrap();
+            "#);
         assert!(msg.contains("busy"), "{msg}");
     }
 }

@@ -14,6 +14,7 @@ mod events;
 
 use crate::error::Error;
 use crate::lua_api::args::{Args, bad_argument, type_name};
+use crate::lua_api::returns::at_once;
 use crate::net::socket::{self, Phase, Server, Shared};
 use crate::net::stream::Kind;
 use crate::net::tls::{self, Context};
@@ -71,6 +72,13 @@ hold!(
 /// `io.context()` objects.
 pub struct ContextHandle(RefCell<Context>);
 
+impl ContextHandle {
+    /// A context object holding `ctx` (for contexts built in Rust).
+    pub fn new(ctx: Context) -> ContextHandle {
+        ContextHandle(RefCell::new(ctx))
+    }
+}
+
 fn status(lua: &Lua, r: std::result::Result<(), Error>) -> Result<MultiValue> {
     match r {
         Ok(()) => true.into_lua_multi(lua),
@@ -125,13 +133,6 @@ fn srv(lua: &Lua, fname: &'static str, args: MultiValue) -> Result<(AnyUserData,
     Ok((ud, server, a))
 }
 
-/// An answer given at once to a blocking wrapper: `nil` (no session) then the values.
-fn now(lua: &Lua, values: impl IntoLuaMulti) -> Result<MultiValue> {
-    let mut v = values.into_lua_multi(lua)?;
-    v.push_front(Value::Nil);
-    Ok(v)
-}
-
 /// The `host, port` arguments; the port is `None` when out of range (0 is
 /// allowed only where `allow_zero`), which the caller answers with
 /// [`INVALID_PORT`].
@@ -160,16 +161,16 @@ fn connect(lua: &Lua, args: MultiValue) -> Result<MultiValue> {
     let (host, p) = host_port(&a, false)?;
     let func = a.opt_function(3)?;
     let svc = service::of(lua)?;
-    let Some(p) = p else { return now(lua, (false, INVALID_PORT)) };
+    let Some(p) = p else { return at_once(lua, (false, INVALID_PORT)) };
     match func {
         Some(func) => {
             let token = socket::next_id();
             keep(lua, CALLBACKS, token, func, &ud)?;
             match s.connect(&svc, host, p, Some(events::connect_callback(token))) {
-                Ok(()) => now(lua, true),
+                Ok(()) => at_once(lua, true),
                 Err(e) => {
                     forget(lua, CALLBACKS, token)?;
-                    now(lua, (false, e.to_string()))
+                    at_once(lua, (false, e.to_string()))
                 }
             }
         }
@@ -177,7 +178,7 @@ fn connect(lua: &Lua, args: MultiValue) -> Result<MultiValue> {
             let session = svc.new_session();
             match s.connect(&svc, host, p, Some(events::wake_status(session))) {
                 Ok(()) => svc.suspend(session, WaitKind::Op, None),
-                Err(e) => now(lua, (false, e.to_string())),
+                Err(e) => at_once(lua, (false, e.to_string())),
             }
         }
     }
@@ -189,7 +190,7 @@ fn read(lua: &Lua, args: MultiValue) -> Result<MultiValue> {
     let session = svc.new_session();
     match s.read(&svc, events::wake_data(session)) {
         Ok(()) => svc.suspend(session, WaitKind::Op, None),
-        Err(e) => now(lua, (Value::Nil, e.to_string())),
+        Err(e) => at_once(lua, (Value::Nil, e.to_string())),
     }
 }
 
@@ -200,7 +201,7 @@ fn write(lua: &Lua, args: MultiValue) -> Result<MultiValue> {
     let session = svc.new_session();
     match s.enqueue(&svc, data, Some(events::wake_size(session)), None) {
         Ok(_) => svc.suspend(session, WaitKind::Op, None),
-        Err(e) => now(lua, (Value::Nil, e.to_string())),
+        Err(e) => at_once(lua, (Value::Nil, e.to_string())),
     }
 }
 
@@ -219,13 +220,13 @@ fn send(lua: &Lua, args: MultiValue) -> Result<MultiValue> {
     };
     let room = svc.new_session();
     match s.enqueue(&svc, data, done, Some(events::wake_status(room))) {
-        Ok(true) => now(lua, true),
+        Ok(true) => at_once(lua, true),
         Ok(false) => svc.suspend(room, WaitKind::Op, None),
         Err(e) => {
             if let Some((t, _)) = token {
                 forget(lua, CALLBACKS, t)?;
             }
-            now(lua, (false, e.to_string()))
+            at_once(lua, (false, e.to_string()))
         }
     }
 }

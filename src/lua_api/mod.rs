@@ -12,6 +12,7 @@ pub mod cluster;
 pub mod compress;
 pub mod coroutine;
 pub mod crypto;
+pub mod debug;
 pub mod globals;
 pub mod http;
 pub mod io;

@@ -5,9 +5,10 @@
 
 use crate::codec::wrap;
 use crate::lua_api::args::Args;
+use crate::lua_api::returns::at_once;
 use crate::runtime::registry::Life;
 use crate::runtime;
-use crate::service::{self, Service, WaitKind, spawn};
+use crate::service::{self, JobHandle, WaitKind, spawn};
 use mlua::{Function, IntoLuaMulti, Lua, MultiValue, Result, Table, UserData, UserDataMethods, Value};
 use std::cell::RefCell;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -32,6 +33,7 @@ pub fn install(lua: &Lua, core: &Table) -> Result<()> {
     os.set("dirsep", lua.create_function(|_, ()| Ok(std::path::MAIN_SEPARATOR_STR))?)?;
     os.set("processors", lua.create_function(|_, ()| Ok(processors()))?)?;
     os.set("post", f(post, "post")?)?;
+    os.set("monitor", f(monitor, "monitor")?)?;
     os.set("memory", lua.create_function(|lua, ()| Ok(lua.used_memory()))?)?;
     os.set("memlimit", f(memlimit, "memlimit")?)?;
     os.set("exit", f(exit, "exit")?)?;
@@ -50,12 +52,6 @@ pub fn processors() -> usize {
     std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
 }
 
-fn nil_then(lua: &Lua, values: impl IntoLuaMulti) -> Result<MultiValue> {
-    let mut out = values.into_lua_multi(lua)?;
-    out.push_front(Value::Nil);
-    Ok(out)
-}
-
 /// `core.wait(ms)`: nil/negative = until stopped, 0 = after queued events, > 0 = sleep.
 fn wait(lua: &Lua, a: Args) -> Result<MultiValue> {
     let svc = service::of(lua)?;
@@ -64,7 +60,7 @@ fn wait(lua: &Lua, a: Args) -> Result<MultiValue> {
         return Err(crate::lua_api::args::bad_argument(1, "wait", "number is NaN"));
     }
     if svc.stopped() && svc.is_main {
-        return nil_then(lua, 0);
+        return at_once(lua, 0);
     }
     let kind = WaitKind::Sleep { events_before: svc.events() };
     let session = svc.sleep(ms);
@@ -84,23 +80,22 @@ fn pload(lua: &Lua, a: Args) -> Result<MultiValue> {
     let (path, err): (Option<String>, Option<String>) =
         searchpath.call((name.as_str(), package.get::<String>("path")?))?;
     let Some(path) = path else {
-        return nil_then(lua, (false, format!("module '{name}' not found:\n\t{}", err.unwrap_or_default().trim_start())));
+        return at_once(lua, (false, format!("module '{name}' not found:\n\t{}", err.unwrap_or_default().trim_start())));
     };
     let payload = wrap::encode(a.tail(2))?;
     match spawn::request(&svc, &name, path, payload) {
         Ok((session, info)) => svc.suspend(session, WaitKind::Spawn(info), None),
-        Err(e) => nil_then(lua, (false, e.to_string())),
+        Err(e) => at_once(lua, (false, e.to_string())),
     }
 }
 
-fn job_info(svc: &Service, a: &Args) -> Result<std::sync::Arc<runtime::registry::ServiceInfo>> {
-    let id = a.integer(1)? as u32;
-    svc.jobs.borrow().get(&id).cloned().ok_or_else(|| mlua::Error::runtime("not a job of this service"))
+fn job_info(a: &Args) -> Result<std::sync::Arc<runtime::registry::ServiceInfo>> {
+    let handle = a.userdata::<JobHandle>(1, "job")?;
+    Ok(handle.borrow::<JobHandle>()?.0.clone())
 }
 
 fn job_state(lua: &Lua, a: Args) -> Result<MultiValue> {
-    let svc = service::of(lua)?;
-    let state = match job_info(&svc, &a)?.life() {
+    let state = match job_info(&a)?.life() {
         Life::Running => "running",
         Life::Dead => "dead",
         Life::Error => "error",
@@ -108,12 +103,12 @@ fn job_state(lua: &Lua, a: Args) -> Result<MultiValue> {
     state.into_lua_multi(lua)
 }
 
-/// `core.job_close(id)`: stop the child and wait until it has ended.
+/// `core.job_close(handle)`: stop the child and wait until it has ended.
 fn job_close(lua: &Lua, a: Args) -> Result<MultiValue> {
     let svc = service::of(lua)?;
-    let info = job_info(&svc, &a)?;
+    let info = job_info(&a)?;
     if info.life() != Life::Running {
-        return nil_then(lua, ());
+        return at_once(lua, ());
     }
     let session = svc.stop_job(info.id);
     svc.suspend(session, WaitKind::Close, None)
@@ -122,6 +117,15 @@ fn job_close(lua: &Lua, a: Args) -> Result<MultiValue> {
 fn post(lua: &Lua, a: Args) -> Result<MultiValue> {
     let func = a.function(1)?;
     service::of(lua)?.post(func, a.rest(2))?;
+    Ok(MultiValue::new())
+}
+
+/// `os.monitor(id, func)`: `func(id, how [, msg])` runs here once service
+/// `id` has ended (`"dead"` on the next turn if it has already).
+fn monitor(lua: &Lua, a: Args) -> Result<MultiValue> {
+    let id = a.integer(1)?;
+    let func = a.function(2)?;
+    service::of(lua)?.monitor(id, func)?;
     Ok(MultiValue::new())
 }
 

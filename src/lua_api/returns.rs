@@ -2,8 +2,19 @@
 //! its value alone on success and `nil, msg` on failure. "Alone" matters:
 //! a trailing `nil` after the value is a second result that
 //! `select("#", ...)` counts and that `table.pack` and varargs keep.
+//!
+//! Also the shape of an answer given at once by the Rust half of a blocking
+//! function ([`at_once`]).
 
-use mlua::{Lua, MultiValue, Result, Value};
+use mlua::{IntoLuaMulti, Lua, MultiValue, Result, Value};
+
+/// The Rust half of a blocking function answering at once: `nil` (no
+/// session to wait on) then the values, which the prelude's `suspend` returns.
+pub fn at_once(lua: &Lua, values: impl IntoLuaMulti) -> Result<MultiValue> {
+    let mut out = values.into_lua_multi(lua)?;
+    out.push_front(Value::Nil);
+    Ok(out)
+}
 
 /// `value` alone, or `nil, msg`.
 pub fn value_or_failure(lua: &Lua, result: std::result::Result<Value, impl AsRef<[u8]>>) -> Result<MultiValue> {

@@ -68,8 +68,8 @@ fn call(lua: &Lua, a: Args) -> Result<MultiValue> {
         Ok(sent) => sent,
         Err(e) => return (Value::Nil, false, e.to_string()).into_lua_multi(lua),
     };
-    let deadline = Some(svc.call_deadline());
-    let Some(func) = callback else { return svc.suspend(sent.session, WaitKind::Call, deadline) };
+    let deadline = svc.call_deadline();
+    let Some(func) = callback else { return svc.suspend(sent.session, WaitKind::Call, Some(deadline)) };
     svc.wait_callback(sent.session, func, deadline)?;
     // An async call returns at once, unless the callee is crowded.
     match svc.room_in(sent.to) {

@@ -1,10 +1,12 @@
 //! A listening TCP socket and the loop that accepts on it, shared by
 //! `io.server` ([`super::socket`]) and the cluster's link listener.
 //!
-//! Each accepted connection runs the handshakes of its kind (TLS,
+//! An accept over the connection cap (`limit`) is closed at once. Each
+//! accepted connection runs the handshakes of its kind (TLS,
 //! WebSocket) in a task of its own, so a slow or broken peer never holds up
 //! the others; what it became goes to the caller's `on_open`.
 
+use super::limit;
 use super::stream::{self, Kind, Opened};
 use crate::error::{Error, Result};
 use crate::runtime;
@@ -94,9 +96,19 @@ where
                     continue;
                 }
             };
+            let Some(slot) = limit::take() else {
+                drop(tcp);
+                if limit::may_log_refusal() {
+                    runtime::log(&format!("[{}] {} refused {peer}: {} connections open", svc.label(), kind.name(), limit::max()));
+                }
+                continue;
+            };
             let (weak, tls, on_open) = (weak.clone(), tls.clone(), on_open.clone());
             svc.spawn_task(async move {
-                let opened = stream::accept(kind, tcp, tls).await;
+                let opened = stream::accept(kind, tcp, tls).await.map(|mut o| {
+                    o.slot = Some(slot);
+                    o
+                });
                 if let Some(svc) = weak.upgrade() {
                     on_open(&svc, peer, opened);
                 }

@@ -2,7 +2,9 @@
 //! `io.server`, `io.context` and `io.http`, and the listener the cluster
 //! shares. Bindings live in `lua_api/io.rs` and `lua_api/http.rs`.
 
+pub mod census;
 pub mod http;
+pub mod limit;
 pub mod listener;
 pub mod socket;
 pub mod stream;

@@ -17,7 +17,9 @@
 //! The writer task is not aborted with the service (see `runtime::linger`):
 //! it ends when the socket closes, after the polite close.
 
+use super::census;
 use super::listener::{self, Listener};
+use super::limit;
 use super::stream::{self, ClientSetup, Kind, Opened, Reader, Writer};
 use super::ws::Headers;
 use crate::error::{Error, Result};
@@ -121,6 +123,10 @@ pub struct Shared {
     /// Client: the server's handshake answer.
     pub response_headers: RefCell<Headers>,
     tls: Option<Arc<ClientConfig>>,
+    /// Its share of the connection cap, while connecting or open.
+    slot: RefCell<Option<limit::Slot>>,
+    /// Its entry among the open sockets, while the connection is open.
+    census: RefCell<Option<Arc<census::Entry>>>,
 }
 
 async fn signalled(rx: &mut watch::Receiver<bool>) {
@@ -157,6 +163,8 @@ impl Shared {
             request_headers: RefCell::new(Vec::new()),
             response_headers: RefCell::new(Vec::new()),
             tls,
+            slot: RefCell::new(None),
+            census: RefCell::new(None),
         })
     }
 
@@ -165,9 +173,12 @@ impl Shared {
     }
 
     /// Installs an open connection and starts its writer task.
-    fn open(&self, opened: Opened) {
+    fn open(&self, mut opened: Opened) {
         if self.phase.get() == Phase::Closed {
             return;
+        }
+        if let Some(slot) = opened.slot.take() {
+            *self.slot.borrow_mut() = Some(slot);
         }
         self.local.set(opened.local);
         self.remote.set(opened.remote);
@@ -179,10 +190,20 @@ impl Shared {
             None => *self.response_headers.borrow_mut() = opened.headers,
         }
         *self.reader.borrow_mut() = Some(opened.reader);
+        let peer = opened.remote.map(|a| a.to_string()).unwrap_or_default();
+        let entry = census::enter(self.id, self.kind.name().to_owned(), self.owner, peer);
+        *self.census.borrow_mut() = Some(entry.clone());
         let (tx, rx) = mpsc::unbounded_channel();
         *self.queue.borrow_mut() = Some(tx);
-        runtime::linger::spawn(writer_task(self.owner, opened.writer, rx, self.closed.subscribe()));
+        runtime::linger::spawn(writer_task(self.owner, opened.writer, rx, self.closed.subscribe(), entry));
         self.phase.set(Phase::Open);
+    }
+
+    /// Counts `n` bytes received (for `netstat`).
+    fn received(&self, n: usize) {
+        if let Some(entry) = &*self.census.borrow() {
+            entry.received(n);
+        }
     }
 
     /// Closes (idempotent): every pending operation ends with `"closed"`,
@@ -194,6 +215,10 @@ impl Shared {
         self.closed.send_replace(true);
         self.queue.borrow_mut().take();
         self.reader.borrow_mut().take();
+        self.slot.borrow_mut().take();
+        if self.census.borrow_mut().take().is_some() {
+            census::leave(self.id);
+        }
     }
 
     fn not_open(&self) -> Option<Error> {
@@ -218,6 +243,10 @@ impl Shared {
             Phase::Open => return Err(Error::other("already connected")),
             Phase::Closed => return Err(Error::Closed),
         }
+        let Some(slot) = limit::take() else {
+            return Err(Error::other(format!("too many open connections ({})", limit::max())));
+        };
+        *self.slot.borrow_mut() = Some(slot);
         self.phase.set(Phase::Connecting);
         let setup = ClientSetup {
             kind: self.kind,
@@ -237,6 +266,7 @@ impl Shared {
                 Err(e) => {
                     if me.phase.get() == Phase::Connecting {
                         me.phase.set(Phase::Idle);
+                        me.slot.borrow_mut().take();
                     }
                     Outcome::Fail(e)
                 }
@@ -267,6 +297,7 @@ impl Shared {
             let result = unless_closed(&mut me.closed.subscribe(), reader.next()).await;
             let outcome = match result {
                 Ok(Some(data)) => {
+                    me.received(data.len());
                     if me.phase.get() == Phase::Open {
                         *me.reader.borrow_mut() = Some(reader);
                     }
@@ -305,8 +336,18 @@ impl Shared {
                     _ = signalled(&mut closed) => break Error::Closed,
                     p = me.credits.clone().acquire_owned() => p.ok(),
                 };
+                // The owner's queue over its high-water mark: stop reading
+                // (TCP then pushes back on the peer) until it drains.
+                tokio::select! {
+                    biased;
+                    _ = signalled(&mut closed) => break Error::Closed,
+                    _ = runtime::get().registry.backlog.room(me.owner) => {}
+                }
                 match unless_closed(&mut closed, reader.next()).await {
-                    Ok(Some(data)) => deliver_chunk(me.owner, me.id, Ok(data), permit, on_chunk),
+                    Ok(Some(data)) => {
+                        me.received(data.len());
+                        deliver_chunk(me.owner, me.id, Ok(data), permit, on_chunk)
+                    }
                     Ok(None) => break Error::Eof,
                     Err(e) => break e,
                 }
@@ -385,6 +426,7 @@ async fn writer_task(
     mut writer: Writer,
     mut rx: mpsc::UnboundedReceiver<WriteReq>,
     mut closed: watch::Receiver<bool>,
+    census: Arc<census::Entry>,
 ) {
     let mut failure: Option<Error> = None;
     let why = loop {
@@ -408,7 +450,10 @@ async fn writer_task(
             },
         };
         match result {
-            Ok(()) => finish(owner, done, Outcome::Size(size)),
+            Ok(()) => {
+                census.sent(size);
+                finish(owner, done, Outcome::Size(size))
+            }
             Err(e) => {
                 failure.get_or_insert(e.clone());
                 finish(owner, done, Outcome::Fail(e));
@@ -421,6 +466,16 @@ async fn writer_task(
     }
     if failure.is_none() {
         writer.close().await;
+    }
+}
+
+/// A socket dropped without `close()` (its service ended, or Lua collected
+/// it) is gone all the same.
+impl Drop for Shared {
+    fn drop(&mut self) {
+        if self.census.get_mut().take().is_some() {
+            census::leave(self.id);
+        }
     }
 }
 
@@ -471,6 +526,8 @@ impl Server {
             return Err(Error::other("already listening"));
         }
         let listener = Listener::bind(listener::address(host, port)?)?;
+        let at = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
+        census::enter(self.id, format!("{} listen", self.kind.name()), self.owner, at);
         *self.listener.borrow_mut() = Some(listener.clone());
         let (kind, owner, server) = (self.kind, self.owner, self.id);
         listener::serve(svc, listener, kind, self.tls.clone(), move |_, addr, opened| match opened {
@@ -497,12 +554,21 @@ impl Server {
         }
         if let Some(listener) = self.listener.borrow_mut().take() {
             listener.close();
+            census::leave(self.id);
         }
     }
 
     /// The address listened on; `None` when not listening.
     pub fn local_addr(&self) -> Option<SocketAddr> {
         self.listener.borrow().as_ref().and_then(|l| l.local_addr())
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if self.listener.get_mut().take().is_some() {
+            census::leave(self.id);
+        }
     }
 }
 

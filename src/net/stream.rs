@@ -25,6 +25,8 @@ use tokio_tungstenite::tungstenite::{self, Message};
 
 /// A chunk read from a byte stream is at most this long.
 pub const CHUNK: usize = 64 * 1024;
+/// The smallest read buffer (what an idle connection holds).
+pub const MIN_CHUNK: usize = 2 * 1024;
 /// How long a TLS or WebSocket handshake may take.
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a polite close (close frame, close_notify, FIN) may take.
@@ -87,9 +89,11 @@ pub enum WsEnd {
 }
 
 pub enum Reader {
-    /// The half and a buffer reused for every read (a fresh 64 KiB per
-    /// chunk would cost more than the read itself for small messages).
-    Bytes(ReadHalf<BoxIo>, Box<[u8]>),
+    /// The half and the size of the next read's buffer. Each chunk is read
+    /// into a buffer of its own, handed over as it is (no copy); its size
+    /// follows the traffic, from [`MIN_CHUNK`] up to [`CHUNK`] and back, so
+    /// that an idle connection holds only a small buffer.
+    Bytes(ReadHalf<BoxIo>, usize),
     Ws(SplitStream<WebSocketStream<BoxIo>>, watch::Sender<Option<WsEnd>>),
 }
 
@@ -108,6 +112,8 @@ pub struct Opened {
     pub uri: Option<String>,
     /// WebSocket: the other side's handshake headers.
     pub headers: Headers,
+    /// Its share of the connection cap (kept by whoever keeps the connection).
+    pub slot: Option<super::limit::Slot>,
 }
 
 fn ws_error(e: tungstenite::Error) -> Error {
@@ -123,12 +129,14 @@ impl Reader {
     /// the end of the stream.
     pub async fn next(&mut self) -> Result<Option<Vec<u8>>> {
         match self {
-            Reader::Bytes(r, buf) => {
-                let n = r.read(buf).await?;
+            Reader::Bytes(r, size) => {
+                let mut buf = Vec::with_capacity(*size);
+                let n = r.read_buf(&mut buf).await?;
                 if n == 0 {
                     return Ok(None);
                 }
-                Ok(Some(buf[..n].to_vec()))
+                *size = next_chunk_size(*size, n);
+                Ok(Some(buf))
             }
             Reader::Ws(r, end) => loop {
                 let (how, result) = match r.next().await {
@@ -208,7 +216,19 @@ impl Writer {
 
 fn halves(io: BoxIo) -> (Reader, Writer) {
     let (r, w) = tokio::io::split(io);
-    (Reader::Bytes(r, vec![0u8; CHUNK].into_boxed_slice()), Writer::Bytes(w))
+    (Reader::Bytes(r, MIN_CHUNK), Writer::Bytes(w))
+}
+
+/// The buffer size after a read of `n` bytes into `size`: doubled when the
+/// read filled it, halved when it used under a quarter of it.
+fn next_chunk_size(size: usize, n: usize) -> usize {
+    if n >= size {
+        (size * 2).min(CHUNK)
+    } else if n < size / 4 {
+        (size / 2).max(MIN_CHUNK)
+    } else {
+        size
+    }
 }
 
 fn ws_halves(ws: WebSocketStream<BoxIo>) -> (Reader, Writer) {
@@ -265,7 +285,7 @@ pub async fn connect(host: &str, port: u16, setup: ClientSetup) -> Result<Opened
     let (reader, writer, headers) = tokio::time::timeout(HANDSHAKE_TIMEOUT, handshakes)
         .await
         .map_err(|_| Error::Io("handshake timeout".into()))??;
-    Ok(Opened { reader, writer, local, remote, uri: None, headers })
+    Ok(Opened { reader, writer, local, remote, uri: None, headers, slot: None })
 }
 
 /// Runs the server side handshakes of kind `kind` on an accepted stream.
@@ -291,7 +311,7 @@ pub async fn accept(kind: Kind, tcp: TcpStream, tls: Option<Arc<ServerConfig>>) 
     };
     let (reader, writer, uri, headers) =
         tokio::time::timeout(HANDSHAKE_TIMEOUT, handshakes).await.map_err(|_| Error::Io("handshake timeout".into()))??;
-    Ok(Opened { reader, writer, local, remote, uri, headers })
+    Ok(Opened { reader, writer, local, remote, uri, headers, slot: None })
 }
 
 #[cfg(test)]

@@ -7,25 +7,32 @@
 //! Clients do not verify the server unless asked (`verify(true)`), as the
 //! original never did; then they trust the certificates given to the
 //! context, or the system's roots when it was given none.
+//!
+//! Mutual TLS (the cluster's links and master connection): a context with a
+//! CA (`set_ca`) makes servers demand a client certificate signed by it and
+//! clients verify the server against it and present their own certificate.
 
 use crate::error::{Error, Result};
 use std::sync::{Arc, OnceLock};
 use tokio_rustls::rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use tokio_rustls::rustls::crypto::{CryptoProvider, ring, verify_tls12_signature, verify_tls13_signature};
 use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName, UnixTime};
+use tokio_rustls::rustls::server::WebPkiClientVerifier;
 use tokio_rustls::rustls::{self, ClientConfig, DigitallySignedStruct, RootCertStore, ServerConfig, SignatureScheme};
 
 const ENCRYPTED_BEGIN: &str = "-----BEGIN ENCRYPTED PRIVATE KEY-----";
 const ENCRYPTED_END: &str = "-----END ENCRYPTED PRIVATE KEY-----";
 
 /// What `io.context()` holds.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct Context {
     chain: Vec<CertificateDer<'static>>,
     /// The key's PEM text, kept because an encrypted key waits for its password.
     key_pem: Option<Vec<u8>>,
     password: Option<Vec<u8>>,
     pub verify: bool,
+    /// Mutual TLS: the only authority both sides accept (empty: not mutual).
+    ca: Vec<CertificateDer<'static>>,
 }
 
 /// PEM text as given, or the content of the file it names.
@@ -120,6 +127,20 @@ impl Context {
         Ok(())
     }
 
+    /// Mutual TLS with `text` (PEM or a path) as the certificate authority of both sides.
+    pub fn set_ca(&mut self, text: &[u8]) -> Result<()> {
+        self.ca = parse_certificates(&load(text)?)?;
+        Ok(())
+    }
+
+    fn ca_roots(&self) -> Result<RootCertStore> {
+        let mut roots = RootCertStore::empty();
+        for cert in &self.ca {
+            roots.add(cert.clone()).map_err(|e| Error::other(format!("bad CA certificate: {e}")))?;
+        }
+        Ok(roots)
+    }
+
     fn key(&self) -> Result<PrivateKeyDer<'static>> {
         let pem = self.key_pem.as_ref().ok_or_else(|| Error::other("no private key"))?;
         parse_key(pem, self.password.as_deref())?.ok_or_else(|| Error::other("the key needs a password"))
@@ -131,12 +152,17 @@ impl Context {
             return Err(Error::other("no certificate"));
         }
         let key = self.key()?;
-        let config = ServerConfig::builder_with_provider(provider())
-            .with_safe_default_protocol_versions()
-            .map_err(tls_error)?
-            .with_no_client_auth()
-            .with_single_cert(self.chain.clone(), key)
-            .map_err(tls_error)?;
+        let builder =
+            ServerConfig::builder_with_provider(provider()).with_safe_default_protocol_versions().map_err(tls_error)?;
+        let builder = if self.ca.is_empty() {
+            builder.with_no_client_auth()
+        } else {
+            let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(self.ca_roots()?), provider())
+                .build()
+                .map_err(|e| Error::other(e.to_string()))?;
+            builder.with_client_cert_verifier(verifier)
+        };
+        let config = builder.with_single_cert(self.chain.clone(), key).map_err(tls_error)?;
         Ok(Arc::new(config))
     }
 
@@ -144,6 +170,13 @@ impl Context {
     pub fn client_config(&self) -> Result<Arc<ClientConfig>> {
         let builder =
             ClientConfig::builder_with_provider(provider()).with_safe_default_protocol_versions().map_err(tls_error)?;
+        if !self.ca.is_empty() {
+            let config = builder
+                .with_root_certificates(self.ca_roots()?)
+                .with_client_auth_cert(self.chain.clone(), self.key()?)
+                .map_err(tls_error)?;
+            return Ok(Arc::new(config));
+        }
         let config = if self.verify {
             builder.with_root_certificates(self.trusted()?).with_no_client_auth()
         } else {

@@ -21,8 +21,14 @@ pub const MAX_MESSAGE: usize = 16 << 20;
 
 pub type Headers = Vec<(String, String)>;
 
+/// The settings of every WebSocket: the message cap, and a read buffer of
+/// 4 KiB to start with (tungstenite's 128 KiB default would be held by
+/// every idle connection; the buffer grows when a message needs it).
 pub fn config() -> WebSocketConfig {
-    WebSocketConfig::default().max_message_size(Some(MAX_MESSAGE)).max_frame_size(Some(MAX_MESSAGE))
+    WebSocketConfig::default()
+        .max_message_size(Some(MAX_MESSAGE))
+        .max_frame_size(Some(MAX_MESSAGE))
+        .read_buffer_size(4 * 1024)
 }
 
 /// The handshake request of a client: `uri` on `host:port`, plus `headers`.

@@ -36,6 +36,12 @@ pub trait Actor {
     /// Gives up on an actor that did not stop in time at shutdown.
     fn abandon(self: Rc<Self>);
 
+    /// Bytes of memory the actor holds, if it knows (a service: its Lua
+    /// heap), for the operators' reports.
+    fn heap_bytes(&self) -> Option<usize> {
+        None
+    }
+
     /// The actor as `Any`, for the closures of `Kind::Run` messages.
     fn into_any(self: Rc<Self>) -> Rc<dyn Any>;
 }

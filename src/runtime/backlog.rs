@@ -13,6 +13,10 @@
 //! is woken by a message for that session when the worker drains the queue
 //! that far. Nothing is ever dropped: the message that crossed the mark was
 //! queued; only its sender slows down.
+//!
+//! Messages to remote ids wait in queues the runtime cannot see (the
+//! cluster's links); whoever owns them plugs in a [`RemoteRoom`], and
+//! `Runtime::crowded` / `Runtime::wait_for_room` ask it for those ids.
 
 use crate::runtime::message::{ServiceId, Session};
 use crate::runtime::registry::MAX_ID;
@@ -48,6 +52,18 @@ impl Mark {
     fn under_half(&self, (messages, bytes): (u64, u64)) -> bool {
         messages < self.messages / 2 && bytes < self.bytes / 2
     }
+}
+
+/// Room in the queues towards remote ids, with the same rules as the local
+/// ones: a sender waits after the send that crossed the mark, and is woken
+/// by a `Kind::Wake` message for its session.
+pub trait RemoteRoom: Send + Sync {
+    /// Whether the queue towards remote id `to` is over its mark.
+    fn over_mark(&self, to: ServiceId) -> bool;
+    /// Registers `sender`'s wait (on `session`) for room towards `to`.
+    /// Returns false, registering nothing, when no wake-up would come (the
+    /// queue drained meanwhile, or is gone).
+    fn wait_for_room(&self, to: ServiceId, sender: ServiceId, session: Session) -> bool;
 }
 
 pub struct Backlog {
@@ -104,6 +120,18 @@ impl Backlog {
     /// Whether `id`'s queue is over the high-water mark.
     pub fn over_mark(&self, id: ServiceId) -> bool {
         id <= MAX_ID && Mark::get().over(self.len(id))
+    }
+
+    /// For Rust-side senders (socket readers, ...): returns at once if `id`'s
+    /// queue is under its mark, else once it is back under half the mark
+    /// (looking every millisecond: such waits are rare and short).
+    pub async fn room(&self, id: ServiceId) {
+        if !self.over_mark(id) {
+            return;
+        }
+        while !Mark::get().under_half(self.len(id)) {
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
     }
 
     /// Registers `sender`'s wait (on `session`) for room in `target`'s queue.

@@ -15,6 +15,7 @@
 //! * [`mailbox`]: a worker's inbox (lock-free queue + wake only when idle).
 //! * [`registry`]: service ids -> worker, names and life states.
 //! * [`backlog`]: what waits in each service's queue; senders waiting for room.
+//! * [`stats`]: what is counted for operators (per service, per worker).
 //! * [`names`]: rpc names -> handler ids, with per-service lookup caches.
 //! * [`timer`]: a worker's timer heap.
 //! * [`worker`]: the loop that drives one thread's services.
@@ -33,17 +34,19 @@ pub mod names;
 pub mod registry;
 pub mod shutdown;
 pub mod signals;
+pub mod stats;
 pub mod timer;
 pub mod watchdog;
 pub mod worker;
 
+use backlog::RemoteRoom;
 use mailbox::Mailbox;
 use crate::codec::wrap;
 use crate::error::Error;
-use message::{Kind, Message};
+use message::{Kind, Message, ServiceId, Session};
 use names::Names;
 use registry::Registry;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
@@ -66,6 +69,8 @@ pub struct Runtime {
     /// Live services per worker, for placement.
     pub live: Vec<AtomicUsize>,
     pub heartbeats: Vec<Heartbeat>,
+    /// What each worker (then the main thread) counted.
+    pub stats: Vec<stats::WorkerStats>,
     /// Origin of `os.steady_clock`.
     pub epoch: Instant,
     /// The status `os.exit` asked for, if any.
@@ -78,10 +83,18 @@ pub struct Runtime {
     /// Where messages to remote ids (above [`registry::MAX_ID`]) go: the
     /// cluster, once plugged in.
     remote: OnceLock<RemoteRoute>,
+    /// Told when a call's wait timed out, so that whoever holds state for
+    /// that call elsewhere (the cluster's pending table) can drop it.
+    expired: OnceLock<ExpiredCall>,
+    /// Room in the queues towards remote ids: the cluster's, once plugged in.
+    remote_room: OnceLock<&'static dyn RemoteRoom>,
 }
 
 /// Takes a message for a remote id; gives it back if it cannot be sent.
 pub type RemoteRoute = Box<dyn Fn(Message) -> Result<(), Message> + Send + Sync>;
+
+/// Takes `(caller, session)` of a call that timed out.
+pub type ExpiredCall = Box<dyn Fn(ServiceId, Session) + Send + Sync>;
 
 static RUNTIME: OnceLock<Runtime> = OnceLock::new();
 
@@ -118,12 +131,15 @@ pub fn start() -> Option<&'static Runtime> {
             names: Names::default(),
             live: (0..=workers).map(|_| AtomicUsize::new(0)).collect(),
             heartbeats: (0..=workers).map(|_| Heartbeat::default()).collect(),
+            stats: (0..=workers).map(|_| stats::WorkerStats::default()).collect(),
             epoch: Instant::now(),
             exit_code: Mutex::new(None),
             main_service: AtomicU32::new(0),
             stopping: AtomicBool::new(false),
             threads: shutdown::Threads::default(),
             remote: OnceLock::new(),
+            expired: OnceLock::new(),
+            remote_room: OnceLock::new(),
         }
     });
     if !fresh {
@@ -151,6 +167,44 @@ impl Runtime {
     /// Registers where messages to remote ids go (once per process).
     pub fn route_remote(&self, route: RemoteRoute) {
         let _ = self.remote.set(route);
+    }
+
+    /// Registers who knows the room towards remote ids (once per process).
+    pub fn room_remote(&self, room: &'static dyn RemoteRoom) {
+        let _ = self.remote_room.set(room);
+    }
+
+    /// Whether a sender to `to` should wait for room: `to`'s queue (a local
+    /// service) or the queue towards it (a remote id) is over its mark.
+    pub fn crowded(&self, to: ServiceId) -> bool {
+        if to > registry::MAX_ID {
+            self.remote_room.get().is_some_and(|r| r.over_mark(to))
+        } else {
+            self.registry.backlog.over_mark(to)
+        }
+    }
+
+    /// Registers `sender`'s wait (on `session`) for room towards `to`; it is
+    /// woken by a `Kind::Wake` for `session`. False: no wait was registered
+    /// (there is room already), so none must be waited for.
+    pub fn wait_for_room(&self, to: ServiceId, sender: ServiceId, session: Session) -> bool {
+        if to > registry::MAX_ID {
+            self.remote_room.get().is_some_and(|r| r.wait_for_room(to, sender, session))
+        } else {
+            self.registry.backlog.wait_for_room(to, sender, session)
+        }
+    }
+
+    /// Registers who hears of timed-out calls (once per process).
+    pub fn on_call_expired(&self, hook: ExpiredCall) {
+        let _ = self.expired.set(hook);
+    }
+
+    /// Call `(caller, session)` timed out: its answer is no longer awaited.
+    pub fn call_expired(&self, caller: ServiceId, session: Session) {
+        if let Some(hook) = self.expired.get() {
+            hook(caller, session);
+        }
     }
 
     /// Routes `msg` to the worker of its receiver: the local queue when that
@@ -196,7 +250,13 @@ impl Runtime {
     /// Asks every service to stop and records the exit status (`os.exit` from a service).
     pub fn request_exit(&self, code: i32) {
         self.set_exit_code(code);
-        for id in self.registry.ids() {
+        // Every service is marked first: one that sees another's "cancel"
+        // then already knows that it is stopping too.
+        let ids = self.registry.ids();
+        for info in ids.iter().filter_map(|&id| self.registry.info(id)) {
+            info.request_stop();
+        }
+        for id in ids {
             self.stop_service(id, 0, 0);
         }
     }
@@ -211,6 +271,15 @@ impl Runtime {
         self.send(Message { to: id, from, session, kind: Kind::Stop, payload: Vec::new() });
     }
 
+    /// Stops service `id` on an operator's request (console `kill`): its
+    /// monitors hear `"killed"`. False if there is no such service.
+    pub fn kill(&self, id: message::ServiceId) -> bool {
+        let Some(info) = self.registry.info(id) else { return false };
+        info.mark_killed();
+        self.stop_service(id, 0, 0);
+        true
+    }
+
     /// Records the status the process ends with if shutdown has to give up
     /// on a stuck service (`os.exit(code)` from the main script).
     pub fn set_exit_code(&self, code: i32) {
@@ -222,9 +291,23 @@ impl Runtime {
     }
 }
 
-/// Whether debug output is on (`os.debugging()`): a debug build, or `SKYNET_DEBUG` set to anything but 0.
+/// Debug output as an operator set it (console `trace on|off`): 0 = as the
+/// environment says, 1 = on, 2 = off.
+static DEBUG_OVERRIDE: AtomicU8 = AtomicU8::new(0);
+
+/// Whether debug output is on (`os.debugging()`): as an operator set it, else
+/// a debug build, or `SKYNET_DEBUG` set to anything but 0.
 pub fn debugging() -> bool {
-    cfg!(debug_assertions) || std::env::var("SKYNET_DEBUG").is_ok_and(|v| v != "0")
+    match DEBUG_OVERRIDE.load(Ordering::Relaxed) {
+        1 => true,
+        2 => false,
+        _ => cfg!(debug_assertions) || std::env::var("SKYNET_DEBUG").is_ok_and(|v| v != "0"),
+    }
+}
+
+/// Turns debug output on or off for the whole process, whatever the environment says.
+pub fn set_debugging(on: bool) {
+    DEBUG_OVERRIDE.store(if on { 1 } else { 2 }, Ordering::Relaxed);
 }
 
 /// Writes `line()` to the log only when [`debugging`].

@@ -8,6 +8,7 @@
 //! remote ids are > 0xFFFF), which fixes the order `rpc.deliver` shards over.
 
 use crate::runtime::message::ServiceId;
+use crate::runtime::registry::MAX_ID;
 use rustc_hash::FxHashMap as HashMap;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, RwLock};
@@ -22,9 +23,20 @@ pub struct Group {
 /// Told when a local service binds (`true`) or unbinds a public name.
 pub type PublicObserver = Box<dyn Fn(&str, ServiceId, bool) + Send + Sync>;
 
+/// Everything registered under one name, and what callers see of it.
+struct Entry {
+    all: Vec<ServiceId>,
+    /// Local handlers that serve the name privately (not public).
+    private: Vec<ServiceId>,
+    /// What callers get: `all`, or only the local handlers while one of
+    /// them is private (a private name stays this process's own: a remote
+    /// node binding the same name cannot take its calls).
+    seen: Arc<Group>,
+}
+
 #[derive(Default)]
 pub struct Names {
-    groups: RwLock<HashMap<Arc<str>, Arc<Group>>>,
+    groups: RwLock<HashMap<Arc<str>, Entry>>,
     generation: AtomicU64,
     /// The cluster, once plugged in: it tells linked nodes about public names.
     observer: OnceLock<PublicObserver>,
@@ -35,16 +47,30 @@ pub struct Names {
 }
 
 impl Names {
-    /// Adds `id` to `name`'s group; `false` if it was already there.
+    /// Adds `id` (a public handler, local or remote) to `name`'s group;
+    /// `false` if it was already there.
     pub fn add(&self, name: &str, id: ServiceId) -> bool {
+        self.insert(name, id, false)
+    }
+
+    /// Adds local service `id` as a private handler of `name`: while it
+    /// serves it, callers here see only local handlers of `name`.
+    pub fn add_private(&self, name: &str, id: ServiceId) -> bool {
+        self.insert(name, id, true)
+    }
+
+    fn insert(&self, name: &str, id: ServiceId, private: bool) -> bool {
         let mut groups = self.groups.write().unwrap_or_else(|e| e.into_inner());
-        let (key, mut ids) = match groups.get(name) {
-            Some(g) => (g.name.clone(), g.ids.clone()),
-            None => (Arc::<str>::from(name), Vec::new()),
+        let (key, mut all, mut privates) = match groups.get(name) {
+            Some(e) => (e.seen.name.clone(), e.all.clone(), e.private.clone()),
+            None => (Arc::<str>::from(name), Vec::new(), Vec::new()),
         };
-        let Err(at) = ids.binary_search(&id) else { return false };
-        ids.insert(at, id);
-        groups.insert(key.clone(), Arc::new(Group { name: key, ids }));
+        let Err(at) = all.binary_search(&id) else { return false };
+        all.insert(at, id);
+        if private {
+            privates.push(id);
+        }
+        groups.insert(key.clone(), Entry::new(key, all, privates));
         self.generation.fetch_add(1, Ordering::Release);
         true
     }
@@ -52,15 +78,16 @@ impl Names {
     /// Removes `id` from `name`'s group; `false` if it was not there.
     pub fn remove(&self, name: &str, id: ServiceId) -> bool {
         let mut groups = self.groups.write().unwrap_or_else(|e| e.into_inner());
-        let Some(g) = groups.get(name) else { return false };
-        let Ok(at) = g.ids.binary_search(&id) else { return false };
-        let mut ids = g.ids.clone();
-        ids.remove(at);
-        if ids.is_empty() {
+        let Some(e) = groups.get(name) else { return false };
+        let Ok(at) = e.all.binary_search(&id) else { return false };
+        let mut all = e.all.clone();
+        all.remove(at);
+        if all.is_empty() {
             groups.remove(name);
         } else {
-            let key = g.name.clone();
-            groups.insert(key.clone(), Arc::new(Group { name: key, ids }));
+            let key = e.seen.name.clone();
+            let privates = e.private.iter().copied().filter(|&p| p != id).collect();
+            groups.insert(key.clone(), Entry::new(key, all, privates));
         }
         self.generation.fetch_add(1, Ordering::Release);
         true
@@ -102,7 +129,14 @@ impl Names {
     }
 
     pub fn lookup(&self, name: &str) -> Option<Arc<Group>> {
-        self.groups.read().unwrap_or_else(|e| e.into_inner()).get(name).cloned()
+        self.groups.read().unwrap_or_else(|e| e.into_inner()).get(name).map(|e| e.seen.clone())
+    }
+}
+
+impl Entry {
+    fn new(name: Arc<str>, all: Vec<ServiceId>, private: Vec<ServiceId>) -> Entry {
+        let ids = if private.is_empty() { all.clone() } else { all.iter().copied().filter(|&id| id <= MAX_ID).collect() };
+        Entry { all, private, seen: Arc::new(Group { name, ids }) }
     }
 }
 
@@ -187,6 +221,27 @@ mod tests {
         assert!(!n.remove("a", 2));
         assert!(n.remove("a", 5));
         assert!(n.lookup("a").is_none());
+    }
+
+    #[test]
+    fn a_private_handler_hides_remote_ones() {
+        let n = Names::default();
+        let remote = MAX_ID + 7;
+        n.add("shared", remote);
+        n.add("shared", 3);
+        assert_eq!(n.lookup("shared").unwrap().ids, vec![3, remote]);
+        assert!(n.add_private("shared", 4));
+        assert_eq!(n.lookup("shared").unwrap().ids, vec![3, 4], "only local handlers while one is private");
+        // a remote bind arriving later changes nothing
+        n.add("shared", remote + 1);
+        assert_eq!(n.lookup("shared").unwrap().ids, vec![3, 4]);
+        assert!(n.remove("shared", 4));
+        assert_eq!(n.lookup("shared").unwrap().ids, vec![3, remote, remote + 1]);
+        // only remote handlers plus a private one: the private one alone
+        let m = Names::default();
+        m.add("x", remote);
+        m.add_private("x", 2);
+        assert_eq!(m.lookup("x").unwrap().ids, vec![2]);
     }
 
     #[test]

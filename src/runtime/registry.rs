@@ -13,9 +13,10 @@
 
 use crate::runtime::backlog::Backlog;
 use crate::runtime::message::ServiceId;
+use crate::runtime::stats::ServiceStats;
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU8, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 
 /// The largest local service id.
 pub const MAX_ID: ServiceId = 0xFFFF;
@@ -39,6 +40,22 @@ pub struct ServiceInfo {
     /// sent: the calls queued ahead of that message are then discarded
     /// instead of handled, so a stop never waits behind a backlog.
     stop_requested: AtomicBool,
+    /// The stop came from an operator (console `kill`).
+    killed: AtomicBool,
+    /// Who wants to hear of this service's end; `None` once it has ended.
+    monitors: Mutex<Option<Vec<Monitor>>>,
+    /// What operators see of it (written by its worker only).
+    pub stats: ServiceStats,
+}
+
+/// A service waiting to hear that another one has ended (`os.monitor`).
+#[derive(Debug)]
+pub struct Monitor {
+    /// The watcher (weak: a watcher that ends first must not be kept, and
+    /// its id may go to a new service that must not get the news).
+    pub watcher: Weak<ServiceInfo>,
+    /// What the watcher's callback is kept under.
+    pub key: i64,
 }
 
 impl ServiceInfo {
@@ -60,6 +77,44 @@ impl ServiceInfo {
 
     pub fn stop_requested(&self) -> bool {
         self.stop_requested.load(Ordering::Acquire)
+    }
+
+    /// Marks the coming stop as an operator's kill (before it is requested).
+    pub fn mark_killed(&self) {
+        self.killed.store(true, Ordering::Release);
+    }
+
+    pub fn killed(&self) -> bool {
+        self.killed.load(Ordering::Acquire)
+    }
+
+    /// Adds a monitor; gives it back if the service has ended already.
+    pub fn add_monitor(&self, monitor: Monitor) -> Result<(), Monitor> {
+        match &mut *self.monitors.lock().unwrap_or_else(|e| e.into_inner()) {
+            Some(list) => {
+                list.push(monitor);
+                Ok(())
+            }
+            None => Err(monitor),
+        }
+    }
+
+    /// The service has ended: takes its monitors (later ones are refused).
+    pub fn take_monitors(&self) -> Vec<Monitor> {
+        self.monitors.lock().unwrap_or_else(|e| e.into_inner()).take().unwrap_or_default()
+    }
+
+    /// A service's shared info, on its own (for tests of the layers above).
+    pub fn new(id: ServiceId, name: &str) -> ServiceInfo {
+        ServiceInfo {
+            id,
+            name: name.to_owned(),
+            life: AtomicU8::new(Life::Running as u8),
+            stop_requested: AtomicBool::new(false),
+            killed: AtomicBool::new(false),
+            monitors: Mutex::new(Some(Vec::new())),
+            stats: ServiceStats::default(),
+        }
     }
 }
 
@@ -100,7 +155,7 @@ impl Registry {
                 pool.freed.pop_front()?
             }
         };
-        let info = Arc::new(ServiceInfo { id, name: name.to_owned(), life: AtomicU8::new(Life::Running as u8), stop_requested: AtomicBool::new(false) });
+        let info = Arc::new(ServiceInfo::new(id, name));
         self.infos.lock().unwrap_or_else(|e| e.into_inner()).insert(id, info.clone());
         self.worker_of[id as usize].store(worker as u32 + 1, Ordering::Release);
         Some(info)
@@ -187,5 +242,21 @@ mod tests {
         assert_eq!(info.life(), Life::Running);
         info.set_life(Life::Error);
         assert_eq!(r.info(info.id).unwrap().life(), Life::Error);
+    }
+
+    #[test]
+    fn monitors_are_taken_once_and_refused_after_the_end() {
+        let watched = ServiceInfo::new(5, "w");
+        let watcher = Arc::new(ServiceInfo::new(6, "x"));
+        assert!(watched.add_monitor(Monitor { watcher: Arc::downgrade(&watcher), key: 1 }).is_ok());
+        assert!(watched.add_monitor(Monitor { watcher: Arc::downgrade(&watcher), key: 2 }).is_ok());
+        let keys: Vec<i64> = watched.take_monitors().iter().map(|m| m.key).collect();
+        assert_eq!(keys, vec![1, 2]);
+        let refused = watched.add_monitor(Monitor { watcher: Arc::downgrade(&watcher), key: 3 });
+        assert_eq!(refused.map_err(|m| m.key), Err(3));
+        assert!(watched.take_monitors().is_empty());
+        assert!(!watched.killed());
+        watched.mark_killed();
+        assert!(watched.killed());
     }
 }

@@ -5,6 +5,12 @@
 //! to a pipe and a thread of ours does the rest. The handler lives in our
 //! shared library: [`stop`] puts the previous handlers back before the
 //! library can be unloaded, and wakes the thread so that it can be joined.
+//!
+//! SIGPIPE is ignored while we run, unless the host handles it itself: a
+//! write to a peer that has reset its end must fail with EPIPE, not kill
+//! the process. Plain socket writes ask the kernel for no signal, but
+//! vectored writes (`writev`, which TLS uses) cannot, and `lua5.4`, unlike
+//! a Rust program, leaves SIGPIPE at its default action (terminate).
 
 use crate::runtime::{self, Runtime};
 use std::sync::Mutex;
@@ -44,6 +50,15 @@ pub fn start(rt: &Runtime) {
             let mut old: libc::sigaction = std::mem::zeroed();
             if libc::sigaction(sig, &action, &mut old) == 0 {
                 previous.push((sig, old));
+            }
+        }
+        let mut old: libc::sigaction = std::mem::zeroed();
+        if libc::sigaction(libc::SIGPIPE, std::ptr::null(), &mut old) == 0 && old.sa_sigaction == libc::SIG_DFL {
+            let mut ignore: libc::sigaction = std::mem::zeroed();
+            ignore.sa_sigaction = libc::SIG_IGN;
+            libc::sigemptyset(&mut ignore.sa_mask);
+            if libc::sigaction(libc::SIGPIPE, &ignore, std::ptr::null_mut()) == 0 {
+                previous.push((libc::SIGPIPE, old));
             }
         }
     }

@@ -18,6 +18,7 @@ use crate::error::Error;
 use crate::runtime::message::{Kind, Message, ServiceId, Session};
 use crate::runtime::names::NameCache;
 use crate::runtime::registry::{Life, MAX_ID, ServiceInfo};
+use crate::runtime::stats::Outcome;
 use crate::runtime::timer::deadline_after;
 use crate::runtime::worker::{TimerEvent, Worker};
 use crate::runtime;
@@ -59,6 +60,26 @@ struct Wait<W> {
     what: W,
     /// For calls: when to give up with `"timeout"`.
     deadline: Option<Instant>,
+    /// For rpc calls: when the call was made (its end is counted, see [`call_outcome`]).
+    started: Option<Instant>,
+}
+
+/// How a call ended, from its answer: the failures the runtime itself
+/// makes (`Error::Timeout`, `Error::Cancel`, `Error::NoHandler`) have
+/// canonical payloads; any other failure is the handler's error.
+pub fn call_outcome(payload: &[u8]) -> Outcome {
+    static CANONICAL: OnceLock<[(Vec<u8>, Outcome); 3]> = OnceLock::new();
+    if payload.first() == Some(&wrap::TRUE) {
+        return Outcome::Ok;
+    }
+    let canonical = CANONICAL.get_or_init(|| {
+        [
+            (wrap::failure(&Error::Timeout.to_string()), Outcome::Timeout),
+            (wrap::failure(&Error::Cancel.to_string()), Outcome::Cancel),
+            (wrap::failure(&Error::NoHandler.to_string()), Outcome::NotFound),
+        ]
+    });
+    canonical.iter().find(|(bytes, _)| bytes == payload).map_or(Outcome::Error, |(_, outcome)| *outcome)
 }
 
 pub struct Core<W> {
@@ -78,8 +99,11 @@ pub struct Core<W> {
     close_waiters: RefCell<Vec<(ServiceId, Session)>>,
     /// The parent's `os.pload` session, until this service is ready.
     ready_reply: Cell<Option<Session>>,
-    /// Services started by this one, with their shared info (for `job:state()`).
-    pub jobs: RefCell<HashMap<ServiceId, Arc<ServiceInfo>>>,
+    /// Services started by this one (stopped when it ends); ended ones are
+    /// forgotten now and then (their job objects keep their info).
+    jobs: RefCell<HashMap<ServiceId, Arc<ServiceInfo>>>,
+    /// How many jobs there may be before the ended ones are forgotten.
+    jobs_prune_at: Cell<usize>,
     /// The rpc names this service serves, with their `public` flag.
     served: RefCell<HashMap<Arc<str>, bool>>,
     names: RefCell<NameCache>,
@@ -104,6 +128,7 @@ impl<W> Core<W> {
             close_waiters: RefCell::new(Vec::new()),
             ready_reply: Cell::new(None),
             jobs: RefCell::new(HashMap::default()),
+            jobs_prune_at: Cell::new(64),
             served: RefCell::new(HashMap::default()),
             names: RefCell::new(NameCache::default()),
             events: Cell::new(0),
@@ -115,8 +140,10 @@ impl<W> Core<W> {
         format!("{}:{}", self.info.name, self.id)
     }
 
+    /// Whether the service was asked to stop (`os.stopped()`): as soon as
+    /// someone asked, even before the stop message itself arrives.
     pub fn stopped(&self) -> bool {
-        self.stopped.get()
+        self.stopped.get() || self.info.stop_requested()
     }
 
     pub fn ended(&self) -> bool {
@@ -161,7 +188,11 @@ impl<W> Core<W> {
         }
         self.served.borrow_mut().insert(Arc::from(name), public);
         let names = &runtime::get().names;
-        names.add(name, self.id);
+        if public {
+            names.add(name, self.id);
+        } else {
+            names.add_private(name, self.id);
+        }
         if public {
             names.publish(name, self.id, true);
         }
@@ -212,7 +243,10 @@ impl<W> Core<W> {
         let names = &runtime::get().names;
         let picked = self.names.borrow_mut().pick(names, name);
         let picked = picked.or_else(|| names.elsewhere_call().map(|id| (id, Arc::from(name))));
-        let Some((to, shared_name)) = picked else { return Err(Error::NotFound(name.to_owned())) };
+        let Some((to, shared_name)) = picked else {
+            runtime::get().stats[self.worker.index].call_ended(Outcome::NotFound, None);
+            return Err(Error::NotFound(name.to_owned()));
+        };
         let session = self.new_session();
         self.send(Message { to, from: self.id, session, kind: Kind::Call(shared_name), payload: args });
         Ok(Sent { session, to })
@@ -248,20 +282,21 @@ impl<W> Core<W> {
             let kind = Kind::Call(shared_name.clone());
             self.send(Message { to, from: self.id, session: 0, kind, payload: args.clone() });
         }
-        let backlog = &runtime::get().registry.backlog;
-        Delivered { count: targets.len(), crowded: targets.iter().copied().find(|&to| backlog.over_mark(to)) }
+        let rt = runtime::get();
+        Delivered { count: targets.len(), crowded: targets.iter().copied().find(|&to| rt.crowded(to)) }
     }
 
-    /// After a send to `to`: if `to`'s queue is over its high-water mark,
-    /// the session of a wait for room, ended when the queue is back under
-    /// half the mark (rule 3: wait for it like any other session).
+    /// After a send to `to`: if `to`'s queue (or, for a remote id, its
+    /// link's) is over its high-water mark, the session of a wait for room,
+    /// ended when that queue is back under half the mark (rule 3: wait for
+    /// it like any other session).
     pub fn room_in(&self, to: ServiceId) -> Option<Session> {
-        let backlog = &runtime::get().registry.backlog;
-        if !backlog.over_mark(to) {
+        let rt = runtime::get();
+        if !rt.crowded(to) {
             return None;
         }
         let session = self.new_session();
-        backlog.wait_for_room(to, self.id, session).then_some(session)
+        rt.wait_for_room(to, self.id, session).then_some(session)
     }
 
     /// Arranges the wake-up of a sleep and returns its session: after `ms`
@@ -305,12 +340,31 @@ impl<W> Core<W> {
         if deadline.is_some() {
             self.worker.arm_sweep();
         }
-        self.waits.borrow_mut().insert(session, Wait { what, deadline });
+        self.waits.borrow_mut().insert(session, Wait { what, deadline, started: None });
+    }
+
+    /// Records `what` as waiting for the answer to rpc call `session`: as
+    /// [`wait`](Self::wait), and the call's end is counted for operators.
+    pub fn wait_call(&self, session: Session, what: W, deadline: Instant) {
+        self.worker.arm_sweep();
+        let started = Some(Instant::now());
+        self.waits.borrow_mut().insert(session, Wait { what, deadline: Some(deadline), started });
     }
 
     /// Ends the wait on `session`: what waited, if anything still does.
     pub fn take_wait(&self, session: Session) -> Option<W> {
         self.waits.borrow_mut().remove(&session).map(|w| w.what)
+    }
+
+    /// Ends the wait on `session` with the answer `payload`: as
+    /// [`take_wait`](Self::take_wait), counting how a call ended.
+    pub fn answered(&self, session: Session, payload: &[u8]) -> Option<W> {
+        let wait = self.waits.borrow_mut().remove(&session)?;
+        if let Some(started) = wait.started {
+            let took = started.elapsed();
+            runtime::get().stats[self.worker.index].call_ended(call_outcome(payload), Some(took));
+        }
+        Some(wait.what)
     }
 
     /// Fails every wait whose deadline passed; true if some deadlines remain.
@@ -322,7 +376,9 @@ impl<W> Core<W> {
             .filter(|(_, w)| w.deadline.is_some_and(|d| d <= now))
             .map(|(s, _)| *s)
             .collect();
+        let rt = runtime::get();
         for session in expired {
+            rt.call_expired(self.id, session);
             self.send_self(session, wrap::failure(&Error::Timeout.to_string()));
         }
         self.waits.borrow().values().any(|w| w.deadline.is_some_and(|d| d > now))
@@ -362,6 +418,18 @@ impl<W> Core<W> {
         if let Some(session) = self.ready_reply.take() {
             self.send(Message::reply(self.parent, self.id, session, payload()));
         }
+    }
+
+    /// Records a child started by this service. A service that starts
+    /// children all its life must not keep every one it ever started, so
+    /// once the table has doubled since the last look, ended ones go.
+    pub fn add_job(&self, info: Arc<ServiceInfo>) {
+        let mut jobs = self.jobs.borrow_mut();
+        if jobs.len() >= self.jobs_prune_at.get() {
+            jobs.retain(|_, info| info.life() == Life::Running);
+            self.jobs_prune_at.set((jobs.len() * 2).max(64));
+        }
+        jobs.insert(info.id, info);
     }
 
     pub fn add_close_waiter(&self, from: ServiceId, session: Session) {
@@ -481,7 +549,7 @@ mod tests {
                     let _ = self.seen.send(Seen::Got(name.to_string(), msg.payload));
                 }
                 Kind::Reply | Kind::Wake => {
-                    if self.core.take_wait(msg.session).is_some() {
+                    if self.core.answered(msg.session, &msg.payload).is_some() {
                         let _ = self.seen.send(Seen::Answer(msg.session, msg.payload));
                     }
                 }
@@ -538,6 +606,18 @@ mod tests {
         runtime::get().send(Message::signal(id, 0, Kind::Run(Box::new(run))));
     }
 
+    /// Makes probe `caller` call service id `to` directly (no name lookup)
+    /// and returns the payload of the answer.
+    fn call_id_and_wait(caller: ServiceId, caller_rx: &mpsc::Receiver<Seen>, to: ServiceId) -> Vec<u8> {
+        on_probe(caller, move |p| {
+            let session = p.core.new_session();
+            p.core.wait_call(session, (), p.core.call_deadline());
+            p.core.send(Message { to, from: p.core.id, session, kind: Kind::Call("direct".into()), payload: Vec::new() });
+        });
+        let Seen::Answer(_, payload) = next(caller_rx) else { panic!("an answer") };
+        payload
+    }
+
     fn next(rx: &mpsc::Receiver<Seen>) -> Seen {
         rx.recv_timeout(Duration::from_secs(5)).expect("an event within 5 s")
     }
@@ -563,11 +643,49 @@ mod tests {
         let (tx, rx) = mpsc::channel();
         on_probe(caller, move |p| {
             let session = p.core.call("echo", vec![0xa1, b'x']).expect("echo is served").session;
-            p.core.wait(session, (), Some(p.core.call_deadline()));
+            p.core.wait_call(session, (), p.core.call_deadline());
             tx.send(session).unwrap();
         });
         let session = rx.recv_timeout(Duration::from_secs(5)).unwrap();
         assert_eq!(next(&caller_rx), Seen::Answer(session, vec![0xc3, 0xa1, b'x']));
+    }
+
+    /// The calls counted so far, by outcome, summed over the workers.
+    fn calls_counted() -> [u64; 5] {
+        let mut sums = [0; 5];
+        for w in &runtime::get().stats {
+            for (sum, counter) in sums.iter_mut().zip(&w.calls) {
+                *sum += counter.get();
+            }
+        }
+        sums
+    }
+
+    #[test]
+    fn the_end_of_each_call_is_counted_by_outcome() {
+        let (_echo, _) = start_probe(&["count.echo", "echo"]);
+        let (caller, caller_rx) = start_probe(&[]);
+        let before = calls_counted();
+        on_probe(caller, |p| {
+            let session = p.core.call("echo", Vec::new()).unwrap().session;
+            p.core.wait_call(session, (), p.core.call_deadline());
+            assert!(p.core.call("count.nobody", Vec::new()).is_err());
+        });
+        assert!(matches!(next(&caller_rx), Seen::Answer(..)));
+        let after = calls_counted();
+        // Other tests call too: at least ours were counted.
+        assert!(after[Outcome::Ok as usize] > before[Outcome::Ok as usize]);
+        assert!(after[Outcome::NotFound as usize] > before[Outcome::NotFound as usize]);
+    }
+
+    #[test]
+    fn answers_made_by_the_runtime_tell_their_outcome() {
+        assert_eq!(call_outcome(&[wrap::TRUE]), Outcome::Ok);
+        assert_eq!(call_outcome(&wrap::failure("timeout")), Outcome::Timeout);
+        assert_eq!(call_outcome(&wrap::failure("cancel")), Outcome::Cancel);
+        assert_eq!(call_outcome(&wrap::failure("function not found")), Outcome::NotFound);
+        assert_eq!(call_outcome(&wrap::failure("x.lua:1: boom")), Outcome::Error);
+        assert_eq!(call_outcome(&wrap::failure("disconnected")), Outcome::Error);
     }
 
     #[test]
@@ -587,7 +705,7 @@ mod tests {
         on_probe(caller, |p| {
             p.core.set_call_timeout(Duration::from_millis(30));
             let session = p.core.call("timeout.hold", Vec::new()).unwrap().session;
-            p.core.wait(session, (), Some(p.core.call_deadline()));
+            p.core.wait_call(session, (), p.core.call_deadline());
         });
         assert!(matches!(next(&holder_rx), Seen::Got(..)));
         let Seen::Answer(_, payload) = next(&caller_rx) else { panic!("an answer") };
@@ -606,14 +724,7 @@ mod tests {
         while runtime::get().registry.worker_of(callee).is_some() && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(1));
         }
-        on_probe(caller, move |p| {
-            let session = p.core.new_session();
-            let msg = Message { to: callee, from: p.core.id, session, kind: Kind::Call("stopped.callee".into()), payload: Vec::new() };
-            p.core.wait(session, (), Some(p.core.call_deadline()));
-            p.core.send(msg);
-        });
-        let Seen::Answer(_, payload) = next(&caller_rx) else { panic!("an answer") };
-        assert_eq!(payload, wrap::failure("cancel"));
+        assert_eq!(call_id_and_wait(caller, &caller_rx, callee), wrap::failure("cancel"));
     }
 
     #[test]
@@ -622,7 +733,7 @@ mod tests {
         let (caller, caller_rx) = start_probe(&[]);
         on_probe(caller, |p| {
             let session = p.core.call("pending.hold", Vec::new()).unwrap().session;
-            p.core.wait(session, (), Some(p.core.call_deadline()));
+            p.core.wait_call(session, (), p.core.call_deadline());
         });
         assert!(matches!(next(&holder_rx), Seen::Got(..)));
         runtime::get().send(Message::signal(holder, 0, Kind::Stop));
@@ -657,15 +768,7 @@ mod tests {
     #[test]
     fn a_call_to_a_remote_id_with_no_route_is_answered_disconnected() {
         let (caller, caller_rx) = start_probe(&[]);
-        on_probe(caller, |p| {
-            let session = p.core.new_session();
-            let remote = MAX_ID + 1;
-            let msg = Message { to: remote, from: p.core.id, session, kind: Kind::Call("far".into()), payload: Vec::new() };
-            p.core.wait(session, (), Some(p.core.call_deadline()));
-            p.core.send(msg);
-        });
-        let Seen::Answer(_, payload) = next(&caller_rx) else { panic!("an answer") };
-        assert_eq!(payload, wrap::failure("disconnected"));
+        assert_eq!(call_id_and_wait(caller, &caller_rx, MAX_ID + 1), wrap::failure("disconnected"));
     }
 
     #[test]

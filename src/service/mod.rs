@@ -6,6 +6,9 @@
 //! * [`spawn`]: starting a service on a worker.
 //! * [`main`]: the user's script as the main service.
 //! * [`task_queue`]: serial task queues (`os.coroutine()` objects).
+//! * [`kept`]: Lua values kept for later (callbacks), in a table of the state.
+//! * [`monitor`]: telling watchers that a service has ended (`os.monitor`).
+//! * [`inspect`]: what an operator does inside a live service (gc, hot fix).
 //!
 //! Rules (cited as "rule N" elsewhere):
 //! 1. A service lives on the thread that created its state, for its whole
@@ -14,11 +17,12 @@
 //! 2. Every event (rpc call, timer, posted function, async callback, `main`)
 //!    runs in a coroutine of its own, taken from a pool; one runs at a time.
 //! 3. A blocking function never blocks the thread. It starts its operation
-//!    under a new session and calls [`Service::suspend`]: in a coroutine we
-//!    scheduled, the coroutine is parked (the Lua side of the function then
-//!    yields) and resumed when a message for that session arrives; on the
-//!    main service's own thread, the worker loop runs right there until the
-//!    answer comes ([`Service::block_on`]). One operation, two drivers.
+//!    under a new session and calls [`Service::suspend`]: the Lua side
+//!    yields the session up to the coroutine we scheduled (through any user
+//!    coroutines between), which is parked and resumed when a message for
+//!    that session arrives; on the main script's own thread, the worker loop
+//!    runs right there until the answer comes ([`Service::block`]). One
+//!    operation, two drivers.
 //! 4. Every call this service accepted is answered exactly once: by the
 //!    handler's return, by `respond(...)`, with its error, or with
 //!    `"cancel"` when the service ends (tracked by [`core::Core`]).
@@ -29,8 +33,10 @@
 //!    the worker drops its last `Rc`.
 
 pub mod core;
+pub mod inspect;
 pub mod kept;
 pub mod main;
+pub mod monitor;
 pub mod scheduler;
 pub mod spawn;
 pub mod task_queue;
@@ -61,6 +67,13 @@ pub struct Waiter {
     pub ctx: Ctx,
     pub kind: WaitKind,
 }
+
+/// What a job object holds of its child: its shared info, which outlives
+/// the child (so `job:state()` still answers once the parent has forgotten
+/// the ended child).
+pub struct JobHandle(pub Arc<ServiceInfo>);
+
+impl mlua::UserData for JobHandle {}
 
 /// An `os.timer` object's armed state.
 pub struct TimerSlot {
@@ -150,6 +163,11 @@ impl Service {
         Ok(svc)
     }
 
+    /// Counts `n` more (or fewer) armed `os.timer` objects for operators.
+    pub fn timers_armed(&self, n: i64) {
+        runtime::get().stats[self.worker.index].timers.add(n);
+    }
+
     pub fn new_timer_key(&self) -> u64 {
         let k = self.next_timer.get() + 1;
         self.next_timer.set(k);
@@ -195,6 +213,7 @@ impl Service {
         if !self.core.finish(failure.as_deref()) {
             return;
         }
+        monitor::tell(&self.info, failure.as_deref());
         self.release_lua_refs();
         self.worker.remove_service(self.id);
     }
@@ -207,7 +226,8 @@ impl Service {
         self.core.clear_waits();
         self.pool.borrow_mut().clear();
         self.posted.borrow_mut().clear();
-        self.timers.borrow_mut().clear();
+        let armed = self.timers.borrow_mut().drain().count();
+        self.timers_armed(-(armed as i64));
         self.kept.clear();
         self.handlers.borrow_mut().clear();
         self.prelude.borrow_mut().take();
@@ -224,10 +244,11 @@ impl Service {
         }
     }
 
-    /// A job object for child `id` (built by the prelude).
-    pub fn new_job(&self, id: ServiceId) -> mlua::Result<mlua::Value> {
+    /// A job object for child `info` (built by the prelude around a
+    /// [`JobHandle`]).
+    pub fn new_job(&self, info: &Arc<ServiceInfo>) -> mlua::Result<mlua::Value> {
         let new_job: Function = self.prelude_table()?.get("new_job")?;
-        new_job.call(id)
+        new_job.call((info.id, JobHandle(info.clone())))
     }
 }
 
@@ -249,6 +270,10 @@ impl Actor for Service {
     }
 
     /// Its state is leaked on purpose: closing it would run its Lua code.
+    fn heap_bytes(&self) -> Option<usize> {
+        Some(self.lua.used_memory())
+    }
+
     fn abandon(self: Rc<Self>) {
         self.core.abandon();
         std::mem::forget(self);

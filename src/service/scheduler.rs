@@ -214,7 +214,12 @@ impl Service {
                         // The first os.wait of main makes the service ready.
                         self.report_ready(|| OK_PAYLOAD.to_vec());
                     }
-                    self.core.wait(session, Waiter { co: Some(co), ctx, kind }, deadline);
+                    let call = matches!(kind, WaitKind::Call);
+                    let waiter = Waiter { co: Some(co), ctx, kind };
+                    match deadline {
+                        Some(deadline) if call => self.core.wait_call(session, waiter, deadline),
+                        _ => self.core.wait(session, waiter, deadline),
+                    }
                 }
                 None => {
                     let e = mlua::Error::runtime("attempt to yield from a service coroutine outside a blocking call");
@@ -280,7 +285,12 @@ impl Service {
         if parked != session || !self.is_main {
             return Err(mlua::Error::runtime("attempt to yield across a C-call boundary"));
         }
-        self.core.wait(session, Waiter { co: None, ctx: Ctx::new(CtxKind::Event), kind }, deadline);
+        let call = matches!(kind, WaitKind::Call);
+        let waiter = Waiter { co: None, ctx: Ctx::new(CtxKind::Event), kind };
+        match deadline {
+            Some(deadline) if call => self.core.wait_call(session, waiter, deadline),
+            _ => self.core.wait(session, waiter, deadline),
+        }
         self.block_on()
     }
 
@@ -291,17 +301,18 @@ impl Service {
     }
 
     /// Runs `func` with the answer to `session` when it comes (an async call).
-    pub fn wait_callback(&self, session: Session, func: Function, deadline: Option<Instant>) -> mlua::Result<()> {
+    pub fn wait_callback(&self, session: Session, func: Function, deadline: Instant) -> mlua::Result<()> {
         let key = self.kept.put(func)?;
         let waiter = Waiter { co: None, ctx: Ctx::new(CtxKind::Event), kind: WaitKind::Callback(key) };
-        self.core.wait(session, waiter, deadline);
+        self.core.wait_call(session, waiter, deadline);
         Ok(())
     }
 
     /// A reply or wake-up for `session` arrived (`payload` None: synthetic).
     pub fn on_wake(self: &Rc<Self>, session: Session, payload: Option<&[u8]>) {
-        let Some(waiter) = self.core.take_wait(session) else { return };
-        let values = self.wake_values(&waiter.kind, payload.unwrap_or(&[]));
+        let payload = payload.unwrap_or(&[]);
+        let Some(waiter) = self.core.answered(session, payload) else { return };
+        let values = self.wake_values(&waiter.kind, payload);
         self.deliver(waiter, values);
     }
 
@@ -370,7 +381,7 @@ impl Service {
             WaitKind::Spawn(info) => {
                 let mut v = wrap::decode(lua, payload)?;
                 if matches!(v.front(), Some(Value::Boolean(true))) {
-                    let job = self.new_job(info.id)?;
+                    let job = self.new_job(info)?;
                     return (true, job).into_lua_multi(lua);
                 }
                 if v.is_empty() {
@@ -431,8 +442,10 @@ impl Service {
     fn rearm_timer(&self, key: u64, ms: f64, func: i64) {
         let arm = self.new_timer_key();
         let previous = self.timers.borrow_mut().insert(key, super::TimerSlot { func, ms, arm });
-        if let Some(previous) = previous.filter(|p| p.func != func) {
-            self.kept.remove(previous.func);
+        match previous {
+            None => self.timers_armed(1),
+            Some(previous) if previous.func != func => self.kept.remove(previous.func),
+            Some(_) => {}
         }
         // A deadline too far to represent never comes: the timer stays armed, silent.
         if let Some(deadline) = runtime::timer::deadline_after(ms) {
@@ -441,8 +454,10 @@ impl Service {
     }
 
     pub fn cancel_timer(&self, key: u64) {
-        if let Some(slot) = self.timers.borrow_mut().remove(&key) {
+        let removed = self.timers.borrow_mut().remove(&key);
+        if let Some(slot) = removed {
             self.kept.remove(slot.func);
+            self.timers_armed(-1);
         }
     }
 

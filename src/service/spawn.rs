@@ -81,7 +81,7 @@ pub fn request(parent: &Service, name: &str, path: String, args: Vec<u8>) -> Res
     };
     let create = move |worker: &Rc<Worker>| create_here(worker, request);
     rt.send(Message::signal(info.id, 0, Kind::Spawn(Box::new(create))));
-    parent.jobs.borrow_mut().insert(info.id, info.clone());
+    parent.add_job(info.clone());
     Ok((session, info))
 }
 
@@ -111,6 +111,7 @@ fn create_here(worker: &Rc<Worker>, request: SpawnRequest) {
             runtime::log(&format!("[{}:{}] {e}", info.name, info.id));
             let rt = runtime::get();
             rt.send(Message::reply(request.parent, info.id, request.session, wrap::failure(&e.to_string())));
+            super::monitor::tell(&info, Some(&e.to_string()));
             rt.registry.unregister(info.id);
             rt.live[worker.index].fetch_sub(1, Ordering::Relaxed);
             return;

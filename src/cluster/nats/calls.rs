@@ -13,7 +13,9 @@
 //!   or `"cancel"` when the service is gone), so this table empties itself.
 //!
 //! An outgoing call whose node died after taking it never gets an answer;
-//! its caller times out, and [`Calls::sweep`] forgets the entry later.
+//! its caller times out, which forgets the entry at once ([`Calls::forget`],
+//! through the runtime's expired-call hook); [`Calls::sweep`] forgets those
+//! whose caller ended before its timeout.
 
 use crate::codec::wrap;
 use crate::error::Error;
@@ -23,11 +25,26 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-struct Outgoing {
+struct Pending {
     caller: ServiceId,
     session: Session,
     name: Arc<str>,
     since: Instant,
+}
+
+/// Outgoing calls by token, and the token of each `(caller, session)`.
+#[derive(Default)]
+struct Outgoing {
+    by_token: HashMap<u64, Pending>,
+    by_caller: HashMap<(ServiceId, Session), u64>,
+}
+
+impl Outgoing {
+    fn remove(&mut self, token: u64) -> Option<Pending> {
+        let call = self.by_token.remove(&token)?;
+        self.by_caller.remove(&(call.caller, call.session));
+        Some(call)
+    }
 }
 
 /// How an answer from the inbox ends an outgoing call.
@@ -39,7 +56,7 @@ pub enum Answer<'a> {
 
 #[derive(Default)]
 pub struct Calls {
-    outgoing: Mutex<HashMap<u64, Outgoing>>,
+    outgoing: Mutex<Outgoing>,
     next_token: AtomicU64,
     incoming: Mutex<HashMap<Session, String>>,
     next_session: AtomicU32,
@@ -53,19 +70,29 @@ impl Calls {
     /// Records a call of `name` by `(caller, session)`; returns its token.
     pub fn start(&self, caller: ServiceId, session: Session, name: Arc<str>) -> u64 {
         let token = self.next_token.fetch_add(1, Ordering::Relaxed) + 1;
-        locked(&self.outgoing).insert(token, Outgoing { caller, session, name, since: Instant::now() });
+        let mut outgoing = locked(&self.outgoing);
+        outgoing.by_token.insert(token, Pending { caller, session, name, since: Instant::now() });
+        outgoing.by_caller.insert((caller, session), token);
         token
     }
 
     /// Forgets the call of `token` (it could not be sent).
     pub fn abandon(&self, token: u64) {
-        locked(&self.outgoing).remove(&token);
+        locked(&self.outgoing).remove(token);
+    }
+
+    /// Call `(caller, session)` timed out: its late answer will be dropped.
+    pub fn forget(&self, caller: ServiceId, session: Session) {
+        let mut outgoing = locked(&self.outgoing);
+        if let Some(token) = outgoing.by_caller.get(&(caller, session)).copied() {
+            outgoing.remove(token);
+        }
     }
 
     /// The reply for the call of `token`, if it is still pending (an answer
     /// to a forgotten or unknown token is dropped).
     pub fn answer(&self, token: u64, answer: Answer<'_>) -> Option<Message> {
-        let call = locked(&self.outgoing).remove(&token)?;
+        let call = locked(&self.outgoing).remove(token)?;
         let payload = match answer {
             Answer::Payload(bytes) => bytes.to_vec(),
             Answer::NoResponders => wrap::failure(&Error::NotFound(call.name.to_string()).to_string()),
@@ -76,20 +103,27 @@ impl Calls {
     /// Fails every outgoing call with `why` (the server went away).
     pub fn fail_all(&self, why: &Error) -> Vec<Message> {
         let payload = wrap::failure(&why.to_string());
-        locked(&self.outgoing)
-            .drain()
-            .map(|(_, c)| Message::reply(c.caller, 0, c.session, payload.clone()))
-            .collect()
+        let mut outgoing = locked(&self.outgoing);
+        outgoing.by_caller.clear();
+        outgoing.by_token.drain().map(|(_, c)| Message::reply(c.caller, 0, c.session, payload.clone())).collect()
     }
 
     /// Forgets outgoing calls older than `age` (their callers gave up long ago).
     pub fn sweep(&self, age: Duration) {
         let now = Instant::now();
-        locked(&self.outgoing).retain(|_, c| now.duration_since(c.since) < age);
+        let mut outgoing = locked(&self.outgoing);
+        let Outgoing { by_token, by_caller } = &mut *outgoing;
+        by_token.retain(|_, c| {
+            let keep = now.duration_since(c.since) < age;
+            if !keep {
+                by_caller.remove(&(c.caller, c.session));
+            }
+            keep
+        });
     }
 
     pub fn outgoing(&self) -> usize {
-        locked(&self.outgoing).len()
+        locked(&self.outgoing).by_token.len()
     }
 
     /// Accepts a request to be answered on `reply`; returns the session the
@@ -158,6 +192,19 @@ mod tests {
         assert_eq!(failed.iter().map(|m| (m.to, m.session)).collect::<Vec<_>>(), vec![(1, 1), (2, 7)]);
         assert!(failed.iter().all(|m| m.payload == wrap::failure("disconnected")));
         assert_eq!(c.outgoing(), 0);
+    }
+
+    #[test]
+    fn a_timed_out_call_is_forgotten_and_its_late_answer_dropped() {
+        let c = Calls::default();
+        let t = c.start(5, 9, Arc::from("n"));
+        let other = c.start(5, 10, Arc::from("n"));
+        c.forget(5, 9);
+        c.forget(6, 9);
+        assert_eq!(c.outgoing(), 1, "only the call of (5, 9)");
+        assert!(c.answer(t, Answer::Payload(b"\xc3")).is_none());
+        assert!(c.answer(other, Answer::Payload(b"\xc3")).is_some());
+        assert!(locked(&c.outgoing).by_caller.is_empty());
     }
 
     #[test]

@@ -18,12 +18,12 @@
 use super::calls::Answer;
 use super::peers::{Beat, Change, Peers, BEAT};
 use super::{nats, subject, Node, Out, BROADCAST_ID, CALLER_ID, CALL_ID};
+use crate::cluster::links;
 use crate::codec::wrap;
 use crate::error::Error;
 use crate::net::tls;
 use crate::runtime::message::{Kind, Message};
-use crate::runtime::registry::MAX_ID;
-use crate::runtime::{self, Runtime};
+use crate::runtime;
 use crate::service::Service;
 use async_nats::{Client, ConnectOptions, Event, ServerAddr, StatusCode, Subscriber};
 use futures_util::StreamExt;
@@ -39,8 +39,8 @@ use tokio::task::{spawn_local, AbortHandle};
 pub const CONNECT_LIMIT: Duration = Duration::from_secs(5);
 const RECONNECT_EVERY: Duration = Duration::from_millis(250);
 const PING: Duration = Duration::from_secs(2);
-/// An outgoing call unanswered this long is forgotten (its caller's own
-/// timeout has long answered it).
+/// An outgoing call unanswered this long is forgotten: its caller ended
+/// before its timeout (a timeout itself forgets the call at once).
 const FORGET_AFTER: Duration = Duration::from_secs(3600);
 /// Queued publishes handled per turn of the driver before it looks at its
 /// other duties.
@@ -70,7 +70,7 @@ pub struct Options {
 }
 
 /// Told once whether the node is up (connected, names subscribed and confirmed).
-pub type OnReady = Box<dyn FnOnce(Result<(), String>)>;
+pub type OnReady = Box<dyn FnOnce(Result<(), Error>)>;
 
 /// Connects as tasks of `svc`; `on_ready` learns the outcome.
 pub fn start(svc: &Rc<Service>, options: Options, on_ready: OnReady) {
@@ -78,12 +78,12 @@ pub fn start(svc: &Rc<Service>, options: Options, on_ready: OnReady) {
     svc.spawn_task(run(options, on_ready, label));
 }
 
-fn read(path: &str) -> Result<Vec<u8>, String> {
-    std::fs::read(path).map_err(|e| format!("{path}: {e}"))
+fn read(path: &str) -> Result<Vec<u8>, Error> {
+    std::fs::read(path).map_err(|e| Error::Io(format!("{path}: {e}")))
 }
 
 /// The async-nats options for `o`, events going to `events`.
-fn connect_options(o: &Options, events: mpsc::UnboundedSender<Event>) -> Result<ConnectOptions, String> {
+fn connect_options(o: &Options, events: mpsc::UnboundedSender<Event>) -> Result<ConnectOptions, Error> {
     let mut c = ConnectOptions::new()
         .no_echo()
         .subscription_capacity(SUBSCRIPTION_CAPACITY)
@@ -107,34 +107,33 @@ fn connect_options(o: &Options, events: mpsc::UnboundedSender<Event>) -> Result<
         c = c.user_and_password(user.clone(), o.password.clone().unwrap_or_default());
     }
     if let Some(path) = &o.creds {
-        let text = String::from_utf8(read(path)?).map_err(|_| format!("{path}: not text"))?;
-        c = c.credentials(&text).map_err(|e| format!("{path}: {e}"))?;
+        let text = String::from_utf8(read(path)?).map_err(|_| Error::other(format!("{path}: not text")))?;
+        c = c.credentials(&text).map_err(|e| Error::other(format!("{path}: {e}")))?;
     }
     if o.ca.is_some() || o.cert.is_some() {
         let ca = o.ca.as_deref().map(read).transpose()?;
         let identity = match (&o.cert, &o.key) {
             (Some(cert), Some(key)) => Some((read(cert)?, read(key)?)),
             (None, None) => None,
-            _ => return Err("cert and key go together".into()),
+            _ => return Err(Error::other("cert and key go together")),
         };
-        let config = tls::verifying_client_config(ca.as_deref(), identity.as_ref().map(|(c, k)| (&c[..], &k[..])))
-            .map_err(|e| e.to_string())?;
+        let config = tls::verifying_client_config(ca.as_deref(), identity.as_ref().map(|(c, k)| (&c[..], &k[..])))?;
         c = c.tls_client_config((*config).clone()).require_tls(true);
     }
     Ok(c)
 }
 
-fn server_addrs(urls: &[String]) -> Result<Vec<ServerAddr>, String> {
-    urls.iter().map(|u| u.parse::<ServerAddr>().map_err(|e| format!("bad url {u}: {e}"))).collect()
+fn server_addrs(urls: &[String]) -> Result<Vec<ServerAddr>, Error> {
+    urls.iter().map(|u| u.parse::<ServerAddr>().map_err(|e| Error::other(format!("bad url {u}: {e}")))).collect()
 }
 
-async fn connect(o: &Options, events: mpsc::UnboundedSender<Event>) -> Result<Client, String> {
+async fn connect(o: &Options, events: mpsc::UnboundedSender<Event>) -> Result<Client, Error> {
     let addrs = server_addrs(&o.urls)?;
     let options = connect_options(o, events)?;
     match tokio::time::timeout(CONNECT_LIMIT, options.connect(addrs)).await {
         Ok(Ok(client)) => Ok(client),
-        Ok(Err(e)) => Err(format!("cannot connect to {}: {e}", o.urls.join(","))),
-        Err(_) => Err(format!("cannot connect to {}: no answer within 5 s", o.urls.join(","))),
+        Ok(Err(e)) => Err(Error::Io(format!("cannot connect to {}: {e}", o.urls.join(",")))),
+        Err(_) => Err(Error::Io(format!("cannot connect to {}: no answer within 5 s", o.urls.join(",")))),
     }
 }
 
@@ -147,7 +146,7 @@ async fn run(options: Options, on_ready: OnReady, label: String) {
     let (tx, rx) = mpsc::unbounded_channel();
     let node = Arc::new(Node::new(options.prefix.clone(), tx));
     let Some(names) = nats().attach(node.clone()) else {
-        return on_ready(Err("this process is a NATS node already".into()));
+        return on_ready(Err(Error::other("this process is a NATS node already")));
     };
     let _attached = Attached(node.clone());
     let mut driver = Driver {
@@ -162,7 +161,7 @@ async fn run(options: Options, on_ready: OnReady, label: String) {
     match tokio::time::timeout(CONNECT_LIMIT, driver.setup(names)).await {
         Ok(Ok(())) => on_ready(Ok(())),
         Ok(Err(e)) => return on_ready(Err(e)),
-        Err(_) => return on_ready(Err("the server did not confirm the subscriptions within 5 s".into())),
+        Err(_) => return on_ready(Err(Error::Io("the server did not confirm the subscriptions within 5 s".into()))),
     }
     driver.run(rx, events).await;
 }
@@ -209,21 +208,22 @@ impl Driver {
         runtime::log(&format!("[{}] cluster.nats: {what}", self.label));
     }
 
-    async fn subscribe(&self, subject: String, group: bool) -> Result<Subscriber, String> {
+    async fn subscribe(&self, subject: String, group: bool) -> Result<Subscriber, Error> {
         let done = if group {
             self.client.queue_subscribe(subject.clone(), subject.clone()).await
         } else {
             self.client.subscribe(subject.clone()).await
         };
-        done.map_err(|e| format!("cannot subscribe {subject}: {e}"))
+        done.map_err(|e| Error::Io(format!("cannot subscribe {subject}: {e}")))
     }
 
     /// Inbox, heartbeats and every public name subscribed; then a request
     /// nobody serves, whose no-responders answer proves the server has
     /// processed every subscription before it.
-    async fn setup(&mut self, names: Vec<Arc<str>>) -> Result<(), String> {
+    async fn setup(&mut self, names: Vec<Arc<str>>) -> Result<(), Error> {
         let info = self.client.server_info();
         self.node.set_connected(true, info.max_payload);
+        self.node.set_server(format!("{}:{}", info.host, info.port));
         self.address = info.client_ip.clone();
         let (synced_tx, synced) = oneshot::channel();
         let inbox = self.subscribe(format!("{}.*", self.node.inbox), false).await?;
@@ -235,14 +235,14 @@ impl Driver {
         }
         let nobody = format!("{}.sync.{}", self.node.prefix, self.node.id);
         let reply = format!("{}.{SYNC_TOKEN}", self.node.inbox);
-        self.client.publish_with_reply(nobody, reply, Vec::new().into()).await.map_err(|e| e.to_string())?;
-        synced.await.map_err(|_| "the connection closed".to_string())?;
+        self.client.publish_with_reply(nobody, reply, Vec::new().into()).await.map_err(|e| Error::Io(e.to_string()))?;
+        synced.await.map_err(|_| Error::Closed)?;
         runtime::get().names.set_elsewhere(CALL_ID, BROADCAST_ID);
         self.beat(Beat::Alive(self.address.clone())).await;
         Ok(())
     }
 
-    async fn serve(&mut self, name: Arc<str>) -> Result<(), String> {
+    async fn serve(&mut self, name: Arc<str>) -> Result<(), Error> {
         if self.names.contains_key(&name) {
             return Ok(());
         }
@@ -270,7 +270,7 @@ impl Driver {
             }
             Out::Subscribe(name) => {
                 if let Err(e) = self.serve(name).await {
-                    self.log(&e);
+                    self.log(&e.to_string());
                 }
             }
             Out::Unsubscribe(name) => {
@@ -294,6 +294,7 @@ impl Driver {
                 let info = self.client.server_info();
                 let was = self.node.connected();
                 self.node.set_connected(true, info.max_payload);
+                self.node.set_server(format!("{}:{}", info.host, info.port));
                 rt.names.set_elsewhere(CALL_ID, BROADCAST_ID);
                 if !was {
                     self.log(&format!("connected to {}:{}", info.host, info.port));
@@ -386,6 +387,9 @@ async fn read_calls(mut sub: Subscriber, node: Arc<Node>, name: Arc<str>) {
                 let session = m.reply.map(|r| node.calls.accept(r.to_string())).unwrap_or(0);
                 let kind = Kind::Call(shared);
                 rt.send(Message { to, from: CALLER_ID, session, kind, payload: m.payload.to_vec() });
+                // As a mesh link's reader: no more while the handler is over
+                // its mark (what arrives meanwhile waits in the subscription).
+                rt.registry.backlog.room(to).await;
             }
             // The last local handler went away since the server picked us.
             None => {
@@ -403,8 +407,11 @@ async fn read_broadcasts(mut sub: Subscriber, name: Arc<str>) {
     let rt = runtime::get();
     while let Some(m) = sub.next().await {
         let Some((ids, shared)) = nats().served(&name) else { continue };
-        for to in ids {
+        for &to in &ids {
             rt.send(Message { to, from: CALLER_ID, session: 0, kind: Kind::Call(shared.clone()), payload: m.payload.to_vec() });
+        }
+        for to in ids {
+            rt.registry.backlog.room(to).await;
         }
     }
 }
@@ -422,40 +429,22 @@ async fn read_beats(mut sub: Subscriber, node: Arc<Node>, peers: Rc<RefCell<Peer
     }
 }
 
-/// The one-way message `(what, node, address)` for `cluster.event` handlers.
-pub fn event_payload(change: &Change) -> Vec<u8> {
-    let (what, id, address) = match change {
+/// Tells every local handler of `cluster.event` about `change`, as the
+/// mesh tells its links' nodes coming and going.
+fn tell(change: Change) {
+    let rt = runtime::get();
+    let (what, id, address) = match &change {
         Change::Up(id, a) => ("up", *id, a),
         Change::Down(id, a) => ("down", *id, a),
     };
-    let mut payload = Vec::with_capacity(address.len() + 16);
-    let _ = wrap::write_str(&mut payload, what.as_bytes());
-    let _ = rmp::encode::write_uint(&mut payload, id);
-    let _ = wrap::write_str(&mut payload, address.as_bytes());
-    payload
-}
-
-/// Tells every local handler of `cluster.event` about `change`.
-fn tell(change: Change) {
-    let rt: &Runtime = runtime::get();
-    let Some(group) = rt.names.lookup("cluster.event") else { return };
-    let payload = event_payload(&change);
-    for &to in group.ids.iter().filter(|&&id| id <= MAX_ID) {
-        rt.send(Message { to, from: 0, session: 0, kind: Kind::Call(group.name.clone()), payload: payload.clone() });
+    for msg in links::events(what, id, address, &rt.names) {
+        rt.send(msg);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn event_payloads_are_three_wrapped_values() {
-        let p = event_payload(&Change::Up(300, "127.0.0.1".into()));
-        assert_eq!(p, b"\xa2up\xcd\x01\x2c\xa9127.0.0.1");
-        let p = event_payload(&Change::Down(1, "".into()));
-        assert_eq!(p, b"\xa4down\x01\xa0");
-    }
 
     #[test]
     fn urls_are_checked() {
@@ -470,6 +459,6 @@ mod tests {
         assert!(connect_options(&cert_only, tx.clone()).is_err());
         let creds = Options { creds: Some("/nonexistent.creds".into()), ..Options::default() };
         let e = connect_options(&creds, tx).err().unwrap();
-        assert!(e.starts_with("/nonexistent.creds:"), "{e}");
+        assert!(matches!(&e, Error::Io(why) if why.starts_with("/nonexistent.creds:")), "{e}");
     }
 }

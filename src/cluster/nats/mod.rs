@@ -71,6 +71,8 @@ pub struct Node {
     tx: mpsc::UnboundedSender<Out>,
     connected: AtomicBool,
     max_payload: AtomicUsize,
+    /// The server last connected to, `host:port` (for operators).
+    server: Mutex<String>,
     pub calls: Calls,
 }
 
@@ -84,6 +86,7 @@ impl Node {
             tx,
             connected: AtomicBool::new(false),
             max_payload: AtomicUsize::new(usize::MAX),
+            server: Mutex::new(String::new()),
             calls: Calls::default(),
         }
     }
@@ -95,6 +98,14 @@ impl Node {
 
     pub fn connected(&self) -> bool {
         self.connected.load(Ordering::Acquire)
+    }
+
+    pub fn set_server(&self, server: String) {
+        *self.server.lock().unwrap_or_else(|e| e.into_inner()) = server;
+    }
+
+    pub fn server(&self) -> String {
+        self.server.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     fn too_large(&self, payload: &[u8]) -> bool {
@@ -111,7 +122,7 @@ impl Node {
             return Err(msg);
         }
         if self.too_large(&msg.payload) {
-            fail(msg.from, msg.session, &Error::TooLarge);
+            fail(msg.from, msg.session, &Error::MessageTooLarge);
             return Ok(());
         }
         let subject = subject::rpc(&self.prefix, &name);
@@ -130,7 +141,7 @@ impl Node {
     /// An answer of a local service to a request from another node.
     fn reply(&self, msg: Message) {
         let Some(reply) = self.calls.reply_subject(msg.session) else { return };
-        let payload = if self.too_large(&msg.payload) { wrap::failure(&Error::TooLarge.to_string()) } else { msg.payload };
+        let payload = if self.too_large(&msg.payload) { wrap::failure(&Error::MessageTooLarge.to_string()) } else { msg.payload };
         self.queue(Out::Publish { subject: reply, reply: None, payload });
     }
 }
@@ -227,6 +238,19 @@ impl Nats {
         let public = self.public();
         let (key, served) = public.get_key_value(name)?;
         Some((served.ids.clone(), key.clone()))
+    }
+
+    /// The connection to the server counted as one link while it is up
+    /// (operators' figures: `skynet_cluster_links`, the console's `stat`).
+    pub fn link_count(&self) -> usize {
+        usize::from(self.node().is_some_and(|n| n.connected()))
+    }
+
+    /// Call `(caller, session)` timed out: no answer is awaited any more.
+    pub fn forget(&self, caller: ServiceId, session: u32) {
+        if let Some(node) = self.node() {
+            node.calls.forget(caller, session);
+        }
     }
 
     /// Sends `msg`, addressed to one of our ids. `Err(msg)`: not connected
@@ -360,6 +384,21 @@ mod tests {
             reply: None,
             payload: wrap::failure("message too large")
         }]);
+    }
+
+    #[test]
+    fn the_connection_counts_as_a_link_and_timed_out_calls_are_forgotten() {
+        let (nats, node, _rx) = node();
+        assert_eq!(nats.link_count(), 0, "no node");
+        nats.forget(4, 1);
+        nats.attach(node.clone());
+        assert_eq!(nats.link_count(), 0, "not connected yet");
+        node.set_connected(true, 100);
+        assert_eq!(nats.link_count(), 1);
+        assert!(nats.route(call(CALL_ID, 1, "x", b"")).is_ok());
+        assert!(nats.route(call(CALL_ID, 2, "x", b"")).is_ok());
+        nats.forget(4, 1);
+        assert_eq!(node.calls.outgoing(), 1, "only the call that timed out");
     }
 
     #[test]
