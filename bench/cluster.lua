@@ -7,7 +7,8 @@
 -- with a cluster key (the handshake costs only at link set-up), and with the
 -- key over mutual TLS (certificates made with openssl into a temp dir; that
 -- run is this script again, as a child with SKYNET_CLUSTER_CA/CERT/CERTKEY).
--- Run from the repo root (starts a master and a node process, stops them):
+-- Besides, through a NATS server (`nats-server` on PATH; skipped without it).
+-- Run from the repo root (starts a master, node processes and nats-server, stops them):
 --   LUA_CPATH="build/lib/?.so;;" lua5.4 bench/cluster.lua
 local here = (arg and arg[0] or ""):match("^(.*)[/\\]") or "."
 package.path = here .. "/?.lua;" .. here .. "/../lua/?.lua;" .. package.path
@@ -73,16 +74,21 @@ end
 
 -- 2. across two processes: a master, a node hosting the names, and us
 local launcher = os.getenv("SKYNET_LAUNCHER") or (here .. "/../bin/skynet")
-local s = io.server("tcp")
-assert(s:listen("127.0.0.1", 0, function() end))
-local port = s:endpoint().port
-s:close()
+local function free_port()
+	local s = io.server("tcp")
+	assert(s:listen("127.0.0.1", 0, function() end))
+	local port = s:endpoint().port
+	s:close()
+	return port
+end
+local port = free_port()
 local tmp = os.tmpname()
 local pids = {}
-local function start(args, log, env)
+-- `env`: variables for the child; `program` is lua5.4 running the launcher unless given.
+local function start(args, log, env, program)
 	-- the children find what we found (module, Lua files)
-	os.execute(("(env -u SKYNET_CLUSTER_KEY %s LUA_PATH='%s' LUA_CPATH='%s' timeout 300 lua5.4 %s %s) >%s 2>&1 & echo $! >%s.pid")
-		:format(env or "", package.path, package.cpath, launcher, args, log, log))
+	os.execute(("(env -u SKYNET_CLUSTER_KEY %s LUA_PATH='%s' LUA_CPATH='%s' timeout 300 %s %s) >%s 2>&1 & echo $! >%s.pid")
+		:format(env or "", package.path, package.cpath, program or ("lua5.4 " .. launcher), args, log, log))
 	local f = assert(io.open(log .. ".pid"))
 	pids[#pids + 1] = f:read("n")
 	f:close()
@@ -117,14 +123,33 @@ local function remote(where, key)
 	stop_all()
 	assert(run_ok, err)
 end
+local function through_nats()
+	if not os.execute("command -v nats-server >/dev/null") then
+		B.info("nats-server not found: NATS figures skipped")
+		return
+	end
+	local nats_port = free_port()
+	start(("-a 127.0.0.1 -p %d"):format(nats_port), tmp .. ".nats", nil, "nats-server")
+	local url = ("nats://127.0.0.1:%d"):format(nats_port)
+	start("cluster_echo " .. url, tmp .. ".natsnode")
+	wait_line(tmp .. ".natsnode", "ready")
+	local joined, node = os.pload("cluster.nats", url)
+	assert(joined, node)
+	B.info("through nats-server on loopback: one node process + this one")
+	local run_ok, err = pcall(measure, "nats")
+	node:close()
+	stop_all()
+	assert(run_ok, err)
+end
 local modes = TLS and { { "remote_tls", KEY } } or { { "remote", nil }, { "remote_key", KEY } }
 local run_ok, err = true, nil
 for _, m in ipairs(modes) do
 	run_ok, err = pcall(remote, m[1], m[2])
 	if not run_ok then break end
 end
+if run_ok and not TLS then run_ok, err = pcall(through_nats) end
 stop_all()
-os.remove(tmp .. ".master"); os.remove(tmp .. ".node"); os.remove(tmp)
+for _, f in ipairs { ".master", ".node", ".nats", ".natsnode", "" } do os.remove(tmp .. f) end
 if not run_ok then error(err, 0) end
 
 -- 3. with the key over mutual TLS: this script again, with certificates

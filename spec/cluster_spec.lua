@@ -28,21 +28,13 @@ local function start_node(tag, ...)
 	return log
 end
 
-local function kill(pid, sig)
-	if pid then os.execute(("kill -%s %d 2>/dev/null"):format(sig or "TERM", pid)) end
-end
+local kill = cluster_support.kill
 
 local adapter	-- this process's adapter job
 
 local function call(name, ...) return pcall(name, ...) end
 
--- A call made by node `tag` (by us for "t"): returns what its pcall returned.
-local function call_from(tag, name, ...)
-	if tag == "t" then return pcall(name, ...) end
-	local ok, r = pcall("node." .. tag .. ".call", name, ...)
-	assert(ok, r)
-	return table.unpack(r, 1, r.n)
-end
+local call_from = cluster_support.call_from
 
 -- rpc.deliver(name, 0, 0, ...) made by node `tag`: how many handlers it reached.
 local function broadcast_from(tag, name, ...)

@@ -25,9 +25,7 @@ local pids = {}	-- tag -> pid of the node's lua process
 
 local function two(a, b) return { a, b } end
 
-local function kill(pid, sig)
-	if pid then os.execute(("kill -%s %d 2>/dev/null"):format(sig or "TERM", pid)) end
-end
+local kill = cluster_support.kill
 
 local master_port
 local keyed = "SKYNET_CLUSTER_KEY='" .. KEY .. "'"
@@ -49,12 +47,7 @@ local function join_node(tag)
 	return log
 end
 
--- What node `tag` gets for pcall(name, ...).
-local function call_from(tag, name, ...)
-	local ok, r = pcall("node." .. tag .. ".call", name, ...)
-	assert(ok, r)
-	return table.unpack(r, 1, r.n)
-end
+local call_from = cluster_support.call_from
 
 local events = {}	-- {what, node, address} heard by this node's cluster.event handler
 local function event_of(what, pred)

@@ -39,6 +39,8 @@ pub enum Error {
     TrailingData,
     /// Output would exceed this many bytes.
     TooLarge(usize),
+    /// A message over the transport's size limit (NATS `max_payload`).
+    MessageTooLarge,
     /// Anything else, as text (bad values, failed handlers, ...).
     Other(String),
 }
@@ -65,6 +67,7 @@ impl fmt::Display for Error {
             Error::Truncated => f.write_str("truncated data"),
             Error::TrailingData => f.write_str("trailing data after the compressed stream"),
             Error::TooLarge(max) => write!(f, "output exceeds {max} bytes"),
+            Error::MessageTooLarge => f.write_str("message too large"),
             Error::Io(msg) | Error::Other(msg) => f.write_str(msg),
         }
     }
@@ -90,6 +93,7 @@ mod tests {
     #[test]
     fn messages_are_what_users_see() {
         assert_eq!(Error::NotFound("a.b".into()).to_string(), "a.b not found");
+        assert_eq!(Error::MessageTooLarge.to_string(), "message too large");
         assert_eq!(Error::Timeout.to_string(), "timeout");
         assert_eq!(Error::Cancel.to_string(), "cancel");
         assert_eq!(Error::Closed.to_string(), "closed");

@@ -19,18 +19,37 @@ function os.version() end
 ---(`"no main function in <name>"`). Raises if `name` is missing, not a string
 ---or empty (`"no name"`), or an argument cannot be copied.
 ---
----Joining a cluster: `os.pload("cluster.adapter", host, port [, key])`
----(the master's address, defaults `"127.0.0.1"`, 80). `key` (at least 16
----bytes; wins over `SKYNET_CLUSTER_KEY`) must be the cluster's shared key;
----without any key only a loopback master can be joined. Returns within about
----4 s whatever the members do; `job:close()` leaves. Nodes coming and going
----are told to the local handlers of `cluster.event`: `(what, node, address)`
----with `what` = `"up"`/`"down"`, `node` the member id, `address` `"ip:port"`.
+---Cluster services started this way: `"cluster.adapter", host, port [, key]`
+---joins a mesh through its master (defaults `"127.0.0.1"`, 80). `key` (at
+---least 16 bytes; wins over `SKYNET_CLUSTER_KEY`) must be the cluster's
+---shared key; without any key only a loopback master can be joined. Returns
+---within about 4 s whatever the members do; `job:close()` leaves.
+---`"cluster.nats", url [, options]` makes this process a node meeting others
+---through a NATS server (`url`: `nats://host:port`, `tls://host:port`, or
+---several separated by commas); it returns once connected with every public
+---name subscribed, or `false, msg` when the server cannot be reached within
+---5 s. With either, nodes coming and going are told to the local handlers of
+---`cluster.event`: `(what, node, address)` with `what` = `"up"`/`"down"`,
+---`node` the member id (mesh) or node id (NATS), `address` `"ip:port"`
+---(mesh) or the node's IP as the NATS server sees it.
 ---@param name string Module name, as for `require`.
 ---@param ... any Arguments for the service's `main` (copied).
 ---@return boolean ok
 ---@return skynet.job|string job_or_err The job object, or the error message.
+---@overload fun(name: "cluster.nats", url: string, options?: skynet.nats_options): boolean, skynet.job|string
 function os.pload(name, ...) end
+
+---Options of `os.pload("cluster.nats", url, options)`; all optional.
+---@class skynet.nats_options
+---@field token string? Authentication token.
+---@field user string? User name (with `password`).
+---@field password string? Password of `user`.
+---@field creds string? Path of a NATS `.creds` file (JWT and NKey seed).
+---@field ca string? PEM file of the CA the server's certificate is checked against (TLS).
+---@field cert string? PEM file of this node's certificate, for servers that verify clients (with `key`).
+---@field key string? PEM file of the key of `cert`.
+---@field prefix string? First tokens of every subject (default `"skynet"`): clusters with different prefixes share a server without meeting.
+---@field name string? Client name shown by the server's monitoring.
 
 ---Compiles the Lua source file `fname` to bytecode (`string.dump` format,
 ---not stripped). With `oname`, writes it to that file and returns `true` or

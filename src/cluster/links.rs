@@ -451,7 +451,7 @@ impl Cluster {
                     return Err("a second 'ready'".into());
                 }
                 state.peer = Some(peer.clone());
-                Ok(Incoming::Ready(events("up", &peer, names)))
+                Ok(Incoming::Ready(events("up", u64::from(peer.node), &peer.addr, names)))
             }
             Frame::Leave => {
                 link.state().left = true;
@@ -519,7 +519,7 @@ impl Cluster {
             .collect();
         out.extend(wake(&mut state.waiting));
         if let Some(peer) = &state.peer {
-            out.extend(events("down", peer, names));
+            out.extend(events("down", u64::from(peer.node), &peer.addr, names));
         }
         out
     }
@@ -543,13 +543,15 @@ fn wake(waiting: &mut Vec<(ServiceId, Session)>) -> Vec<Message> {
 
 /// The one-way `cluster.event` message `(what, node, address)` for every
 /// local handler of it (remote ones never hear another node's events).
-fn events(what: &str, peer: &Peer, names: &Names) -> Vec<Message> {
+/// Both transports report through here: the mesh with member ids and link
+/// addresses, NATS with its node ids and the IPs the server sees.
+pub fn events(what: &str, node: u64, addr: &str, names: &Names) -> Vec<Message> {
     let Some(group) = names.lookup(EVENT_NAME) else { return Vec::new() };
-    let mut payload = Vec::with_capacity(peer.addr.len() + 16);
+    let mut payload = Vec::with_capacity(addr.len() + 16);
     // wrap(what, node, address): the values one after another, strings as str.
     let _ = rmp::encode::write_str(&mut payload, what);
-    let _ = rmp::encode::write_uint(&mut payload, u64::from(peer.node));
-    let _ = rmp::encode::write_str(&mut payload, &peer.addr);
+    let _ = rmp::encode::write_uint(&mut payload, node);
+    let _ = rmp::encode::write_str(&mut payload, addr);
     group
         .ids
         .iter()

@@ -14,10 +14,13 @@
 //! * [`trust`]: the key, TLS material and protected mode of this process.
 //! * [`links`]: the process-wide tables (links, public names, pending calls).
 //! * [`transport`]: the listener, the handshakes and the reader/writer tasks of each link.
+//! * [`nats`]: the other transport, nodes meeting through a NATS server
+//!   (remote ids whose low 16 bits, the mesh's link id, are zero).
 
 pub mod frame;
 pub mod handshake;
 pub mod links;
+pub mod nats;
 pub mod transport;
 pub mod trust;
 
@@ -32,14 +35,20 @@ pub fn cluster() -> &'static Cluster {
 }
 
 /// Plugs the cluster into the runtime: messages to remote ids go to their
-/// link (without a link the caller is answered `false, "disconnected"` by
-/// the runtime), and public names bound or unbound by local services are
-/// announced to linked nodes; a sender to a remote id whose link's queue is
-/// over its mark waits for room; a call that timed out is no longer pending
-/// on its link.
+/// link, or to NATS for its reserved ids (without a way there the caller is
+/// answered `false, "disconnected"` by the runtime), and public names bound
+/// or unbound by local services are announced to linked nodes and to NATS;
+/// a sender to a remote id whose link's queue is over its mark waits for
+/// room; a call that timed out is no longer pending on its link or on NATS.
 pub fn plug_in(rt: &Runtime) {
-    rt.route_remote(Box::new(|msg| cluster().route(msg)));
+    rt.route_remote(Box::new(|msg| if nats::owns(msg.to) { nats::nats().route(msg) } else { cluster().route(msg) }));
     rt.room_remote(cluster());
-    rt.on_call_expired(Box::new(|caller, session| cluster().forget(caller, session)));
-    rt.names.observe_public(Box::new(|name, id, bound| cluster().announce(name, id, bound)));
+    rt.on_call_expired(Box::new(|caller, session| {
+        cluster().forget(caller, session);
+        nats::nats().forget(caller, session);
+    }));
+    rt.names.observe_public(Box::new(|name, id, bound| {
+        cluster().announce(name, id, bound);
+        nats::nats().announce(name, id, bound);
+    }));
 }

@@ -27,11 +27,15 @@
 //!   `{ip, port}` of `members` at once; returns when all are done (3 s each).
 //! * `leave()` (blocking, 1 s at most): closes every link with `leave`.
 //! * `links()` -> the number of open links of this process.
+//! * `nats(url, options)` -> `true` | `false, msg` (blocking): makes this
+//!   process a NATS node (`cluster.nats`); returns once it is connected and
+//!   its public names are subscribed, the node living as long as the caller.
 
 use crate::cluster::handshake::{self, Role};
 use crate::cluster::links::Peer;
 use crate::cluster::trust::{self, Trust};
-use crate::cluster::{self, transport};
+use crate::cluster::{self, nats, transport};
+use crate::error::Error;
 use crate::lua_api::args::{Args, bad_argument};
 use crate::lua_api::io::ContextHandle;
 use crate::service::{self, Service, WaitKind};
@@ -67,6 +71,7 @@ pub fn create(lua: &Lua) -> Result<Table> {
         ("connect", function!("connect", connect)),
         ("join", function!("join", join)),
         ("leave", lua.create_function(|lua, ()| leave(lua))?),
+        ("nats", function!("nats", nats)),
     ] {
         t.set(name, blocking.call::<Function>((suspend.clone(), raw))?)?;
     }
@@ -244,4 +249,42 @@ fn leave(lua: &Lua) -> Result<MultiValue> {
         },
         |lua, ()| ().into_lua_multi(lua),
     )
+}
+
+/// An optional string field of the options table.
+fn field(options: &Option<Table>, key: &str) -> Result<Option<String>> {
+    let Some(t) = options else { return Ok(None) };
+    match t.get::<Value>(key)? {
+        Value::Nil => Ok(None),
+        Value::String(s) => Ok(Some(s.to_str()?.to_owned())),
+        other => Err(bad_argument(2, "nats", format!("options.{key} must be a string, got {}", other.type_name()))),
+    }
+}
+
+fn nats(lua: &Lua, a: Args) -> Result<MultiValue> {
+    let urls: Vec<String> = a.string(1)?.to_str()?.split(',').map(|u| u.trim().to_owned()).collect();
+    if urls.iter().any(|u| u.is_empty()) {
+        return Err(bad_argument(1, "nats", "empty url"));
+    }
+    let options = a.opt_table(2)?;
+    let prefix = field(&options, "prefix")?.unwrap_or_else(|| "skynet".into());
+    if !nats::subject::valid_prefix(&prefix) {
+        return Err(bad_argument(2, "nats", format!("options.prefix is not a subject prefix: {prefix:?}")));
+    }
+    let options = nats::client::Options {
+        urls,
+        token: field(&options, "token")?,
+        user: field(&options, "user")?,
+        password: field(&options, "password")?,
+        creds: field(&options, "creds")?,
+        ca: field(&options, "ca")?,
+        cert: field(&options, "cert")?,
+        key: field(&options, "key")?,
+        name: field(&options, "name")?,
+        prefix,
+    };
+    wait_for(lua, |svc, done| nats::client::start(svc, options, done), |lua, r: std::result::Result<(), Error>| match r {
+        Ok(()) => true.into_lua_multi(lua),
+        Err(e) => (false, e.to_string()).into_lua_multi(lua),
+    })
 }

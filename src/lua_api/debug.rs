@@ -9,7 +9,8 @@
 //!   calls = {ok = n, ...}, busy = {seconds per worker}}`
 //! * `prometheus()` -> the text of one `/metrics` scrape.
 //! * `sockets()` -> `{ {id, kind, owner, peer, bytes_in, bytes_out}, ... }`
-//! * `links()` -> `{ {id, peer, state, pending, names}, ... }`
+//! * `links()` -> `{ {id, peer, state, pending, names}, ... }`; a NATS
+//!   server this process is a node of comes last, as id 0.
 //! * `kill(id)` -> whether there was such a service.
 //! * `gc(id)` -> `true, bytes freed` | `nil, msg` (blocking: runs in that service).
 //! * `inject(id, file)` -> `true, results...` (as strings) | `nil, msg`
@@ -113,6 +114,16 @@ fn links(lua: &Lua) -> Result<Table> {
         t.set("state", link.state_name())?;
         t.set("pending", link.pending())?;
         t.set("names", link.remote_names())?;
+        list.push(t)?;
+    }
+    // The NATS server, as link 0 (no mesh link has that id); it brings no names.
+    if let Some(node) = crate::cluster::nats::nats().node() {
+        let t = lua.create_table_with_capacity(0, 5)?;
+        t.set("id", 0)?;
+        t.set("peer", format!("nats://{}", node.server()))?;
+        t.set("state", if node.connected() { "up" } else { "reconnecting" })?;
+        t.set("pending", node.calls.outgoing())?;
+        t.set("names", 0)?;
         list.push(t)?;
     }
     Ok(list)

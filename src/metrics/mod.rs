@@ -42,6 +42,7 @@ pub struct Process {
     pub sockets: usize,
     /// Armed `os.timer` objects.
     pub timers: i64,
+    /// Open mesh links, plus one for a connected NATS server.
     pub links: usize,
     /// Calls made, by outcome (indexed by `Outcome as usize`).
     pub calls: [u64; 5],
@@ -83,7 +84,7 @@ pub fn process() -> Process {
         services: rt.registry.ids().len(),
         workers: rt.workers,
         sockets: crate::net::census::count(),
-        links: crate::cluster::cluster().link_count(),
+        links: crate::cluster::cluster().link_count() + crate::cluster::nats::nats().link_count(),
         ..Process::default()
     };
     for (index, w) in rt.stats.iter().enumerate() {

@@ -74,7 +74,7 @@ pub fn render(rows: &[ServiceRow], p: &Process) -> String {
     }
     family(&mut out, "skynet_sockets", "gauge", "Open sockets: connections and listening servers.");
     let _ = writeln!(out, "skynet_sockets {}", p.sockets);
-    family(&mut out, "skynet_cluster_links", "gauge", "Open links to other cluster nodes.");
+    family(&mut out, "skynet_cluster_links", "gauge", "Open links to other cluster nodes (a connected NATS server counts as one).");
     let _ = writeln!(out, "skynet_cluster_links {}", p.links);
     family(&mut out, "skynet_timers", "gauge", "Armed os.timer objects.");
     let _ = writeln!(out, "skynet_timers {}", p.timers);

@@ -199,6 +199,30 @@ impl Context {
     }
 }
 
+/// A client that verifies its server against the certificates of `ca`
+/// (PEM text or a file; the system's roots when `None`) and, given an
+/// `identity` (certificate chain, key), presents it for mutual TLS.
+pub fn verifying_client_config(ca: Option<&[u8]>, identity: Option<(&[u8], &[u8])>) -> Result<Arc<ClientConfig>> {
+    let mut trusted = Context { verify: true, ..Context::default() };
+    if let Some(ca) = ca {
+        trusted.set_certificate(ca)?;
+    }
+    let builder = ClientConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()
+        .map_err(tls_error)?
+        .with_root_certificates(trusted.trusted()?);
+    let config = match identity {
+        Some((cert, key)) => {
+            let mut own = Context::default();
+            own.set_certificate(cert)?;
+            own.set_key(key)?;
+            builder.with_client_auth_cert(own.chain.clone(), own.key()?).map_err(tls_error)?
+        }
+        None => builder.with_no_client_auth(),
+    };
+    Ok(Arc::new(config))
+}
+
 /// The client config of `ssl`/`wss` sockets created without a context.
 pub fn default_client_config() -> Result<Arc<ClientConfig>> {
     Context::default().client_config()

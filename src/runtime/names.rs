@@ -10,7 +10,7 @@
 use crate::runtime::message::ServiceId;
 use crate::runtime::registry::MAX_ID;
 use rustc_hash::FxHashMap as HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, RwLock};
 
 /// The handlers of one name, sorted by id.
@@ -40,6 +40,10 @@ pub struct Names {
     generation: AtomicU64,
     /// The cluster, once plugged in: it tells linked nodes about public names.
     observer: OnceLock<PublicObserver>,
+    /// Stand-ins for handlers in other processes that this one cannot list
+    /// (a message bus): see [`Names::set_elsewhere`]. 0: none.
+    elsewhere_call: AtomicU32,
+    elsewhere_broadcast: AtomicU32,
 }
 
 impl Names {
@@ -99,6 +103,25 @@ impl Names {
         if let Some(observer) = self.observer.get() {
             observer(name, id, bound);
         }
+    }
+
+    /// Where to send what no local handler takes, while a transport that
+    /// reaches unlisted handlers elsewhere is up: a call (or one-way
+    /// message) of a name with no handler here goes to `call`, and a
+    /// delivery to all handlers also goes to `broadcast`. 0 turns either off.
+    pub fn set_elsewhere(&self, call: ServiceId, broadcast: ServiceId) {
+        self.elsewhere_call.store(call, Ordering::Release);
+        self.elsewhere_broadcast.store(broadcast, Ordering::Release);
+    }
+
+    /// The stand-in for a handler elsewhere of a name with none here.
+    pub fn elsewhere_call(&self) -> Option<ServiceId> {
+        Some(self.elsewhere_call.load(Ordering::Acquire)).filter(|&id| id != 0)
+    }
+
+    /// The stand-in for every handler elsewhere, for deliveries to all.
+    pub fn elsewhere_broadcast(&self) -> Option<ServiceId> {
+        Some(self.elsewhere_broadcast.load(Ordering::Acquire)).filter(|&id| id != 0)
     }
 
     pub fn generation(&self) -> u64 {
@@ -172,6 +195,19 @@ mod tests {
         n.publish("a", 5, true);
         n.publish("a", 5, false);
         assert_eq!(*heard.lock().unwrap(), vec![("a".to_owned(), 5, true), ("a".to_owned(), 5, false)]);
+    }
+
+    #[test]
+    fn stand_ins_for_handlers_elsewhere_are_set_and_cleared() {
+        let n = Names::default();
+        assert_eq!((n.elsewhere_call(), n.elsewhere_broadcast()), (None, None));
+        n.set_elsewhere(0x10000, 0x20000);
+        assert_eq!((n.elsewhere_call(), n.elsewhere_broadcast()), (Some(0x10000), Some(0x20000)));
+        n.set_elsewhere(0x10000, 0);
+        assert_eq!((n.elsewhere_call(), n.elsewhere_broadcast()), (Some(0x10000), None));
+        n.set_elsewhere(0, 0);
+        assert_eq!(n.elsewhere_call(), None);
+        assert!(n.lookup("x").is_none(), "the registry itself is unchanged");
     }
 
     #[test]

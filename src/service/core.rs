@@ -225,8 +225,12 @@ impl<W> Core<W> {
     /// Sends a call of `name` with `args` to the next handler in rotation.
     /// The answer comes as a `Reply` for the returned session; wait for it
     /// with [`wait`](Self::wait) and [`call_deadline`](Self::call_deadline).
+    /// A name with no handler here goes to the stand-in for handlers
+    /// elsewhere, if a transport set one (`Names::set_elsewhere`).
     pub fn call(&self, name: &str, args: Vec<u8>) -> Result<Sent, Error> {
-        let picked = self.names.borrow_mut().pick(&runtime::get().names, name);
+        let names = &runtime::get().names;
+        let picked = self.names.borrow_mut().pick(names, name);
+        let picked = picked.or_else(|| names.elsewhere_call().map(|id| (id, Arc::from(name))));
         let Some((to, shared_name)) = picked else {
             runtime::get().stats[self.worker.index].call_ended(Outcome::NotFound, None);
             return Err(Error::NotFound(name.to_owned()));
@@ -239,18 +243,31 @@ impl<W> Core<W> {
     /// One-way `name` with `args` to the handlers picked as `rpc.deliver`
     /// says: `receiver` (an id) if not 0, else all when `mask` is 0, else
     /// the one at `mask` modulo the count. Returns how many got it.
+    /// With handlers elsewhere (`Names::set_elsewhere`): a delivery to all
+    /// also goes to their broadcast stand-in; any other goes to one of them
+    /// when there is no handler here.
     pub fn deliver(&self, name: &str, mask: i64, receiver: i64, args: Vec<u8>) -> Delivered {
-        let group = self.names.borrow_mut().group(&runtime::get().names, name);
-        let Some(group) = group else { return Delivered { count: 0, crowded: None } };
-        let targets: Vec<ServiceId> = if receiver != 0 {
-            group.ids.iter().copied().filter(|&id| i64::from(id) == receiver).collect()
-        } else if mask == 0 {
-            group.ids.clone()
-        } else {
-            vec![group.ids[mask.rem_euclid(group.ids.len() as i64) as usize]]
+        let names = &runtime::get().names;
+        let group = self.names.borrow_mut().group(names, name);
+        let to_all = receiver == 0 && mask == 0;
+        let here = group.is_some();
+        let (mut targets, shared_name): (Vec<ServiceId>, Arc<str>) = match group {
+            Some(group) if receiver != 0 => {
+                (group.ids.iter().copied().filter(|&id| i64::from(id) == receiver).collect(), group.name.clone())
+            }
+            Some(group) if mask == 0 => (group.ids.clone(), group.name.clone()),
+            Some(group) => (vec![group.ids[mask.rem_euclid(group.ids.len() as i64) as usize]], group.name.clone()),
+            None => (Vec::new(), Arc::from(name)),
         };
+        let elsewhere = if to_all { names.elsewhere_broadcast() } else { names.elsewhere_call() };
+        if to_all || !here {
+            targets.extend(elsewhere);
+        }
+        if targets.is_empty() {
+            return Delivered { count: 0, crowded: None };
+        }
         for &to in &targets {
-            let kind = Kind::Call(group.name.clone());
+            let kind = Kind::Call(shared_name.clone());
             self.send(Message { to, from: self.id, session: 0, kind, payload: args.clone() });
         }
         let rt = runtime::get();
