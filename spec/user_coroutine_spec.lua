@@ -113,6 +113,10 @@ describe("blocking calls in user coroutines", function()
     assert.are.same({ true, "deep!" }, { pcall("uc.nested") })
   end)
 
+  it("in a service, a wait where nothing can yield raises and the service goes on", function()
+    assert.are.same({ true, false, "attempt to yield across a C-call boundary", true }, { pcall("uc.sort_wait") })
+  end)
+
   it("an HTTP front serving each request in its own coroutine answers curl", function()
     local port_file = os.tmpname()
     local ok, front = os.pload("helpers.coroutine_front", port_file)

@@ -13,6 +13,15 @@ function main()
     local _, last = coroutine.resume(co, 10)
     return first, status, last, coroutine.status(co)
   end)
+  -- A wait where nothing can yield (a comparator called from C) is an error.
+  rpc.create("uc.sort_wait", function()
+    local ok, e = pcall(table.sort, { 3, 1, 2 }, function(a, b)
+      os.wait(1)
+      return a < b
+    end)
+    local still = pcall("uc.echo", "fine")
+    return ok, e, still
+  end)
   rpc.create("uc.generator", function()
     local gen = coroutine.wrap(function()
       for i = 1, 3 do

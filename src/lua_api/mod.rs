@@ -43,6 +43,8 @@ pub fn install(lua: &Lua) -> Result<Table> {
     core.set("block", lua.create_function(|lua, session: u32| crate::service::of(lua)?.block(session))?)?;
     core.set("stock", stock_functions(lua)?)?;
     let main = crate::service::of(lua)?.is_main;
+    core.set("is_main", main)?;
+    core.set("wait_marker", Value::LightUserData(mlua::LightUserData(WAIT_MARKER.as_ptr() as *mut std::ffi::c_void)))?;
     os::install(lua, &core)?;
     rpc::install(lua, &core)?;
     globals::install(lua)?;
@@ -74,6 +76,9 @@ pub fn install(lua: &Lua) -> Result<Table> {
     loaded.set("skynet", &module)?;
     Ok(module)
 }
+
+/// Whose address is the prelude's wait marker (any unique address will do).
+static WAIT_MARKER: [u8; 1] = [0];
 
 /// The stock functions the prelude wraps, as they were before the first
 /// install in this state (busted, for one, installs us again per spec file).

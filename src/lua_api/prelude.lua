@@ -12,16 +12,28 @@ local co_yield, isyieldable = stock.yield, stock.isyieldable
 local block = core.block
 
 -- Marks the yields that carry a wait, so that a user's coroutine.resume
--- can tell them from the user's own yields.
-local WAIT = setmetatable({}, { __name = "skynet.wait" })
+-- can tell them from the user's own yields. (A light userdata: the
+-- scheduler receives it with every wait, and unlike a table it costs
+-- nothing to hand over to Rust.)
+local WAIT = core.wait_marker
 
 -- Waits for `session`: yields it up to the scheduler (through any user
 -- coroutines in between, see user_coroutines.lua) or, where nothing can
 -- yield (the main script's own thread), runs the loop here until it ends.
-local function suspend(session, ...)
-  if not session then return ... end
-  if isyieldable() then return co_yield(WAIT, session) end
-  return block(session)
+-- A service has no such thread: where it cannot yield (inside a metamethod
+-- called from C, say) the yield itself raises the error.
+local suspend
+if core.is_main then
+  suspend = function(session, ...)
+    if not session then return ... end
+    if isyieldable() then return co_yield(WAIT, session) end
+    return block(session)
+  end
+else
+  suspend = function(session, ...)
+    if not session then return ... end
+    return co_yield(WAIT, session)
+  end
 end
 
 -- Errors raised by our Rust functions are error objects (userdata); every
@@ -45,8 +57,14 @@ function xpcall(f, handler, ...)
   return stock_xpcall(f, function(e) return handler(error_message(e)) end, ...)
 end
 
+-- Most sends find room: then the count comes back alone, with no wait to
+-- hand over (this is the hot path of one-way messaging).
 local rpc_deliver = core.rpc_deliver
-function rpc.deliver(name, mask, receiver, ...) return suspend(rpc_deliver(name, mask, receiver, ...)) end
+function rpc.deliver(...)
+  local count, room = rpc_deliver(...)
+  if room then return suspend(room) end
+  return count
+end
 
 local wait = core.wait
 function os.wait(ms) return suspend(wait(ms)) end

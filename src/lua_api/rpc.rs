@@ -79,8 +79,9 @@ fn call(lua: &Lua, a: Args) -> Result<MultiValue> {
 }
 
 /// `core.rpc_deliver(name, mask, receiver, ...)`: one-way, to the handlers
-/// chosen as docs/API.md §5 says; gives how many it was sent to (after a
-/// wait for room when one of them is over its high-water mark).
+/// chosen as docs/API.md §5 says; gives how many it was sent to, and when
+/// one of them is over its high-water mark, the session of a wait for room
+/// (which ends with that count).
 fn deliver(lua: &Lua, a: Args) -> Result<MultiValue> {
     let svc = service::of(lua)?;
     let name = a.string(1)?;
@@ -90,8 +91,11 @@ fn deliver(lua: &Lua, a: Args) -> Result<MultiValue> {
     let delivered = svc.deliver(&name.to_str()?, mask, receiver, args);
     let count = Value::Integer(delivered.count as i64);
     match delivered.crowded.and_then(|to| svc.room_in(to)) {
-        Some(room) => svc.suspend(room, WaitKind::Room(count), None),
-        None => (Value::Nil, count).into_lua_multi(lua),
+        Some(room) => {
+            let room = svc.suspend(room, WaitKind::Room(count.clone()), None)?;
+            (count, room).into_lua_multi(lua)
+        }
+        None => count.into_lua_multi(lua),
     }
 }
 

@@ -59,6 +59,12 @@ impl Mark {
     fn under_half(&self, (messages, bytes): (u64, u64)) -> bool {
         messages < self.messages / 2 && bytes < self.bytes / 2
     }
+
+    /// Every how many messages sent to one id a sender looks at its queue
+    /// (see [`Backlog::over_mark_after_send`]): a 64th of the mark, at most 64.
+    fn look_every(&self) -> u64 {
+        (self.messages / 64).clamp(1, 64)
+    }
 }
 
 /// Room in the queues towards remote ids, with the same rules as the local
@@ -145,6 +151,20 @@ impl Backlog {
     /// Whether `id`'s queue is over the high-water mark.
     pub fn over_mark(&self, id: ServiceId) -> bool {
         id <= MAX_ID && Mark::get().over(self.len(id))
+    }
+
+    /// [`over_mark`](Self::over_mark) as a sender asks it right after
+    /// sending `bytes` to `id`: it looks at the queue only after every
+    /// [`Mark::look_every`]-th message sent to `id` or after a big one, since
+    /// reading the receiver's total on every one-way message would pull its
+    /// cache line over to the sender each time. A sender so overshoots the
+    /// mark by at most a 64th of it before it waits.
+    pub fn over_mark_after_send(&self, id: ServiceId, bytes: usize) -> bool {
+        let Some(i) = slot(id) else { return false };
+        let mark = Mark::get();
+        let (sent, _) = unpack(self.sent[i].load(Ordering::Relaxed));
+        let big = bytes as u64 >= mark.bytes / 64;
+        (big || sent % mark.look_every() == 0) && mark.over(self.len(id))
     }
 
     /// For Rust-side senders (socket readers, ...): returns at once if `id`'s
@@ -241,6 +261,27 @@ mod tests {
         b.queued(5, 1);
         assert!(!b.wait_for_room(5, 2, 1));
         assert!(b.release(5).is_empty());
+    }
+
+    #[test]
+    fn a_sender_looks_at_the_queue_now_and_then_or_after_a_big_message() {
+        let b = Backlog::default();
+        let mark = Mark::get();
+        for _ in 0..mark.messages {
+            b.queued(12, 1);
+        }
+        assert!(b.over_mark(12));
+        let mut looked = 0;
+        for _ in 0..mark.look_every() {
+            b.queued(12, 1);
+            looked += usize::from(b.over_mark_after_send(12, 1));
+        }
+        assert_eq!(looked, 1, "one look in {} sends", mark.look_every());
+        b.queued(12, (mark.bytes / 64) as usize);
+        let (sent, _) = unpack(b.sent[slot(12).unwrap()].load(Ordering::Relaxed));
+        assert!(sent % mark.look_every() != 0 || mark.look_every() == 1);
+        assert!(b.over_mark_after_send(12, (mark.bytes / 64) as usize), "a big message is always looked after");
+        assert!(!b.over_mark_after_send(MAX_ID + 1, 1));
     }
 
     #[test]

@@ -182,6 +182,17 @@ impl Runtime {
         }
     }
 
+    /// [`crowded`](Self::crowded) as a sender asks it right after sending
+    /// `bytes` to `to` (a local queue is looked at only now and then, see
+    /// `Backlog::over_mark_after_send`).
+    pub fn crowded_after_send(&self, to: ServiceId, bytes: usize) -> bool {
+        if to > registry::MAX_ID {
+            self.crowded(to)
+        } else {
+            self.registry.backlog.over_mark_after_send(to, bytes)
+        }
+    }
+
     /// Registers `sender`'s wait (on `session`) for room towards `to`; it is
     /// woken by a `Kind::Wake` for `session`. False: no wait was registered
     /// (there is room already), so none must be waited for.

@@ -266,12 +266,17 @@ impl<W> Core<W> {
         if targets.is_empty() {
             return Delivered { count: 0, crowded: None };
         }
-        for &to in &targets {
-            let kind = Kind::Call(shared_name.clone());
-            self.send(Message { to, from: self.id, session: 0, kind, payload: args.clone() });
+        let bytes = args.len();
+        if let Some((&last, rest)) = targets.split_last() {
+            let call = |to, payload| Message { to, from: self.id, session: 0, kind: Kind::Call(shared_name.clone()), payload };
+            for &to in rest {
+                self.send(call(to, args.clone()));
+            }
+            self.send(call(last, args));
         }
         let rt = runtime::get();
-        Delivered { count: targets.len(), crowded: targets.iter().copied().find(|&to| rt.crowded(to)) }
+        let crowded = targets.iter().copied().find(|&to| rt.crowded_after_send(to, bytes));
+        Delivered { count: targets.len(), crowded }
     }
 
     /// After a send to `to`: if `to`'s queue (or, for a remote id, its

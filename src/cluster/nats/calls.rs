@@ -19,7 +19,7 @@
 
 use crate::codec::wrap;
 use crate::error::Error;
-use crate::runtime::message::{Message, ServiceId, Session};
+use crate::runtime::message::{Failure, Kind, Message, ServiceId, Session};
 use rustc_hash::FxHashMap as HashMap;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -93,19 +93,20 @@ impl Calls {
     /// to a forgotten or unknown token is dropped).
     pub fn answer(&self, token: u64, answer: Answer<'_>) -> Option<Message> {
         let call = locked(&self.outgoing).remove(token)?;
-        let payload = match answer {
-            Answer::Payload(bytes) => bytes.to_vec(),
-            Answer::NoResponders => wrap::failure(&Error::NotFound(call.name.to_string()).to_string()),
+        let (failed, payload) = match answer {
+            Answer::Payload(bytes) => (None, bytes.to_vec()),
+            Answer::NoResponders => {
+                (Some(Failure::NotFound), wrap::failure(&Error::NotFound(call.name.to_string()).to_string()))
+            }
         };
-        Some(Message::reply(call.caller, 0, call.session, payload))
+        Some(Message { to: call.caller, from: 0, session: call.session, kind: Kind::Reply(failed), payload })
     }
 
-    /// Fails every outgoing call with `why` (the server went away).
-    pub fn fail_all(&self, why: &Error) -> Vec<Message> {
-        let payload = wrap::failure(&why.to_string());
+    /// Fails every outgoing call with `"disconnected"` (the server went away).
+    pub fn fail_all(&self) -> Vec<Message> {
         let mut outgoing = locked(&self.outgoing);
         outgoing.by_caller.clear();
-        outgoing.by_token.drain().map(|(_, c)| Message::reply(c.caller, 0, c.session, payload.clone())).collect()
+        outgoing.by_token.drain().map(|(_, c)| Message::failure(c.caller, 0, c.session, Failure::Disconnected)).collect()
     }
 
     /// Forgets outgoing calls older than `age` (their callers gave up long ago).
@@ -170,6 +171,7 @@ mod tests {
         let t = c.start(5, 9, Arc::from("svc.x"));
         let m = c.answer(t, Answer::NoResponders).unwrap();
         assert_eq!(m.payload, wrap::failure("svc.x not found"));
+        assert!(matches!(m.kind, Kind::Reply(Some(Failure::NotFound))));
     }
 
     #[test]
@@ -187,10 +189,11 @@ mod tests {
         let c = Calls::default();
         c.start(1, 1, Arc::from("n"));
         c.start(2, 7, Arc::from("m"));
-        let mut failed = c.fail_all(&Error::Disconnected);
+        let mut failed = c.fail_all();
         failed.sort_by_key(|m| m.to);
         assert_eq!(failed.iter().map(|m| (m.to, m.session)).collect::<Vec<_>>(), vec![(1, 1), (2, 7)]);
         assert!(failed.iter().all(|m| m.payload == wrap::failure("disconnected")));
+        assert!(failed.iter().all(|m| matches!(m.kind, Kind::Reply(Some(Failure::Disconnected)))));
         assert_eq!(c.outgoing(), 0);
     }
 

@@ -175,7 +175,7 @@ impl Drop for Attached {
         nats().detach(&self.0);
         rt.names.set_elsewhere(0, 0);
         self.0.set_connected(false, 0);
-        for msg in self.0.calls.fail_all(&Error::Disconnected) {
+        for msg in self.0.calls.fail_all() {
             rt.send(msg);
         }
     }
@@ -285,7 +285,7 @@ impl Driver {
             Event::Disconnected => {
                 self.node.set_connected(false, 0);
                 rt.names.set_elsewhere(CALL_ID, 0);
-                for msg in self.node.calls.fail_all(&Error::Disconnected) {
+                for msg in self.node.calls.fail_all() {
                     rt.send(msg);
                 }
                 self.log("server gone, reconnecting");

@@ -29,7 +29,7 @@ use crate::codec::wrap;
 use crate::error::Error;
 use crate::runtime::{
     self,
-    message::{Kind, Message, ServiceId},
+    message::{Failure, Kind, Message, ServiceId},
     registry::MAX_ID,
 };
 use calls::Calls;
@@ -134,7 +134,9 @@ impl Node {
         if let Some(t) = token {
             self.calls.abandon(t);
         }
-        fail(msg.from, msg.session, &Error::Disconnected);
+        if msg.session != 0 {
+            runtime::get().send(Message::failure(msg.from, 0, msg.session, Failure::Disconnected));
+        }
         Ok(())
     }
 
@@ -268,7 +270,7 @@ impl Nats {
                 }
                 Ok(())
             }
-            (Kind::Reply, CALLER_ID) => {
+            (Kind::Reply(_), CALLER_ID) => {
                 node.reply(msg);
                 Ok(())
             }
