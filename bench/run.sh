@@ -12,10 +12,11 @@
 #   --with-skynet     afterwards run the cloudwu/skynet baseline on the same workloads
 #                     (../shared/bench/skynet/run.sh from the repo root) and print both
 #                     summaries side by side. The skynet tree comes from SKYNET_SRC (a
-#                     cloudwu/skynet checkout) or is unpacked from
-#                     ../shared/bench/skynet-src.tar.gz; an existing build in
+#                     cloudwu/skynet checkout) or is unpacked from SKYNET_TARBALL
+#                     (default ../shared/bench/skynet-src.tar.gz); an existing build in
 #                     $BUILD_ROOT/skynet (default /tmp/skynet-bench-build) is reused
-#                     unless --skynet-rebuild. SKYNET_BENCH_RUN=/path/to/skynet/run.sh if
+#                     unless --skynet-rebuild (bench/skynet_build.sh, shared with
+#                     bench/cluster.sh). SKYNET_BENCH_RUN=/path/to/skynet/run.sh if
 #                     shared/ is elsewhere; without it --with-skynet just says so and stops.
 #
 # Which skynet module is used: by default the one built in this repo,
@@ -69,21 +70,7 @@ quiet_check() {
 		echo "INFO $1 machine busy before run: ${b}%"
 	fi
 }
-summary() { # results-file -> SUMMARY lines (median/min/max per RESULT name, first-seen order)
-	python3 - "$1" <<'PYEOF'
-import sys, statistics
-vals, units, order = {}, {}, []
-for line in open(sys.argv[1]):
-    f = line.split()
-    if len(f) >= 4 and f[0] == "RESULT":
-        if f[1] not in vals:
-            vals[f[1]] = []; order.append(f[1])
-        vals[f[1]].append(float(f[2])); units[f[1]] = f[3]
-for n in order:
-    v = vals[n]
-    print(f"SUMMARY {n} median={statistics.median(v):.2f} min={min(v):.2f} max={max(v):.2f} {units[n]} (runs={len(v)})")
-PYEOF
-}
+summary() { python3 "$HERE/summary.py" summary "$1"; }	# results-file -> SUMMARY lines
 
 ver=$("$LUA" -e 'require "skynet"; io.write(os.version())' 2>/dev/null) || { echo "cannot load the skynet module (LUA_CPATH=${LUA_CPATH:-})" >&2; exit 1; }
 echo "INFO machine: nproc=$(nproc) cpu=\"$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')\" kernel=$(uname -r)"
@@ -111,41 +98,11 @@ if [ ! -x "$SK_RUN" ]; then
 	echo "INFO --with-skynet: shared/bench/skynet/run.sh not found next to the repo; skipping cloudwu/skynet" >&2
 	exit 0
 fi
-export BUILD_ROOT="${BUILD_ROOT:-/tmp/skynet-bench-build}"
-SRC="${SKYNET_SRC:-}"
-if [ -z "$SRC" ]; then
-	SRC="$BUILD_ROOT/src/skynet"
-	if [ ! -f "$SRC/Makefile" ]; then
-		mkdir -p "$BUILD_ROOT/src" && tar -xzf "$(dirname "$SK_RUN")/../skynet-src.tar.gz" -C "$BUILD_ROOT/src" ||
-			{ echo "cannot unpack skynet-src.tar.gz; set SKYNET_SRC" >&2; exit 1; }
-	fi
-	export SKYNET_COMMIT="${SKYNET_COMMIT:-f19d1605 (skynet-src.tar.gz)}"
-fi
-NB=""; [ "$REBUILD" = 0 ] && [ -x "$BUILD_ROOT/skynet/skynet" ] && NB="--no-build"
+. "$HERE/skynet_build.sh"
+export SKYNET_TARBALL="${SKYNET_TARBALL:-$(dirname "$SK_RUN")/../skynet-src.tar.gz}"
+skynet_build "$REPO" "$REBUILD" || exit 1
 echo "== cloudwu/skynet ($SK_RUN) =="
-"$SK_RUN" "$SRC" --threads "$THREADS" --runs "$RUNS" --only "$ONLY" --wait-quiet "$WAITQ" $NB | tee "$LOG/skynet.out"
+"$SK_RUN" "$SKYNET_SRC_DIR" --threads "$THREADS" --runs "$RUNS" --only "$ONLY" --wait-quiet "$WAITQ" --no-build | tee "$LOG/skynet.out"
 
 # side by side: median [min-max]
-python3 - "$ALL" "$BUILD_ROOT/logs/results.txt" <<'PYEOF'
-import sys, statistics
-def load(p):
-    vals, units, order = {}, {}, []
-    try:
-        for line in open(p):
-            f = line.split()
-            if len(f) >= 4 and f[0] == "RESULT":
-                if f[1] not in vals: vals[f[1]] = []; order.append(f[1])
-                vals[f[1]].append(float(f[2])); units[f[1]] = f[3]
-    except OSError:
-        pass
-    return vals, units, order
-def fmt(v):
-    if not v: return "-"
-    d = 0 if statistics.median(v) >= 1000 else 2
-    return f"{statistics.median(v):,.{d}f} [{min(v):,.{d}f} - {max(v):,.{d}f}]"
-a, ua, oa = load(sys.argv[1]); b, ub, ob = load(sys.argv[2])
-names = oa + [n for n in ob if n not in a]
-print(f"{'COMPARE name':<28} {'ours median [min-max]':<34} {'cloudwu/skynet median [min-max]':<34} unit")
-for n in names:
-    print(f"COMPARE {n:<20} {fmt(a.get(n)):<34} {fmt(b.get(n)):<34} {ua.get(n) or ub.get(n)}")
-PYEOF
+python3 "$HERE/summary.py" compare "$ALL" "$BUILD_ROOT/logs/results.txt"
