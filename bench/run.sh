@@ -15,7 +15,7 @@
 #                     cloudwu/skynet checkout) or is unpacked from SKYNET_TARBALL
 #                     (default ../shared/bench/skynet-src.tar.gz); an existing build in
 #                     $BUILD_ROOT/skynet (default /tmp/skynet-bench-build) is reused
-#                     unless --skynet-rebuild (bench/skynet_build.sh, shared with
+#                     unless --skynet-rebuild (bench/lib.sh, shared with
 #                     bench/cluster.sh). SKYNET_BENCH_RUN=/path/to/skynet/run.sh if
 #                     shared/ is elsewhere; without it --with-skynet just says so and stops.
 #
@@ -47,41 +47,15 @@ LUA="${LUA:-lua5.4}"
 OUT_DIR="${OUT_DIR:-/tmp/skynet-lua-bench}"; LOG="$OUT_DIR/logs"; mkdir -p "$LOG"
 ALL="$LOG/results.txt"; : > "$ALL"
 export LUA_PATH="$HERE/?.lua;;"
-case "${SKYNET_CPATH:-}" in
-	none) ;;
-	"") export LUA_CPATH="$REPO/build/lib/?.so;;";;
-	*) export LUA_CPATH="$SKYNET_CPATH;;";;
-esac
+. "$HERE/lib.sh"
+use_module "$REPO"
 export SKYNET_THREADS="$THREADS"
 
-busy_pct() { # whole-machine CPU busy % over 1 s (as shared/bench/skynet/run.sh)
-	local a b
-	a=$(grep '^cpu ' /proc/stat); sleep 1; b=$(grep '^cpu ' /proc/stat)
-	echo "$a $b" | awk '{ for (i = 2; i <= 11; i++) { ta += $i; tb += $(i + 11) }
-		ia = $5 + $6; ib = $16 + $17; d = tb - ta; printf "%.0f\n", (d > 0) ? 100 * (d - (ib - ia)) / d : 0 }'
-}
-quiet_check() {
-	local b waited=0
-	b=$(busy_pct)
-	while [ "$b" -gt 15 ] && [ "$waited" -lt "$WAITQ" ]; do sleep 4; waited=$((waited + 5)); b=$(busy_pct); done
-	if [ "$b" -gt 15 ]; then
-		echo "INFO $1 WARNING: machine was ${b}% busy before this run (other load) - figures may be low"
-	else
-		echo "INFO $1 machine busy before run: ${b}%"
-	fi
-}
-summary() { python3 "$HERE/summary.py" summary "$1"; }	# results-file -> SUMMARY lines
-
-ver=$("$LUA" -e 'require "skynet"; io.write(os.version())' 2>/dev/null) || { echo "cannot load the skynet module (LUA_CPATH=${LUA_CPATH:-})" >&2; exit 1; }
-echo "INFO machine: nproc=$(nproc) cpu=\"$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')\" kernel=$(uname -r)"
-mod=$("$LUA" -e 'io.write(package.searchpath("skynet", package.cpath) or "?")' 2>/dev/null)
-modreal=$(readlink -f "$mod" 2>/dev/null || echo "$mod")
-echo "INFO ours: module=$mod ($(stat -c '%y' "$modreal" 2>/dev/null | cut -d. -f1), $(sha1sum "$modreal" 2>/dev/null | cut -c1-12))"
-echo "INFO ours: skynet-lua $ver ($("$LUA" -v 2>&1 | head -1)) commit=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown) threads=$THREADS runs=$RUNS"
+describe_ours "$LUA" "$REPO" "$THREADS" "$RUNS" || exit 1
 for w in $ONLY; do
 	[ -f "$HERE/$w.lua" ] || { echo "unknown workload $w" >&2; continue; }
 	for r in $(seq "$RUNS"); do
-		quiet_check "$w.$r"
+		quiet_check "$w.$r" "$WAITQ"
 		out="$LOG/$w.$r.log"
 		timeout 300 "$LUA" "$HERE/$w.lua" > "$out" 2>&1
 		rc=$?
@@ -90,7 +64,7 @@ for w in $ONLY; do
 	done
 done
 echo "== ours (skynet-lua) =="
-summary "$ALL" | tee "$LOG/summary.txt"
+python3 "$HERE/summary.py" summary "$ALL" | tee "$LOG/summary.txt"
 
 [ "$WITH_SKYNET" = 1 ] || exit 0
 SK_RUN="${SKYNET_BENCH_RUN:-$REPO/../shared/bench/skynet/run.sh}"
@@ -98,7 +72,6 @@ if [ ! -x "$SK_RUN" ]; then
 	echo "INFO --with-skynet: shared/bench/skynet/run.sh not found next to the repo; skipping cloudwu/skynet" >&2
 	exit 0
 fi
-. "$HERE/skynet_build.sh"
 export SKYNET_TARBALL="${SKYNET_TARBALL:-$(dirname "$SK_RUN")/../skynet-src.tar.gz}"
 skynet_build "$REPO" "$REBUILD" || exit 1
 echo "== cloudwu/skynet ($SK_RUN) =="
