@@ -67,20 +67,17 @@ def table(rows, cols, vs, paths):
     if vs not in labels:
         sys.exit(f"--vs {vs}: not a column label")
     others = [label for label in labels if label != vs]
-    width = max(26, *(len(label) + 2 for label in labels))
-    head = f"{'workload':<12}" + "".join(f"{label:<{width}}" for label in labels)
-    head += "".join(f"{label + ' / ' + vs:>{len(label) + len(vs) + 5}}" for label in others)
-    print(head + "  unit")
+    lines = [["workload"] + labels + [f"{label} / {vs}" for label in others] + ["unit"]]
     for row in rows.split():
-        v = {label: vals.get(pattern.replace("{}", row)) for label, pattern in cols}
-        line = f"{row:<12}" + "".join(f"{fmt(v[label]):<{width}}" for label in labels)
-        for label in others:
-            r = "-"
-            if v[label] and v[vs]:
-                r = f"{statistics.median(v[label]) / statistics.median(v[vs]):.2f}x"
-            line += f"{r:>{len(label) + len(vs) + 5}}"
-        unit = next((units[p.replace("{}", row)] for _, p in cols if p.replace("{}", row) in units), "")
-        print(line + "  " + unit)
+        names = [pattern.replace("{}", row) for _, pattern in cols]
+        v = {label: vals.get(name) for label, name in zip(labels, names)}
+        ratios = [f"{statistics.median(v[label]) / statistics.median(v[vs]):.2f}x" if v[label] and v[vs] else "-"
+                  for label in others]
+        unit = next((units[n] for n in names if n in units), "")
+        lines.append([row] + [fmt(v[label]) for label in labels] + ratios + [unit])
+    widths = [max(len(line[i]) for line in lines) for i in range(len(lines[0]))]
+    for line in lines:
+        print("  ".join(cell.ljust(w) for cell, w in zip(line, widths)).rstrip())
 
 
 def main():
