@@ -47,9 +47,10 @@ NODE_B=""
 trap '[ -n "$NODE_B" ] && kill "$NODE_B" 2>/dev/null' EXIT
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
+# -k: a process that outlives its TERM (ours turns TERM into a stop request) is killed
 run_ours() { # run
 	local out="$LOG/ours.$1.log" rc
-	timeout 600 "$LUA" "$HERE/cluster.lua" > "$out" 2>&1
+	timeout -k 10 600 "$LUA" "$HERE/cluster.lua" > "$out" 2>&1
 	rc=$?
 	grep -E '^(RESULT|INFO)' "$out" | tee -a "$OURS"
 	[ "$rc" = 0 ] || { echo "ERROR ours run $1 rc=$rc (see $out)" >&2; tail -5 "$out" >&2; }
@@ -63,7 +64,7 @@ run_cloudwu() { # run
 	printf '__nowaiting = true\nbench_b = "127.0.0.1:%s"\n' "$(free_port)" > "$dir/clustername"
 	export SKYNET_ROOT="$BUILD_ROOT/skynet" CB_DIR="$HERE/skynet_cluster" CB_THREADS="$THREADS" \
 		CB_CLUSTERNAME="$dir/clustername"
-	CB_START=node_b timeout 600 "$SKYNET_ROOT/skynet" "$CB_DIR/config" > "$dir/node_b.log" 2>&1 &
+	CB_START=node_b timeout -k 10 600 "$SKYNET_ROOT/skynet" "$CB_DIR/config" > "$dir/node_b.log" 2>&1 &
 	NODE_B=$!
 	for _ in $(seq 100); do
 		grep -q '^READY' "$dir/node_b.log" && break
@@ -71,7 +72,7 @@ run_cloudwu() { # run
 		sleep 0.1
 	done
 	if grep -q '^READY' "$dir/node_b.log"; then
-		CB_START=node_a timeout 300 "$SKYNET_ROOT/skynet" "$CB_DIR/config" > "$dir/node_a.log" 2>&1
+		CB_START=node_a timeout -k 10 300 "$SKYNET_ROOT/skynet" "$CB_DIR/config" > "$dir/node_a.log" 2>&1
 		rc=$?
 		grep -E '^(RESULT|INFO)' "$dir/node_a.log" | tee -a "$CLOUDWU"
 		[ "$rc" = 0 ] && [ "$(grep -c '^RESULT' "$dir/node_a.log")" = 3 ] ||
