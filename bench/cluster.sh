@@ -47,7 +47,7 @@ NODE_B=""
 trap '[ -n "$NODE_B" ] && kill "$NODE_B" 2>/dev/null' EXIT
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
-# -k: a process that outlives its TERM (ours turns TERM into a stop request) is killed
+# -k: a process still there 10 s after the TERM of its timeout is killed
 run_ours() { # run
 	local out="$LOG/ours.$1.log" rc
 	timeout -k 10 600 "$LUA" "$HERE/cluster.lua" > "$out" 2>&1
