@@ -40,7 +40,7 @@ OURS="$LOG/ours.txt"; CLOUDWU="$LOG/cloudwu.txt"; : > "$OURS"; : > "$CLOUDWU"
 use_module "$REPO"
 export SKYNET_THREADS="$THREADS"
 describe_ours "$LUA" "$REPO" "$THREADS" "$RUNS" || exit 1
-skynet_build "$REPO" "$REBUILD" || exit 1
+skynet_build "$REBUILD" || exit 1
 echo "INFO cloudwu/skynet $SKYNET_COMMIT, build $BUILD_ROOT/skynet, thread=$THREADS per node"
 
 NODE_B=""

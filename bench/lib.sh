@@ -46,29 +46,29 @@ quiet_check() {
 	fi
 }
 
-# skynet_build REPO REBUILD
+# skynet_build REBUILD
 #   Makes sure $BUILD_ROOT/skynet/skynet exists (BUILD_ROOT defaults to
 #   /tmp/skynet-bench-build and is exported). The source tree is SKYNET_SRC (a
-#   cloudwu/skynet checkout) or, without it, SKYNET_TARBALL (default
-#   REPO/../shared/bench/skynet-src.tar.gz, cloudwu/skynet f19d1605) unpacked into
-#   $BUILD_ROOT/src. An existing build is kept unless REBUILD is 1. Built as
+#   cloudwu/skynet checkout) or, without it, the source tarball SKYNET_TARBALL
+#   unpacked into $BUILD_ROOT/src (once: later runs find it there). An existing build is kept unless REBUILD is 1. Built as
 #   cloudwu's Makefile does on Linux, without jemalloc (not vendored in the tarball).
 #   Sets SKYNET_SRC_DIR (the tree) and SKYNET_COMMIT (a label); returns 1 with a
 #   message on stderr when there is no source or the build fails.
 skynet_build() {
-	local repo="$1" rebuild="$2" src sk
+	local rebuild="$1" src sk
 	export BUILD_ROOT="${BUILD_ROOT:-/tmp/skynet-bench-build}"
 	sk="$BUILD_ROOT/skynet"
 	src="${SKYNET_SRC:-}"
 	if [ -z "$src" ]; then
 		src="$BUILD_ROOT/src/skynet"
-		local tarball="${SKYNET_TARBALL:-$repo/../shared/bench/skynet-src.tar.gz}"
 		if [ ! -f "$src/Makefile" ]; then
-			[ -f "$tarball" ] || { echo "no cloudwu/skynet source: set SKYNET_SRC or SKYNET_TARBALL" >&2; return 1; }
-			mkdir -p "$BUILD_ROOT/src" && tar -xzf "$tarball" -C "$BUILD_ROOT/src" ||
-				{ echo "cannot unpack $tarball" >&2; return 1; }
+			[ -f "${SKYNET_TARBALL:-}" ] || { echo "no cloudwu/skynet source: set SKYNET_SRC or SKYNET_TARBALL" >&2; return 1; }
+			mkdir -p "$BUILD_ROOT/src" && tar -xzf "$SKYNET_TARBALL" -C "$BUILD_ROOT/src" ||
+				{ echo "cannot unpack $SKYNET_TARBALL" >&2; return 1; }
+			# the label of later runs, which find the tree unpacked
+			echo "$(basename "$SKYNET_TARBALL") sha1 $(sha1sum "$SKYNET_TARBALL" | cut -c1-12)" > "$BUILD_ROOT/src/origin"
 		fi
-		export SKYNET_COMMIT="${SKYNET_COMMIT:-f19d1605 ($(basename "$tarball"))}"
+		export SKYNET_COMMIT="${SKYNET_COMMIT:-$(cat "$BUILD_ROOT/src/origin" 2>/dev/null || echo "$src")}"
 	else
 		export SKYNET_COMMIT="${SKYNET_COMMIT:-$(git -C "$src" rev-parse --short HEAD 2>/dev/null || echo unknown)}"
 	fi

@@ -73,7 +73,7 @@ if [ ! -x "$SK_RUN" ]; then
 	exit 0
 fi
 export SKYNET_TARBALL="${SKYNET_TARBALL:-$(dirname "$SK_RUN")/../skynet-src.tar.gz}"
-skynet_build "$REPO" "$REBUILD" || exit 1
+skynet_build "$REBUILD" || exit 1
 echo "== cloudwu/skynet ($SK_RUN) =="
 "$SK_RUN" "$SKYNET_SRC_DIR" --threads "$THREADS" --runs "$RUNS" --only "$ONLY" --wait-quiet "$WAITQ" --no-build | tee "$LOG/skynet.out"
 
