@@ -12,10 +12,11 @@
 #   --with-skynet     afterwards run the cloudwu/skynet baseline on the same workloads
 #                     (../shared/bench/skynet/run.sh from the repo root) and print both
 #                     summaries side by side. The skynet tree comes from SKYNET_SRC (a
-#                     cloudwu/skynet checkout) or is unpacked from
-#                     ../shared/bench/skynet-src.tar.gz; an existing build in
+#                     cloudwu/skynet checkout) or is unpacked from SKYNET_TARBALL
+#                     (default ../shared/bench/skynet-src.tar.gz); an existing build in
 #                     $BUILD_ROOT/skynet (default /tmp/skynet-bench-build) is reused
-#                     unless --skynet-rebuild. SKYNET_BENCH_RUN=/path/to/skynet/run.sh if
+#                     unless --skynet-rebuild (bench/lib.sh, shared with
+#                     bench/cluster.sh). SKYNET_BENCH_RUN=/path/to/skynet/run.sh if
 #                     shared/ is elsewhere; without it --with-skynet just says so and stops.
 #
 # Which skynet module is used: by default the one built in this repo,
@@ -46,55 +47,15 @@ LUA="${LUA:-lua5.4}"
 OUT_DIR="${OUT_DIR:-/tmp/skynet-lua-bench}"; LOG="$OUT_DIR/logs"; mkdir -p "$LOG"
 ALL="$LOG/results.txt"; : > "$ALL"
 export LUA_PATH="$HERE/?.lua;;"
-case "${SKYNET_CPATH:-}" in
-	none) ;;
-	"") export LUA_CPATH="$REPO/build/lib/?.so;;";;
-	*) export LUA_CPATH="$SKYNET_CPATH;;";;
-esac
+. "$HERE/lib.sh"
+use_module "$REPO"
 export SKYNET_THREADS="$THREADS"
 
-busy_pct() { # whole-machine CPU busy % over 1 s (as shared/bench/skynet/run.sh)
-	local a b
-	a=$(grep '^cpu ' /proc/stat); sleep 1; b=$(grep '^cpu ' /proc/stat)
-	echo "$a $b" | awk '{ for (i = 2; i <= 11; i++) { ta += $i; tb += $(i + 11) }
-		ia = $5 + $6; ib = $16 + $17; d = tb - ta; printf "%.0f\n", (d > 0) ? 100 * (d - (ib - ia)) / d : 0 }'
-}
-quiet_check() {
-	local b waited=0
-	b=$(busy_pct)
-	while [ "$b" -gt 15 ] && [ "$waited" -lt "$WAITQ" ]; do sleep 4; waited=$((waited + 5)); b=$(busy_pct); done
-	if [ "$b" -gt 15 ]; then
-		echo "INFO $1 WARNING: machine was ${b}% busy before this run (other load) - figures may be low"
-	else
-		echo "INFO $1 machine busy before run: ${b}%"
-	fi
-}
-summary() { # results-file -> SUMMARY lines (median/min/max per RESULT name, first-seen order)
-	python3 - "$1" <<'PYEOF'
-import sys, statistics
-vals, units, order = {}, {}, []
-for line in open(sys.argv[1]):
-    f = line.split()
-    if len(f) >= 4 and f[0] == "RESULT":
-        if f[1] not in vals:
-            vals[f[1]] = []; order.append(f[1])
-        vals[f[1]].append(float(f[2])); units[f[1]] = f[3]
-for n in order:
-    v = vals[n]
-    print(f"SUMMARY {n} median={statistics.median(v):.2f} min={min(v):.2f} max={max(v):.2f} {units[n]} (runs={len(v)})")
-PYEOF
-}
-
-ver=$("$LUA" -e 'require "skynet"; io.write(os.version())' 2>/dev/null) || { echo "cannot load the skynet module (LUA_CPATH=${LUA_CPATH:-})" >&2; exit 1; }
-echo "INFO machine: nproc=$(nproc) cpu=\"$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')\" kernel=$(uname -r)"
-mod=$("$LUA" -e 'io.write(package.searchpath("skynet", package.cpath) or "?")' 2>/dev/null)
-modreal=$(readlink -f "$mod" 2>/dev/null || echo "$mod")
-echo "INFO ours: module=$mod ($(stat -c '%y' "$modreal" 2>/dev/null | cut -d. -f1), $(sha1sum "$modreal" 2>/dev/null | cut -c1-12))"
-echo "INFO ours: skynet-lua $ver ($("$LUA" -v 2>&1 | head -1)) commit=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown) threads=$THREADS runs=$RUNS"
+describe_ours "$LUA" "$REPO" "$THREADS" "$RUNS" || exit 1
 for w in $ONLY; do
 	[ -f "$HERE/$w.lua" ] || { echo "unknown workload $w" >&2; continue; }
 	for r in $(seq "$RUNS"); do
-		quiet_check "$w.$r"
+		quiet_check "$w.$r" "$WAITQ"
 		out="$LOG/$w.$r.log"
 		timeout 300 "$LUA" "$HERE/$w.lua" > "$out" 2>&1
 		rc=$?
@@ -103,7 +64,7 @@ for w in $ONLY; do
 	done
 done
 echo "== ours (skynet-lua) =="
-summary "$ALL" | tee "$LOG/summary.txt"
+python3 "$HERE/summary.py" summary "$ALL" | tee "$LOG/summary.txt"
 
 [ "$WITH_SKYNET" = 1 ] || exit 0
 SK_RUN="${SKYNET_BENCH_RUN:-$REPO/../shared/bench/skynet/run.sh}"
@@ -111,41 +72,10 @@ if [ ! -x "$SK_RUN" ]; then
 	echo "INFO --with-skynet: shared/bench/skynet/run.sh not found next to the repo; skipping cloudwu/skynet" >&2
 	exit 0
 fi
-export BUILD_ROOT="${BUILD_ROOT:-/tmp/skynet-bench-build}"
-SRC="${SKYNET_SRC:-}"
-if [ -z "$SRC" ]; then
-	SRC="$BUILD_ROOT/src/skynet"
-	if [ ! -f "$SRC/Makefile" ]; then
-		mkdir -p "$BUILD_ROOT/src" && tar -xzf "$(dirname "$SK_RUN")/../skynet-src.tar.gz" -C "$BUILD_ROOT/src" ||
-			{ echo "cannot unpack skynet-src.tar.gz; set SKYNET_SRC" >&2; exit 1; }
-	fi
-	export SKYNET_COMMIT="${SKYNET_COMMIT:-f19d1605 (skynet-src.tar.gz)}"
-fi
-NB=""; [ "$REBUILD" = 0 ] && [ -x "$BUILD_ROOT/skynet/skynet" ] && NB="--no-build"
+export SKYNET_TARBALL="${SKYNET_TARBALL:-$(dirname "$SK_RUN")/../skynet-src.tar.gz}"
+skynet_build "$REBUILD" || exit 1
 echo "== cloudwu/skynet ($SK_RUN) =="
-"$SK_RUN" "$SRC" --threads "$THREADS" --runs "$RUNS" --only "$ONLY" --wait-quiet "$WAITQ" $NB | tee "$LOG/skynet.out"
+"$SK_RUN" "$SKYNET_SRC_DIR" --threads "$THREADS" --runs "$RUNS" --only "$ONLY" --wait-quiet "$WAITQ" --no-build | tee "$LOG/skynet.out"
 
 # side by side: median [min-max]
-python3 - "$ALL" "$BUILD_ROOT/logs/results.txt" <<'PYEOF'
-import sys, statistics
-def load(p):
-    vals, units, order = {}, {}, []
-    try:
-        for line in open(p):
-            f = line.split()
-            if len(f) >= 4 and f[0] == "RESULT":
-                if f[1] not in vals: vals[f[1]] = []; order.append(f[1])
-                vals[f[1]].append(float(f[2])); units[f[1]] = f[3]
-    except OSError:
-        pass
-    return vals, units, order
-def fmt(v):
-    if not v: return "-"
-    d = 0 if statistics.median(v) >= 1000 else 2
-    return f"{statistics.median(v):,.{d}f} [{min(v):,.{d}f} - {max(v):,.{d}f}]"
-a, ua, oa = load(sys.argv[1]); b, ub, ob = load(sys.argv[2])
-names = oa + [n for n in ob if n not in a]
-print(f"{'COMPARE name':<28} {'ours median [min-max]':<34} {'cloudwu/skynet median [min-max]':<34} unit")
-for n in names:
-    print(f"COMPARE {n:<20} {fmt(a.get(n)):<34} {fmt(b.get(n)):<34} {ua.get(n) or ub.get(n)}")
-PYEOF
+python3 "$HERE/summary.py" compare "$ALL" "$BUILD_ROOT/logs/results.txt"
