@@ -86,6 +86,9 @@ local tmp = os.tmpname()
 local pids = {}
 -- `env`: variables for the child; `program` is lua5.4 running the launcher unless given.
 local function start(args, log, env, program)
+	-- A log of an earlier run must not be read as this one's: the child
+	-- truncates it only once it starts, after `wait_line` may have looked.
+	os.remove(log)
 	-- the children find what we found (module, Lua files)
 	os.execute(("(env -u SKYNET_CLUSTER_KEY %s LUA_PATH='%s' LUA_CPATH='%s' timeout 300 %s %s) >%s 2>&1 & echo $! >%s.pid")
 		:format(env or "", package.path, package.cpath, program or ("lua5.4 " .. launcher), args, log, log))
@@ -111,6 +114,7 @@ end
 -- `key`: the cluster key of every process, or nil.
 local function remote(where, key)
 	local env = key and ("SKYNET_CLUSTER_KEY='%s'"):format(key) or ""
+	port = free_port() -- the master of an earlier run may still hold the last one
 	start(("cluster.master %d 127.0.0.1"):format(port), tmp .. ".master", env)
 	wait_line(tmp .. ".master", "works on port")
 	start(("cluster_echo %d"):format(port), tmp .. ".node", env)
