@@ -109,8 +109,8 @@ mod tests {
     #[test]
     fn every_family_is_typed_and_series_carry_their_labels() {
         let h = Histogram::default();
-        h.observe(Duration::from_micros(80));
-        h.observe(Duration::from_secs(30));
+        h.observe(80_000);
+        h.observe(30_000_000_000);
         let mut p = Process { services: 2, workers: 2, sockets: 1, links: 0, timers: 4, calls: [5, 1, 0, 2, 0], ..Process::default() };
         h.add_to(&mut p.call_durations);
         p.busy = vec![Duration::from_millis(250), Duration::ZERO];

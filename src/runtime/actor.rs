@@ -9,7 +9,7 @@ use crate::runtime::message::{Message, ServiceId};
 use crate::runtime::registry::ServiceInfo;
 use std::any::Any;
 use std::rc::Rc;
-use std::time::Instant;
+use crate::runtime::clock::Tick;
 
 pub trait Actor {
     /// Its id and name, as registered.
@@ -31,7 +31,7 @@ pub trait Actor {
     fn stop(&self);
 
     /// Fails the calls whose deadline passed; true if some deadlines remain.
-    fn expire_calls(&self, now: Instant) -> bool;
+    fn expire_calls(&self, now: Tick) -> bool;
 
     /// Gives up on an actor that did not stop in time at shutdown.
     fn abandon(self: Rc<Self>);

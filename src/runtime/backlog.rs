@@ -123,17 +123,15 @@ impl Backlog {
         }
     }
 
-    /// A message of `bytes` for `id` was taken from its queue. Returns the
-    /// senders to wake, if the queue just got back under half the mark.
-    pub fn taken(&self, id: ServiceId, bytes: usize) -> Vec<(ServiceId, Session)> {
-        let Some(i) = slot(id) else { return Vec::new() };
+    /// A message of `bytes` for `id` was taken from its queue. True if
+    /// senders may wait for room in it and it is back under half the mark:
+    /// then [`release`](Self::release) them.
+    pub fn taken(&self, id: ServiceId, bytes: usize) -> bool {
+        let Some(i) = slot(id) else { return false };
         // Release: whoever reads this total then sees the sends it counts
         // (see `len`).
         self.taken[i].fetch_add(pack(1, bytes), Ordering::Release);
-        if self.waiters.load(Ordering::Acquire) == 0 || !Mark::get().under_half(self.len(id)) {
-            return Vec::new();
-        }
-        self.release(id)
+        self.waiters.load(Ordering::Acquire) != 0 && Mark::get().under_half(self.len(id))
     }
 
     /// Messages and payload bytes queued for `id` now.
@@ -249,7 +247,9 @@ mod tests {
         assert!(b.wait_for_room(7, 2, 99));
         let mut released = Vec::new();
         for _ in 0..mark {
-            released.extend(b.taken(7, 1));
+            if b.taken(7, 1) {
+                released.extend(b.release(7));
+            }
         }
         assert_eq!(released, vec![(2, 99)], "released once, at half");
         assert!(!b.over_mark(7));

@@ -30,8 +30,11 @@ impl Mailbox {
     }
 
     /// Wakes the worker without a message (its own tasks have local work).
+    /// Called for every message a worker queues for itself, so, as in
+    /// [`push`](Self::push), a load first: a running worker is not idle, and
+    /// the swap (a locked instruction) is only paid when it may be.
     pub fn wake(&self) {
-        if self.idle.swap(false, Ordering::SeqCst) {
+        if self.idle.load(Ordering::SeqCst) && self.idle.swap(false, Ordering::SeqCst) {
             self.notify.notify_one();
         }
     }

@@ -26,6 +26,7 @@
 
 pub mod actor;
 pub mod backlog;
+pub mod clock;
 pub mod linger;
 pub mod mailbox;
 pub mod main_loop;
@@ -48,8 +49,12 @@ use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, AtomicUsize,
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
-/// What the watchdog sees of one worker.
+/// What the watchdog sees of one worker. Written by that worker for every
+/// message, so aligned like `stats::WorkerStats`: two workers never write
+/// to one cache line (neighbouring entries sharing one would bounce it
+/// between their cores on every message).
 #[derive(Default)]
+#[repr(align(128))]
 pub struct Heartbeat {
     /// The service whose Lua code runs now (0: none).
     pub service: AtomicU32,

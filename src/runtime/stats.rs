@@ -8,14 +8,15 @@
 //! threads see a recent value, which is all a report needs. Process-wide
 //! figures are the sums of the per-worker ones, made at read time.
 //!
-//! Time is measured once per message: the worker reads the clock after each
-//! message and charges the time since the previous reading to the service
-//! that message went to (see `Worker::turn`).
+//! Time is measured per run of messages to one service, not per message:
+//! the worker reads the clock when a turn begins, when the next message
+//! goes to another service and when the turn ends, and charges each run to
+//! its service (see `Worker::turn`). Readings are `runtime::clock::Tick`s,
+//! plain nanoseconds, so charging one is a subtraction.
 
 use crate::codec::wrap;
 use crate::runtime::message::Failure;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
-use std::time::Duration;
 
 /// A counter (or gauge) written by one thread only, read by any.
 #[derive(Default, Debug)]
@@ -107,6 +108,18 @@ impl Outcome {
 pub const BUCKETS: [f64; 16] =
     [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0];
 
+/// [`BUCKETS`] in nanoseconds, what [`Histogram::observe`] compares with
+/// (integers: the message path measures in nanoseconds, see `runtime::clock`).
+const BUCKETS_NS: [u64; BUCKETS.len()] = {
+    let mut ns = [0; BUCKETS.len()];
+    let mut i = 0;
+    while i < ns.len() {
+        ns[i] = (BUCKETS[i] * 1e9 + 0.5) as u64;
+        i += 1;
+    }
+    ns
+};
+
 /// A histogram of durations with the bounds of [`BUCKETS`] (one writer).
 #[derive(Default, Debug)]
 pub struct Histogram {
@@ -130,11 +143,11 @@ impl HistogramSnapshot {
 }
 
 impl Histogram {
-    pub fn observe(&self, d: Duration) {
-        let seconds = d.as_secs_f64();
-        let bucket = BUCKETS.iter().position(|&bound| seconds <= bound).unwrap_or(BUCKETS.len());
+    /// Counts one duration of `ns` nanoseconds.
+    pub fn observe(&self, ns: u64) {
+        let bucket = BUCKETS_NS.iter().position(|&bound| ns <= bound).unwrap_or(BUCKETS.len());
         self.buckets[bucket].add(1);
-        self.sum_ns.add(d.as_nanos().min(u64::MAX as u128) as u64);
+        self.sum_ns.add(ns);
     }
 
     /// Adds this histogram's counts to `into` (which may hold other workers').
@@ -168,8 +181,9 @@ pub struct WorkerStats {
 }
 
 impl WorkerStats {
-    /// A call made here ended with `outcome` after `took` (`None`: it was never sent).
-    pub fn call_ended(&self, outcome: Outcome, took: Option<Duration>) {
+    /// A call made here ended with `outcome` after `took` nanoseconds
+    /// (`None`: it was never sent).
+    pub fn call_ended(&self, outcome: Outcome, took: Option<u64>) {
         self.calls[outcome as usize].add(1);
         if let Some(took) = took {
             self.call_durations.observe(took);
@@ -199,10 +213,10 @@ mod tests {
     fn histogram_buckets_are_cumulative_and_summed_across_workers() {
         let a = Histogram::default();
         let b = Histogram::default();
-        a.observe(Duration::from_micros(30)); // first bucket (<= 50 µs)
-        a.observe(Duration::from_micros(50)); // a bound belongs to its bucket
-        a.observe(Duration::from_millis(3)); // <= 5 ms
-        b.observe(Duration::from_secs(60)); // +Inf
+        a.observe(30_000); // first bucket (<= 50 µs)
+        a.observe(50_000); // a bound belongs to its bucket
+        a.observe(3_000_000); // <= 5 ms
+        b.observe(60_000_000_000); // +Inf
         let mut snap = HistogramSnapshot::default();
         a.add_to(&mut snap);
         b.add_to(&mut snap);
@@ -232,10 +246,10 @@ mod tests {
     #[test]
     fn call_outcomes_are_counted_apart() {
         let w = WorkerStats::default();
-        w.call_ended(Outcome::Ok, Some(Duration::from_micros(100)));
-        w.call_ended(Outcome::Ok, Some(Duration::from_micros(100)));
+        w.call_ended(Outcome::Ok, Some(100_000));
+        w.call_ended(Outcome::Ok, Some(100_000));
         w.call_ended(Outcome::NotFound, None);
-        w.call_ended(Outcome::Timeout, Some(Duration::from_secs(10)));
+        w.call_ended(Outcome::Timeout, Some(10_000_000_000));
         let counts: Vec<u64> = Outcome::ALL.iter().map(|o| w.calls[*o as usize].get()).collect();
         assert_eq!(counts, vec![2, 0, 1, 1, 0]);
         let mut snap = HistogramSnapshot::default();

@@ -8,18 +8,12 @@
 //! The worker loop sleeps until [`TimerQueue::next_deadline`]; see
 //! `worker.rs` for how it keeps lateness under a millisecond.
 
+use crate::runtime::clock::Tick;
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
-use std::time::{Duration, Instant};
-
-/// The instant `ms` milliseconds from now, if it can be represented
-/// (a deadline beyond that never comes).
-pub fn deadline_after(ms: f64) -> Option<Instant> {
-    Instant::now().checked_add(Duration::try_from_secs_f64(ms.max(0.0) / 1000.0).ok()?)
-}
 
 struct Entry<T> {
-    deadline: Instant,
+    deadline: Tick,
     seq: u64,
     event: T,
 }
@@ -54,17 +48,17 @@ impl<T> Default for TimerQueue<T> {
 }
 
 impl<T> TimerQueue<T> {
-    pub fn push(&mut self, deadline: Instant, event: T) {
+    pub fn push(&mut self, deadline: Tick, event: T) {
         self.seq += 1;
         self.heap.push(Entry { deadline, seq: self.seq, event });
     }
 
-    pub fn next_deadline(&self) -> Option<Instant> {
+    pub fn next_deadline(&self) -> Option<Tick> {
         self.heap.peek().map(|e| e.deadline)
     }
 
     /// Takes the earliest event due at `now`, if any.
-    pub fn pop_due(&mut self, now: Instant) -> Option<T> {
+    pub fn pop_due(&mut self, now: Tick) -> Option<T> {
         if self.heap.peek()?.deadline <= now { self.heap.pop().map(|e| e.event) } else { None }
     }
 
@@ -82,17 +76,21 @@ mod tests {
     use super::*;
     use std::time::Duration;
 
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
     #[test]
     fn fires_in_deadline_order_then_push_order() {
-        let t0 = Instant::now();
+        let t0 = Tick::now();
         let mut q = TimerQueue::default();
-        q.push(t0 + Duration::from_millis(30), "c");
-        q.push(t0 + Duration::from_millis(10), "a");
-        q.push(t0 + Duration::from_millis(10), "b");
-        q.push(t0 + Duration::from_millis(50), "late");
-        assert_eq!(q.next_deadline(), Some(t0 + Duration::from_millis(10)));
+        q.push(t0.after(ms(30)), "c");
+        q.push(t0.after(ms(10)), "a");
+        q.push(t0.after(ms(10)), "b");
+        q.push(t0.after(ms(50)), "late");
+        assert_eq!(q.next_deadline(), Some(t0.after(ms(10))));
         assert_eq!(q.pop_due(t0), None, "never early");
-        let now = t0 + Duration::from_millis(40);
+        let now = t0.after(ms(40));
         let fired: Vec<_> = std::iter::from_fn(|| q.pop_due(now)).collect();
         assert_eq!(fired, vec!["a", "b", "c"]);
         assert_eq!(q.len(), 1);
@@ -100,14 +98,14 @@ mod tests {
 
     #[test]
     fn many_random_timers_come_out_sorted() {
-        let t0 = Instant::now();
+        let t0 = Tick::now();
         let mut q = TimerQueue::default();
         let mut x: u64 = 42;
         for i in 0..10_000u64 {
             x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            q.push(t0 + Duration::from_micros(x % 1_000_000), i);
+            q.push(t0.after(Duration::from_micros(x % 1_000_000)), i);
         }
-        let end = t0 + Duration::from_secs(2);
+        let end = t0.after(Duration::from_secs(2));
         let mut last = t0;
         let mut n = 0;
         while let Some(d) = q.next_deadline() {

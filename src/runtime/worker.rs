@@ -25,7 +25,8 @@ use std::collections::VecDeque;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::{Duration, Instant};
+use crate::runtime::clock::Tick;
+use std::time::Duration;
 
 /// Messages handled from one queue before looking at the others.
 const BATCH: usize = 256;
@@ -64,18 +65,18 @@ pub struct Worker {
     /// A [`TimerEvent::Collect`] is pending.
     collect_armed: Cell<bool>,
     /// When shutdown began: stop everything, then leave.
-    shutdown_deadline: Cell<Option<Instant>>,
+    shutdown_deadline: Cell<Option<Tick>>,
     /// Wakes the loop at the next timer deadline (made on first use, inside tokio).
     alarm: RefCell<Option<Rc<Alarm>>>,
     /// The clock as last read by the turn under way (`None` between turns):
     /// see [`Worker::now`].
-    clock: Cell<Option<Instant>>,
+    clock: Cell<Option<Tick>>,
 }
 
 /// Messages in a row to one service, within a turn.
 struct Run {
     service: Option<Rc<dyn Actor>>,
-    since: Instant,
+    since: Tick,
 }
 
 impl Run {
@@ -88,10 +89,10 @@ impl Run {
     /// 8th message it handles, records its heap size (reading it costs about
     /// as much as the rest of the accounting). Returns `now`, when the next
     /// run starts.
-    fn end(&mut self, now: Instant, last: bool) -> Instant {
+    fn end(&mut self, now: Tick, last: bool) -> Tick {
         if let Some(svc) = self.service.take() {
             let stats = &svc.info().stats;
-            stats.cpu_ns.add(now.duration_since(self.since).as_nanos() as u64);
+            stats.cpu_ns.add(now.nanos_since(self.since));
             if last || stats.messages.get() % 8 == 0 {
                 if let Some(bytes) = svc.heap_bytes() {
                     stats.memory.set(bytes as u64);
@@ -106,7 +107,7 @@ impl Run {
 /// A `timerfd` watched by tokio: a precise wake-up at one deadline.
 pub struct Alarm {
     fd: tokio::io::unix::AsyncFd<std::os::fd::OwnedFd>,
-    armed: Cell<Option<Instant>>,
+    armed: Cell<Option<Tick>>,
 }
 
 impl Alarm {
@@ -124,21 +125,20 @@ impl Alarm {
         Some(Alarm { fd, armed: Cell::new(None) })
     }
 
-    /// Arms the alarm for `deadline` (a relative timer: `Instant` is CLOCK_MONOTONIC,
-    /// but its raw value is not exposed).
-    fn set(&self, deadline: Instant) {
+    /// Arms the alarm for `deadline` (an absolute time on the clock of
+    /// [`Tick`], which is the timerfd's `CLOCK_MONOTONIC`).
+    fn set(&self, deadline: Tick) {
         if self.armed.get() == Some(deadline) {
             return;
         }
         self.armed.set(Some(deadline));
-        let left = deadline.saturating_duration_since(Instant::now()).max(Duration::from_nanos(1));
         let spec = libc::itimerspec {
             it_interval: libc::timespec { tv_sec: 0, tv_nsec: 0 },
-            it_value: libc::timespec { tv_sec: left.as_secs() as libc::time_t, tv_nsec: left.subsec_nanos() as libc::c_long },
+            it_value: deadline.as_timespec(),
         };
         use std::os::fd::AsRawFd;
         // SAFETY: arming our own timerfd with a valid itimerspec.
-        unsafe { libc::timerfd_settime(self.fd.as_raw_fd(), 0, &spec, std::ptr::null_mut()) };
+        unsafe { libc::timerfd_settime(self.fd.as_raw_fd(), libc::TFD_TIMER_ABSTIME, &spec, std::ptr::null_mut()) };
     }
 
     /// Waits until the alarm rings.
@@ -227,14 +227,14 @@ impl Worker {
         self.local.borrow_mut().push_back(msg);
     }
 
-    pub fn add_timer(&self, deadline: Instant, event: TimerEvent) {
+    pub fn add_timer(&self, deadline: Tick, event: TimerEvent) {
         self.timers.borrow_mut().push(deadline, event);
     }
 
     /// Makes sure pending calls get checked for timeouts.
     pub fn arm_sweep(&self) {
         if !self.sweep_armed.replace(true) {
-            self.add_timer(Instant::now() + SWEEP_EVERY, TimerEvent::Sweep);
+            self.add_timer(Tick::now().after(SWEEP_EVERY), TimerEvent::Sweep);
         }
     }
 
@@ -243,13 +243,13 @@ impl Worker {
     /// service did, see [`Run`]), so that measuring a call's duration costs
     /// no clock reading on the message path; between turns (the main script
     /// running outside its loop), the clock itself.
-    pub fn now(&self) -> Instant {
-        self.clock.get().unwrap_or_else(Instant::now)
+    pub fn now(&self) -> Tick {
+        self.clock.get().unwrap_or_else(Tick::now)
     }
 
     /// Reads the clock for the turn under way.
-    fn read_clock(&self) -> Instant {
-        let now = Instant::now();
+    fn read_clock(&self) -> Tick {
+        let now = Tick::now();
         self.clock.set(Some(now));
         now
     }
@@ -283,8 +283,8 @@ impl Worker {
             handled += 1;
         }
         if handled > 0 {
-            let end = run.end(Instant::now(), true);
-            rt.stats[self.index].busy_ns.add(end.duration_since(now).as_nanos() as u64);
+            let end = run.end(Tick::now(), true);
+            rt.stats[self.index].busy_ns.add(end.nanos_since(now));
         }
         self.clock.set(None);
         handled
@@ -296,7 +296,7 @@ impl Worker {
     /// would stay resident for good).
     fn arm_collect(&self) {
         if !self.collect_armed.replace(true) {
-            self.add_timer(Instant::now() + COLLECT_AFTER, TimerEvent::Collect);
+            self.add_timer(Tick::now().after(COLLECT_AFTER), TimerEvent::Collect);
         }
     }
 
@@ -313,7 +313,7 @@ impl Worker {
             TimerEvent::Sweep => {
                 self.sweep_armed.set(false);
                 let services: Vec<Rc<dyn Actor>> = self.services.borrow().values().cloned().collect();
-                let now = Instant::now();
+                let now = Tick::now();
                 let mut pending = false;
                 for svc in services {
                     pending |= svc.expire_calls(now);
@@ -328,12 +328,14 @@ impl Worker {
     /// Hands `msg` to its service, counting it in the current `run`.
     fn dispatch(self: &Rc<Self>, rt: &Runtime, msg: Message, run: &mut Run) {
         let to = msg.to;
-        if to != 0 {
-            for (sender, session) in rt.registry.backlog.taken(to, msg.payload.len()) {
+        if to != 0 && rt.registry.backlog.taken(to, msg.payload.len()) {
+            for (sender, session) in rt.registry.backlog.release(to) {
                 rt.send(Message::signal(sender, session, Kind::Wake));
             }
         }
-        if !run.is_of(to) {
+        // A turn's first run starts at the turn's clock reading; later
+        // ones when the previous run ends.
+        if run.service.is_some() && !run.is_of(to) {
             run.end(self.read_clock(), false);
         }
         let served = match msg.kind {
@@ -351,7 +353,8 @@ impl Worker {
                     beat.service.store(to, Ordering::Relaxed);
                     svc.clone().handle(msg);
                     beat.service.store(0, Ordering::Relaxed);
-                    beat.beats.fetch_add(1, Ordering::Relaxed);
+                    // Only this thread writes it: no atomic add needed.
+                    beat.beats.store(beat.beats.load(Ordering::Relaxed).wrapping_add(1), Ordering::Relaxed);
                     Some(svc)
                 }
                 None => {
@@ -373,7 +376,7 @@ impl Worker {
         if self.shutdown_deadline.get().is_some() {
             return;
         }
-        self.shutdown_deadline.set(Some(Instant::now() + SHUTDOWN_GRACE));
+        self.shutdown_deadline.set(Some(Tick::now().after(SHUTDOWN_GRACE)));
         let services: Vec<Rc<dyn Actor>> = self.services.borrow().values().cloned().collect();
         for svc in services {
             svc.stop();
@@ -387,7 +390,7 @@ impl Worker {
         if self.services.borrow().is_empty() {
             return true;
         }
-        if Instant::now() >= deadline {
+        if Tick::now() >= deadline {
             for (_, svc) in self.services.borrow_mut().drain() {
                 runtime::log(&format!("skynet: service {} did not stop in time; abandoned", svc.label()));
                 svc.abandon();
@@ -398,7 +401,7 @@ impl Worker {
     }
 
     /// The worker's alarm, armed for `deadline` (`None` if no timerfd could be made).
-    fn alarm(&self, deadline: Instant) -> Option<Rc<Alarm>> {
+    fn alarm(&self, deadline: Tick) -> Option<Rc<Alarm>> {
         let mut slot = self.alarm.borrow_mut();
         if slot.is_none() {
             *slot = Alarm::new().map(Rc::new);
@@ -416,7 +419,7 @@ impl Worker {
     /// (maybe waiting for this very core) gets to run instead of being
     /// starved by our spinning. Returns true if mail came.
     fn spin_for_mail(&self) -> bool {
-        let start = Instant::now();
+        let start = Tick::now();
         loop {
             for _ in 0..32 {
                 if !self.mailbox.is_empty() {
@@ -424,7 +427,7 @@ impl Worker {
                 }
                 std::hint::spin_loop();
             }
-            let spun = start.elapsed();
+            let spun = Tick::now().since(start);
             if spun >= SPIN_BEFORE_SLEEP {
                 return false;
             }
@@ -469,7 +472,7 @@ impl Worker {
                 (a, b) => a.or(b),
             };
             let alarm = match next {
-                Some(deadline) if deadline <= Instant::now() => {
+                Some(deadline) if deadline <= Tick::now() => {
                     self.mailbox.end_idle();
                     continue;
                 }

@@ -19,7 +19,6 @@ use crate::runtime::message::{Failure, Kind, Message, ServiceId, Session};
 use crate::runtime::names::NameCache;
 use crate::runtime::registry::{Life, MAX_ID, ServiceInfo};
 use crate::runtime::stats::Outcome;
-use crate::runtime::timer::deadline_after;
 use crate::runtime::worker::{TimerEvent, Worker};
 use crate::runtime;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
@@ -27,7 +26,8 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, OnceLock};
-use std::time::{Duration, Instant};
+use crate::runtime::clock::Tick;
+use std::time::Duration;
 
 /// The call timeout of a new service: `SKYNET_RPC_TIMEOUT` (ms), else 10 s.
 pub fn default_call_timeout() -> Duration {
@@ -59,10 +59,10 @@ pub struct Delivered {
 struct Wait<W> {
     what: W,
     /// For calls: when to give up with `"timeout"`.
-    deadline: Option<Instant>,
+    deadline: Option<Tick>,
     /// For rpc calls: when the call was made, to count how it ended and
     /// how long it took (see [`Core::answered`]).
-    started: Option<Instant>,
+    started: Option<Tick>,
 }
 
 pub struct Core<W> {
@@ -303,7 +303,7 @@ impl<W> Core<W> {
             _ if self.stopped() => self.send_self(session, Vec::new()),
             Some(ms) if ms == 0.0 => self.send_self(session, Vec::new()),
             Some(ms) if ms > 0.0 => {
-                if let Some(deadline) = deadline_after(ms) {
+                if let Some(deadline) = Tick::after_ms(ms) {
                     self.worker.add_timer(deadline, TimerEvent::Wake(self.id, session));
                 }
             }
@@ -321,15 +321,17 @@ impl<W> Core<W> {
         self.call_timeout.set(timeout);
     }
 
-    /// The deadline of a call started now.
-    pub fn call_deadline(&self) -> Instant {
-        Instant::now() + self.call_timeout.get()
+    /// The deadline of a call started now (by the worker's clock: a
+    /// timeout is checked every 100 ms, so a reading from the start of
+    /// this turn is precise enough and costs nothing).
+    pub fn call_deadline(&self) -> Tick {
+        self.worker.now().after(self.call_timeout.get())
     }
 
     // ---- waits (rule 3) --------------------------------------------------
 
     /// Records `what` as waiting on `session`, failed with `"timeout"` at `deadline`.
-    pub fn wait(&self, session: Session, what: W, deadline: Option<Instant>) {
+    pub fn wait(&self, session: Session, what: W, deadline: Option<Tick>) {
         if deadline.is_some() {
             self.worker.arm_sweep();
         }
@@ -340,7 +342,7 @@ impl<W> Core<W> {
     /// [`wait`](Self::wait), and the call's end is counted for operators.
     /// Its duration is taken from the worker's clock (`Worker::now`), which
     /// costs no clock reading while the worker handles messages.
-    pub fn wait_call(&self, session: Session, what: W, deadline: Instant) {
+    pub fn wait_call(&self, session: Session, what: W, deadline: Tick) {
         self.worker.arm_sweep();
         let started = Some(self.worker.now());
         self.waits.borrow_mut().insert(session, Wait { what, deadline: Some(deadline), started });
@@ -357,14 +359,14 @@ impl<W> Core<W> {
     pub fn answered(&self, session: Session, failed: Option<Failure>, payload: &[u8]) -> Option<W> {
         let wait = self.waits.borrow_mut().remove(&session)?;
         if let Some(started) = wait.started {
-            let took = self.worker.now().saturating_duration_since(started);
+            let took = self.worker.now().nanos_since(started);
             runtime::get().stats[self.worker.index].call_ended(Outcome::of_reply(failed, payload), Some(took));
         }
         Some(wait.what)
     }
 
     /// Fails every wait whose deadline passed; true if some deadlines remain.
-    pub fn expire_calls(&self, now: Instant) -> bool {
+    pub fn expire_calls(&self, now: Tick) -> bool {
         let expired: Vec<Session> = self
             .waits
             .borrow()
@@ -514,6 +516,7 @@ mod tests {
     use crate::runtime::worker::Worker;
     use std::any::Any;
     use std::sync::mpsc;
+    use std::time::Instant;
 
     /// What a probe reports to the test thread.
     #[derive(Debug, PartialEq)]
@@ -580,7 +583,7 @@ mod tests {
         fn stop(&self) {
             self.core.stop();
         }
-        fn expire_calls(&self, now: Instant) -> bool {
+        fn expire_calls(&self, now: Tick) -> bool {
             self.core.expire_calls(now)
         }
         fn abandon(self: Rc<Self>) {

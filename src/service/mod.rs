@@ -43,7 +43,7 @@ pub mod task_queue;
 
 use crate::runtime::actor::Actor;
 use crate::runtime::message::{Message, ServiceId, Session};
-use crate::runtime::registry::ServiceInfo;
+use crate::runtime::registry::{MAX_ID, ServiceInfo};
 use crate::runtime::worker::Worker;
 use crate::runtime;
 use mlua::{Function, Lua, MultiValue, RegistryKey, Table, Thread};
@@ -53,7 +53,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::rc::Rc;
 use std::sync::Arc;
-use std::time::Instant;
+use crate::runtime::clock::Tick;
 
 pub use self::core::Core;
 pub use scheduler::{Ctx, CtxKind, WaitKind};
@@ -95,7 +95,7 @@ pub struct Service {
     /// The coroutine being resumed now and its context.
     running: RefCell<Option<(Thread, Ctx)>>,
     /// Set by [`suspend`](Self::suspend) just before the running coroutine yields.
-    parked: Cell<Option<(Session, WaitKind, Option<Instant>)>>,
+    parked: Cell<Option<(Session, WaitKind, Option<Tick>)>>,
     /// What the blocked main thread was woken with.
     block_result: RefCell<Option<mlua::Result<MultiValue>>>,
     /// Posted functions with their arguments, as kept sequences (`kept`).
@@ -191,9 +191,11 @@ impl Service {
         self.core.unserve(name)
     }
 
-    /// The handler of `name` that a call from `from` may reach.
+    /// The handler of `name` that a call from `from` may reach. (`handlers`
+    /// holds exactly the names the core serves, and a local caller reaches
+    /// every one of them: for it, one lookup decides.)
     pub fn handler(&self, name: &str, from: ServiceId) -> Option<Function> {
-        if !self.core.reachable(name, from) {
+        if from > MAX_ID && !self.core.reachable(name, from) {
             return None;
         }
         self.handlers.borrow().get(name).cloned()
@@ -265,7 +267,7 @@ impl Actor for Service {
         Service::stop(self);
     }
 
-    fn expire_calls(&self, now: Instant) -> bool {
+    fn expire_calls(&self, now: Tick) -> bool {
         self.core.expire_calls(now)
     }
 

@@ -18,7 +18,7 @@ use mlua::{Function, IntoLuaMulti, MultiValue, Thread, Value};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::rc::Rc;
 use std::sync::Arc;
-use std::time::Instant;
+use crate::runtime::clock::Tick;
 
 /// Why a coroutine runs, which says what to do when it finishes.
 #[derive(Clone)]
@@ -269,7 +269,7 @@ impl Service {
     /// `coroutine.resume` passes it on; [`resume`](Self::resume) then parks
     /// the scheduled coroutine. Where nothing can yield (the main script's
     /// own thread) the Lua half calls [`block`](Self::block) instead.
-    pub fn suspend(&self, session: Session, kind: WaitKind, deadline: Option<Instant>) -> mlua::Result<MultiValue> {
+    pub fn suspend(&self, session: Session, kind: WaitKind, deadline: Option<Tick>) -> mlua::Result<MultiValue> {
         self.parked.set(Some((session, kind, deadline)));
         session.into_lua_multi(&self.lua)
     }
@@ -301,7 +301,7 @@ impl Service {
     }
 
     /// Runs `func` with the answer to `session` when it comes (an async call).
-    pub fn wait_callback(&self, session: Session, func: Function, deadline: Instant) -> mlua::Result<()> {
+    pub fn wait_callback(&self, session: Session, func: Function, deadline: Tick) -> mlua::Result<()> {
         let key = self.kept.put(func)?;
         let waiter = Waiter { co: None, ctx: Ctx::new(CtxKind::Event), kind: WaitKind::Callback(key) };
         self.core.wait_call(session, waiter, deadline);
@@ -447,7 +447,7 @@ impl Service {
             Some(_) => {}
         }
         // A deadline too far to represent never comes: the timer stays armed, silent.
-        if let Some(deadline) = runtime::timer::deadline_after(ms) {
+        if let Some(deadline) = Tick::after_ms(ms) {
             self.worker.add_timer(deadline, TimerEvent::Timer(self.id, key, arm));
         }
     }
