@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
 # Run our benchmark workloads a-e of shared/bench/README.md (rpc_roundtrip,
 # rpc_concurrent, send_oneway, spawn, timers), each R times as a fresh lua5.4
-# process, print every RESULT/INFO line and a SUMMARY median/min/max per name.
+# process, and the TCP echo of bench/tcp_echo.sh (R runs, our server and a raw
+# tokio one, driven by bench/loadgen); print every RESULT/INFO line and a
+# SUMMARY median/min/max per name.
 #
 # usage: bench/run.sh [--runs R] [--only "rpc_roundtrip spawn ..."] [--threads N]
 #                     [--wait-quiet S] [--with-skynet] [--skynet-rebuild]
 #   --runs R          runs per workload (default 3)
-#   --only LIST       subset of the workloads (default: all five)
+#   --only LIST       subset of the workloads (default: all five and tcp_echo)
 #   --threads N       SKYNET_THREADS for ours / --threads for cloudwu/skynet (default nproc)
 #   --wait-quiet S    before each run wait up to S s for the machine to be <=15% busy
 #   --with-skynet     afterwards run the cloudwu/skynet baseline on the same workloads
-#                     (../shared/bench/skynet/run.sh from the repo root) and print both
-#                     summaries side by side. The skynet tree comes from SKYNET_SRC (a
+#                     (../shared/bench/skynet/run.sh from the repo root; its echo server
+#                     driven by our load generator) and print one table: both medians
+#                     [min-max] side by side with the ratio ours / cloudwu. The skynet tree comes from SKYNET_SRC (a
 #                     cloudwu/skynet checkout) or is unpacked from SKYNET_TARBALL
 #                     (default ../shared/bench/skynet-src.tar.gz); an existing build in
 #                     $BUILD_ROOT/skynet (default /tmp/skynet-bench-build) is reused
@@ -30,7 +33,7 @@ set -u
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$HERE/.." && pwd)"
 RUNS=3; THREADS="$(nproc)"; WAITQ=0; WITH_SKYNET=0; REBUILD=0
-ONLY="rpc_roundtrip rpc_concurrent send_oneway spawn timers"
+ONLY="rpc_roundtrip rpc_concurrent send_oneway spawn timers tcp_echo"
 while [ $# -gt 0 ]; do
 	case "$1" in
 		--runs) RUNS="$2"; shift 2;;
@@ -52,7 +55,18 @@ use_module "$REPO"
 export SKYNET_THREADS="$THREADS"
 
 describe_ours "$LUA" "$REPO" "$THREADS" "$RUNS" || exit 1
+SK_RUN="${SKYNET_BENCH_RUN:-$REPO/../shared/bench/skynet/run.sh}"
+export SKYNET_TARBALL="${SKYNET_TARBALL:-$(dirname "$SK_RUN")/../skynet-src.tar.gz}"
 for w in $ONLY; do
+	if [ "$w" = tcp_echo ]; then
+		# ours as tcp_echo_*, the raw tokio server as tcp_echo_tokio_*; with
+		# --with-skynet cloudwu's too, kept for its column below
+		tcp=(--runs "$RUNS"); [ "$WITH_SKYNET" = 1 ] && [ -x "$SK_RUN" ] && tcp+=(--with-skynet)
+		OUT_DIR="$OUT_DIR" bash "$HERE/tcp_echo.sh" "${tcp[@]}" > "$LOG/tcp_echo.out" 2>&1 ||
+			{ echo "ERROR tcp_echo (see $LOG/tcp_echo.out)" >&2; tail -5 "$LOG/tcp_echo.out" >&2; }
+		grep -E '^RESULT tcp_echo_(ours|tokio)_' "$OUT_DIR/tcp_echo/results.txt" | sed 's/^RESULT tcp_echo_ours_/RESULT tcp_echo_/' | tee -a "$ALL"
+		continue
+	fi
 	[ -f "$HERE/$w.lua" ] || { echo "unknown workload $w" >&2; continue; }
 	for r in $(seq "$RUNS"); do
 		quiet_check "$w.$r" "$WAITQ"
@@ -67,15 +81,18 @@ echo "== ours (skynet-lua) =="
 python3 "$HERE/summary.py" summary "$ALL" | tee "$LOG/summary.txt"
 
 [ "$WITH_SKYNET" = 1 ] || exit 0
-SK_RUN="${SKYNET_BENCH_RUN:-$REPO/../shared/bench/skynet/run.sh}"
 if [ ! -x "$SK_RUN" ]; then
 	echo "INFO --with-skynet: shared/bench/skynet/run.sh not found next to the repo; skipping cloudwu/skynet" >&2
 	exit 0
 fi
-export SKYNET_TARBALL="${SKYNET_TARBALL:-$(dirname "$SK_RUN")/../skynet-src.tar.gz}"
 skynet_build "$REBUILD" || exit 1
 echo "== cloudwu/skynet ($SK_RUN) =="
-"$SK_RUN" "$SKYNET_SRC_DIR" --threads "$THREADS" --runs "$RUNS" --only "$ONLY" --wait-quiet "$WAITQ" --no-build | tee "$LOG/skynet.out"
+# its tcp_echo ran above, under our load generator (its own Python client
+# saturates a core before either server does)
+SK_ONLY=$(echo " $ONLY " | sed 's/ tcp_echo / /')
+"$SK_RUN" "$SKYNET_SRC_DIR" --threads "$THREADS" --runs "$RUNS" --only "$SK_ONLY" --wait-quiet "$WAITQ" --no-build | tee "$LOG/skynet.out"
+grep -E '^RESULT tcp_echo_cloudwu_' "$OUT_DIR/tcp_echo/results.txt" 2>/dev/null |
+	sed 's/^RESULT tcp_echo_cloudwu_/RESULT tcp_echo_/' >> "$BUILD_ROOT/logs/results.txt"
 
 # side by side: median [min-max]
 python3 "$HERE/summary.py" compare "$ALL" "$BUILD_ROOT/logs/results.txt"

@@ -5,7 +5,8 @@ used by bench/run.sh and bench/cluster.sh.
   summary.py summary FILE
       SUMMARY <name> median=.. min=.. max=.. <unit> (runs=R), names in first-seen order
   summary.py compare OURS THEIRS
-      COMPARE lines: each name with median [min - max] in both files side by side
+      COMPARE lines: each name with median [min - max] in both files side by side,
+      and the ratio of the medians (ours / theirs)
   summary.py table --rows "a b" --col LABEL=PATTERN ... --vs LABEL FILE...
       one row per word of --rows; a column per --col whose RESULT name is PATTERN
       with {} replaced by the row; then, for every other column, the ratio of its
@@ -55,9 +56,10 @@ def compare(ours, theirs):
     a, ua, oa = load(ours)
     b, ub, ob = load(theirs)
     names = oa + [n for n in ob if n not in a]
-    print(f"{'COMPARE name':<28} {'ours median [min-max]':<34} {'cloudwu/skynet median [min-max]':<34} unit")
+    print(f"{'COMPARE name':<34} {'ours median [min-max]':<34} {'cloudwu/skynet median [min-max]':<34} {'ours/cw':<8} unit")
     for n in names:
-        print(f"COMPARE {n:<20} {fmt(a.get(n)):<34} {fmt(b.get(n)):<34} {ua.get(n) or ub.get(n)}")
+        ratio = f"{statistics.median(a[n]) / statistics.median(b[n]):.2f}x" if a.get(n) and b.get(n) and statistics.median(b[n]) else "-"
+        print(f"COMPARE {n:<26} {fmt(a.get(n)):<34} {fmt(b.get(n)):<34} {ratio:<8} {ua.get(n) or ub.get(n)}")
 
 
 def table(rows, cols, vs, paths):

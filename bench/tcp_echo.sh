@@ -1,54 +1,81 @@
-#!/bin/sh
-# TCP echo, 50 connections x 64 B for 10 s (../shared/bench/echo_client.py),
-# against: our server (bench/tcp_echo.lua), a minimal tokio echo server
-# (bench/tokio_echo, the ceiling) and, with --with-skynet, cloudwu/skynet's
-# (../shared/bench/skynet/run.sh --only tcp_echo). Then the WebSocket echo figure.
-#   bench/tcp_echo.sh [--with-skynet] [--seconds N]
-set -e
-cd "$(dirname "$0")/.."
-SECONDS_RUN=10
-WITH_SKYNET=0
+#!/usr/bin/env bash
+# TCP echo: 50 connections x 64 B for 10 s (after 1 s of warm-up) from
+# bench/loadgen, a Rust client light enough that the server is what a run
+# measures, against:
+#   ours     bench/tcp_echo.lua (the main script serves every connection)
+#   tokio    bench/tokio_echo, a minimal tokio echo server (the ceiling)
+#   cloudwu  with --with-skynet: cloudwu/skynet's echo server
+#            (../shared/bench/skynet/tcp_echo_server.lua), built as bench/lib.sh does
+# each R times (--runs, default 3), then a table: median [min-max] round trips/s,
+# p50/p99 latency, server CPU per round trip, and ours against the others.
+# Then the WebSocket echo figure (bench/ws_echo.lua).
+#   bench/tcp_echo.sh [--runs R] [--seconds N] [--conns C] [--with-skynet]
+# env: SKYNET_SRC / SKYNET_TARBALL / BUILD_ROOT as for bench/run.sh --with-skynet;
+#      SKYNET_BENCH_DIR: cloudwu's bench services (default ../shared/bench/skynet).
+set -u
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO="$(cd "$HERE/.." && pwd)"
+RUNS=3; SECS=10; CONNS=50; WITH_SKYNET=0
 while [ $# -gt 0 ]; do
-  case "$1" in
-    --with-skynet) WITH_SKYNET=1 ;;
-    --seconds) shift; SECONDS_RUN=$1 ;;
-  esac
-  shift
+	case "$1" in
+		--runs) RUNS="$2"; shift 2;;
+		--seconds) SECS="$2"; shift 2;;
+		--conns) CONNS="$2"; shift 2;;
+		--with-skynet) WITH_SKYNET=1; shift;;
+		-h|--help) sed -n '2,17p' "$0"; exit 0;;
+		*) echo "unknown option $1 (see --help)" >&2; exit 2;;
+	esac
 done
-CLIENT=../shared/bench/echo_client.py
-TARGET=${CARGO_TARGET_DIR:-target}
-cargo build --release -q
+cd "$REPO"
+. "$HERE/lib.sh"
+TARGET="$(mkdir -p "${CARGO_TARGET_DIR:-target}" && cd "${CARGO_TARGET_DIR:-target}" && pwd)"
+cargo build --release -q || exit 1
 mkdir -p build/lib
-ln -sf "$(cd "$TARGET" && pwd)/release/libskynet.so" build/lib/skynet.so
-export LUA_CPATH="$PWD/build/lib/?.so;;"
-(cd bench/tokio_echo && CARGO_TARGET_DIR="$(cd ../.. && cd "$TARGET" && pwd)/tokio_echo" cargo build --release -q --offline)
-TOKIO_BIN="$(cd "$TARGET" && pwd)/tokio_echo/release/tokio_echo"
+ln -sf "$TARGET/release/libskynet.so" build/lib/skynet.so
+use_module "$REPO"
+for tool in loadgen tokio_echo; do
+	(cd "$HERE/$tool" && CARGO_TARGET_DIR="$TARGET/$tool" cargo build --release -q) || exit 1
+done
+LOADGEN="$TARGET/loadgen/release/loadgen"
+OUT_DIR="${OUT_DIR:-/tmp/skynet-lua-bench}/tcp_echo"; mkdir -p "$OUT_DIR"
+ALL="$OUT_DIR/results.txt"; : > "$ALL"
 
-PIDS=""
-cleanup() { for p in $PIDS; do kill "$p" 2>/dev/null || true; done; }
-trap cleanup EXIT INT TERM
+SERVER=""
+stop_server() { [ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null && wait "$SERVER" 2>/dev/null; SERVER=""; }
+trap stop_server EXIT INT TERM
 
-# run_server NAME CMD...: starts it, waits for "READY name port", runs the client.
-run_server() {
-  name=$1; shift
-  out=$(mktemp)
-  "$@" > "$out" 2>&1 &
-  pid=$!
-  PIDS="$PIDS $pid"
-  i=0
-  while ! grep -q READY "$out" && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-  port=$(awk '/READY/ {print $3; exit}' "$out")
-  python3 "$CLIENT" 127.0.0.1 "$port" --conns 50 --size 64 --seconds "$SECONDS_RUN" --name "$name"
-  kill "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-  rm -f "$out"
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# measure NAME PORT CMD...: starts the server (it prints READY when it
+# listens on PORT), runs the load generator against it, stops it.
+measure() {
+	local name="$1" port="$2" out="$OUT_DIR/$1.server.log"; shift 2
+	"$@" > "$out" 2>&1 &
+	SERVER=$!
+	for _ in $(seq 100); do grep -q READY "$out" && break; sleep 0.1; done
+	if ! grep -q READY "$out"; then echo "ERROR $name server did not start (see $out)" >&2; stop_server; return; fi
+	"$LOADGEN" 127.0.0.1 "$port" --conns "$CONNS" --size 64 --seconds "$SECS" --pid "$SERVER" --name "$name" | tee -a "$ALL"
+	stop_server
 }
 
-run_server tcp_echo_ours lua5.4 bench/tcp_echo.lua 0
-run_server tcp_echo_tokio "$TOKIO_BIN" 0
-if [ "$WITH_SKYNET" = 1 ]; then
-  ../shared/bench/skynet/run.sh --only tcp_echo
-else
-  echo "INFO cloudwu/skynet tcp_echo (../shared/bench/README.md): 55693 rt/s (run with --with-skynet to measure)"
-fi
+for r in $(seq "$RUNS"); do
+	quiet_check "tcp_echo.$r" 0
+	port=$(free_port); measure tcp_echo_ours "$port" lua5.4 bench/tcp_echo.lua "$port"
+	port=$(free_port); measure tcp_echo_tokio "$port" "$TARGET/tokio_echo/release/tokio_echo" "$port"
+	if [ "$WITH_SKYNET" = 1 ]; then
+		if [ "$r" = 1 ]; then
+			export SKYNET_TARBALL="${SKYNET_TARBALL:-$REPO/../shared/bench/skynet-src.tar.gz}"
+			skynet_build 0 || exit 1
+		fi
+		port=$(free_port)
+		SKYNET_ROOT="$BUILD_ROOT/skynet" BENCH_DIR="${SKYNET_BENCH_DIR:-$REPO/../shared/bench/skynet}" \
+			BENCH_THREAD="$(nproc)" BENCH_PORT="$port" BENCH_SECONDS=$((SECS + 60)) BENCH_START=tcp_echo_server \
+			measure tcp_echo_cloudwu "$port" "$BUILD_ROOT/skynet/skynet" "${SKYNET_BENCH_DIR:-$REPO/../shared/bench/skynet}/config"
+	fi
+done
+COLS=(--col "ours=tcp_echo_ours_{}" --col "tokio=tcp_echo_tokio_{}")
+[ "$WITH_SKYNET" = 1 ] && COLS+=(--col "cloudwu=tcp_echo_cloudwu_{}")
+echo "TABLE median [min - max] of $RUNS runs; rate in round trips/s, p50/p99 in us, server_cpu in us per round trip"
+python3 "$HERE/summary.py" table --rows "rate p50 p99 server_cpu" "${COLS[@]}" --vs tokio "$ALL"
+[ "$WITH_SKYNET" = 1 ] && python3 "$HERE/summary.py" table --rows "rate p50 p99 server_cpu" "${COLS[@]}" --vs cloudwu "$ALL"
 lua5.4 bench/ws_echo.lua 5

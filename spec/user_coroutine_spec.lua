@@ -22,6 +22,20 @@ describe("globals a service builds on first use", function()
       trace = "function",
     }, seen)
   end)
+
+  it("skynet's functions of os, rpc, string and table, and wrap and compress, are made when first read; pairs lists them before", function()
+    local ok, job = os.pload("helpers.lazy_functions")
+    assert.is_true(ok)
+    local ok2, seen = pcall("lazy.functions")
+    job:close()
+    assert.is_true(ok2, seen)
+    assert.are.same({
+      absent_at_start = { os_stopped = true, rpc_timeout = true, string_split = true, table_export = true,
+                          wrap = true, compress = true },
+      listed = { true, true, true, true, true, true, true },
+      works = { true, false, "b", true, 1, "zz" },
+    }, seen)
+  end)
 end)
 
 describe("blocking calls in user coroutines", function()

@@ -26,9 +26,13 @@ local stock = functions_of(_G, 3, "", {}, {})
 require "skynet"
 -- `helpers.quick` (a service for a job object) lives beside this file.
 package.path = arg[0]:match("^(.-)[^/]*$") .. "../?.lua;" .. package.path
--- Tables built on first use: reading them builds them. A new lazy table
--- must be added here to be checked.
-for _, name in ipairs { "json", "base64", "crypto", "std", "storage" } do assert(_G[name], name) end
+-- Globals built on first use: reading them builds them. A new lazy global
+-- must be added here to be checked. (The functions of lazy fields of other
+-- tables, `os.*`, `rpc.*`, `string.*`, ..., are listed by `pairs`.)
+for _, name in ipairs { "json", "base64", "crypto", "std", "storage",
+                        "wrap", "unwrap", "compress", "uncompress", "bind", "throw", "trace" } do
+  assert(_G[name], name)
+end
 for _, name in ipairs { "http", "socket", "server", "context" } do assert(io[name], name) end
 
 local lines = {}

@@ -7,6 +7,12 @@
 
 use mlua::{AnyUserData, Error, Function, Integer, IntoLuaMulti, Lua, LuaString, MultiValue, Number, Result, Table, Value};
 
+/// A Lua function that hands its arguments to `func` as [`Args`], named
+/// `name` in the messages of bad arguments.
+pub fn binding(lua: &Lua, func: fn(&Lua, Args) -> Result<MultiValue>, name: &'static str) -> Result<Function> {
+    lua.create_function(move |lua, args: MultiValue| func(lua, Args::with_lua(lua, name, args)))
+}
+
 /// The arguments of one call of the Lua function `fname`.
 pub struct Args {
     fname: &'static str,

@@ -2,35 +2,33 @@
 //! (docs/API.md §3.5). Thin: argument checks here, the codecs in
 //! [`crate::codec::compress`].
 
-use mlua::{Lua, LuaString, MultiValue, Result};
+use mlua::{Lua, LuaString, MultiValue, Result, Value};
 
 use crate::codec::compress::{self, Method};
 use crate::lua_api::args::{Args, bad_argument};
 use crate::lua_api::returns::bytes_or_failure;
 
-pub fn install(lua: &Lua) -> Result<()> {
-    let globals = lua.globals();
-    globals.raw_set(
-        "compress",
-        lua.create_function(|lua, args: MultiValue| {
-            let (data, method) = data_and_method(Args::new("compress", args), false)?;
-            lua.create_string(compress::compress(&data.as_bytes(), method))
-        })?,
-    )?;
-    globals.raw_set(
-        "uncompress",
-        lua.create_function(|lua, args: MultiValue| {
-            let args = Args::new("uncompress", args);
-            let max = match args.opt_integer(3)? {
-                None => compress::DEFAULT_MAX_OUTPUT,
-                Some(n) => usize::try_from(n)
-                    .map_err(|_| bad_argument(3, "uncompress", "non-negative integer expected"))?,
-            };
-            let (data, method) = data_and_method(args, true)?;
-            bytes_or_failure(lua, compress::uncompress(&data.as_bytes(), method, max).map_err(|e| e.to_string()))
-        })?,
-    )?;
-    Ok(())
+/// The global `compress` (made on first read, see `lua_api::lazy`).
+pub fn compress_function(lua: &Lua) -> Result<Value> {
+    let f = lua.create_function(|lua, args: MultiValue| {
+        let (data, method) = data_and_method(Args::new("compress", args), false)?;
+        lua.create_string(compress::compress(&data.as_bytes(), method))
+    })?;
+    Ok(Value::Function(f))
+}
+
+/// The global `uncompress` (made on first read).
+pub fn uncompress_function(lua: &Lua) -> Result<Value> {
+    let f = lua.create_function(|lua, args: MultiValue| {
+        let args = Args::new("uncompress", args);
+        let max = match args.opt_integer(3)? {
+            None => compress::DEFAULT_MAX_OUTPUT,
+            Some(n) => usize::try_from(n).map_err(|_| bad_argument(3, "uncompress", "non-negative integer expected"))?,
+        };
+        let (data, method) = data_and_method(args, true)?;
+        bytes_or_failure(lua, compress::uncompress(&data.as_bytes(), method, max).map_err(|e| e.to_string()))
+    })?;
+    Ok(Value::Function(f))
 }
 
 /// Argument 1, the data, and argument 2, the method name (`deflate` when
@@ -51,7 +49,8 @@ mod tests {
     #[test]
     fn globals_round_trip_and_fail_softly() {
         let lua = Lua::new();
-        install(&lua).unwrap();
+        lua.globals().set("compress", compress_function(&lua).unwrap()).unwrap();
+        lua.globals().set("uncompress", uncompress_function(&lua).unwrap()).unwrap();
         let ok: bool = lua
             .load("return uncompress(compress('abc')) == 'abc' and uncompress(compress('abc', 'gzip'), 'gzip') == 'abc' and uncompress(compress('x'), 'inflate') == 'x'")
             .eval()

@@ -17,7 +17,7 @@
 //!   (blocking: the file runs inside that service).
 //! * `trace(on)`: debug output (`os.debugging()`, `trace(...)`) on or off.
 
-use crate::lua_api::args::Args;
+use crate::lua_api::args::{Args, binding};
 use crate::metrics::{self, prometheus};
 use crate::runtime::message::ServiceId;
 use crate::runtime::registry::MAX_ID;
@@ -29,9 +29,7 @@ use mlua::{Function, IntoLuaMulti, Lua, MultiValue, Result, Table, Value};
 #[cfg_attr(feature = "module", mlua::lua_module(name = "skynet_debug"))]
 pub fn create(lua: &Lua) -> Result<Table> {
     let t = lua.create_table()?;
-    let f = |func: fn(&Lua, Args) -> Result<MultiValue>, name: &'static str| {
-        lua.create_function(move |lua, args: MultiValue| func(lua, Args::with_lua(lua, name, args)))
-    };
+    let f = |func, name| binding(lua, func, name);
     t.set("services", lua.create_function(|lua, ()| services(lua))?)?;
     t.set("process", lua.create_function(|lua, ()| process(lua))?)?;
     t.set("prometheus", lua.create_function(|_, ()| Ok(prometheus::render(&metrics::services(), &metrics::process())))?)?;

@@ -5,24 +5,23 @@ use crate::codec::wrap;
 use crate::lua_api::args::Args;
 use mlua::{Function, Lua, MultiValue, Result, Table};
 
-pub fn install(lua: &Lua) -> Result<()> {
-    let globals = lua.globals();
-    globals.set(
-        "wrap",
-        lua.create_function(|lua, values: MultiValue| lua.create_string(wrap::encode(values.iter())?))?,
-    )?;
-    globals.set(
-        "unwrap",
-        lua.create_function(|lua, args: MultiValue| {
-            let a = Args::new("unwrap", args);
-            let data = match a.value(1) {
-                mlua::Value::String(s) => s,
-                _ => return Err(crate::lua_api::args::bad_argument(1, "unwrap", format!("string expected, got {}", crate::lua_api::args::type_name(Some(&a.value(1)))))),
-            };
-            wrap::decode(lua, &data.as_bytes())
-        })?,
-    )?;
-    Ok(())
+/// The global `wrap` (made on first read, see `lua_api::lazy`).
+pub fn wrap_function(lua: &Lua) -> Result<mlua::Value> {
+    let f = lua.create_function(|lua, values: MultiValue| lua.create_string(wrap::encode(values.iter())?))?;
+    Ok(mlua::Value::Function(f))
+}
+
+/// The global `unwrap` (made on first read).
+pub fn unwrap_function(lua: &Lua) -> Result<mlua::Value> {
+    let f = lua.create_function(|lua, args: MultiValue| {
+        let a = Args::new("unwrap", args);
+        let data = match a.value(1) {
+            mlua::Value::String(s) => s,
+            _ => return Err(crate::lua_api::args::bad_argument(1, "unwrap", format!("string expected, got {}", crate::lua_api::args::type_name(Some(&a.value(1)))))),
+        };
+        wrap::decode(lua, &data.as_bytes())
+    })?;
+    Ok(mlua::Value::Function(f))
 }
 
 /// Makes the error objects raised by Rust functions behave like the string

@@ -9,6 +9,7 @@
 //! the same way.
 
 use mlua::{Function, Lua, Result, Table, Value};
+use std::rc::Rc;
 
 /// Builds one lazy global (a table, or a function).
 pub type Creator = fn(&Lua) -> Result<Value>;
@@ -63,15 +64,20 @@ pub fn preload_std_libs(lua: &Lua) -> Result<()> {
 }
 
 /// Makes each `(name, creator)` a field of `target` created on first read.
+/// A table other than `_G` also lists them all to `pairs` (its `__pairs`
+/// creates the missing ones first), as if they had always been there;
+/// `pairs(_G)` is left alone, since a loop over the globals (busted's,
+/// for one) would build every lazy global.
 pub fn install(lua: &Lua, target: &Table, entries: &[(&'static str, Creator)]) -> Result<()> {
-    let creators: Vec<(&'static str, Creator)> = entries.to_vec();
-    let index: Function = lua.create_function(move |lua, (g, key): (Table, Value)| {
+    let creators: Rc<[(&'static str, Creator)]> = entries.into();
+    let lookup = creators.clone();
+    let index: Function = lua.create_function(move |lua, (t, key): (Table, Value)| {
         let Value::String(key) = key else { return Ok(Value::Nil) };
         let key = key.to_str()?;
-        match creators.iter().find(|(name, _)| *name == &*key) {
+        match lookup.iter().find(|(name, _)| *name == &*key) {
             Some((name, create)) => {
                 let value = create(lua)?;
-                g.raw_set(*name, &value)?;
+                t.raw_set(*name, &value)?;
                 Ok(value)
             }
             None => Ok(Value::Nil),
@@ -79,6 +85,18 @@ pub fn install(lua: &Lua, target: &Table, entries: &[(&'static str, Creator)]) -
     })?;
     let meta = lua.create_table()?;
     meta.raw_set("__index", index)?;
+    if target.to_pointer() != lua.globals().to_pointer() {
+        let pairs = lua.create_function(move |lua, t: Table| {
+            for (name, create) in creators.iter() {
+                if t.raw_get::<Value>(*name)?.is_nil() {
+                    t.raw_set(*name, create(lua)?)?;
+                }
+            }
+            let next: Function = lua.globals().raw_get("next")?;
+            Ok((next, t, Value::Nil))
+        })?;
+        meta.raw_set("__pairs", pairs)?;
+    }
     target.set_metatable(Some(meta))?;
     Ok(())
 }
@@ -105,5 +123,18 @@ mod tests {
         assert!(same);
         let missing: Value = lua.load("return not_a_global").eval().unwrap();
         assert!(missing.is_nil());
+    }
+
+    #[test]
+    fn pairs_lists_the_fields_not_built_yet() {
+        let lua = Lua::new();
+        let t = lua.create_table().unwrap();
+        t.raw_set("plain", 1).unwrap();
+        install(&lua, &t, &[("thing", make), ("other", make)]).unwrap();
+        lua.globals().set("t", &t).unwrap();
+        let names: String =
+            lua.load("local n = {} for k in pairs(t) do n[#n + 1] = k end table.sort(n) return table.concat(n, ' ')").eval().unwrap();
+        assert_eq!(names, "other plain thing");
+        assert_eq!(lua.load("return t.thing.answer").eval::<i64>().unwrap(), 42);
     }
 }

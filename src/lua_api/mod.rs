@@ -47,7 +47,6 @@ pub fn install(lua: &Lua) -> Result<Table> {
     core.set("wait_marker", Value::LightUserData(mlua::LightUserData(WAIT_MARKER.as_ptr() as *mut std::ffi::c_void)))?;
     os::install(lua, &core)?;
     rpc::install(lua, &core)?;
-    globals::install(lua)?;
     let prelude: Table = load_compiled(lua, &PRELUDE)?.call(&core)?;
     if main {
         // Code that kept the stock pcall sees raised error objects; in the
@@ -180,7 +179,6 @@ pub fn utility(lua: &Lua, name: &str) -> Result<mlua::Value> {
 pub fn install_data_helpers(lua: &Lua) -> Result<()> {
     string_ext::install(lua)?;
     table_ext::install(lua)?;
-    compress::install(lua)?;
     lazy::preload_std_libs(lua)?;
     lazy::install(
         lua,
@@ -192,6 +190,10 @@ pub fn install_data_helpers(lua: &Lua) -> Result<()> {
             ("debug", |lua| lazy::debug(lua).map(Value::Table)),
             ("coroutine", |lua| lazy::coroutine(lua).map(Value::Table)),
             ("json", |lua| json::create(lua).map(Value::Table)),
+            ("wrap", globals::wrap_function),
+            ("unwrap", globals::unwrap_function),
+            ("compress", compress::compress_function),
+            ("uncompress", compress::uncompress_function),
             ("base64", |lua| base64::create(lua).map(Value::Table)),
             ("crypto", |lua| crypto::create(lua).map(Value::Table)),
             ("std", |lua| std_lib::create(lua).map(Value::Table)),

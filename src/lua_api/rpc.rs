@@ -6,24 +6,31 @@
 //! the reply (or the timeout) comes.
 
 use crate::codec::wrap;
-use crate::lua_api::args::{Args, bad_argument};
+use crate::lua_api::args::{Args, bad_argument, binding};
+use crate::lua_api::lazy;
 use crate::service::scheduler::success_payload;
 use crate::service::{self, CtxKind, WaitKind};
 use mlua::{IntoLuaMulti, Lua, MultiValue, Result, Table, Value};
 use std::time::Duration;
 
 pub fn install(lua: &Lua, core: &Table) -> Result<()> {
-    let f = |func: fn(&Lua, Args) -> Result<MultiValue>, name: &'static str| {
-        lua.create_function(move |lua, args: MultiValue| func(lua, Args::with_lua(lua, name, args)))
-    };
-    core.set("rpc_call", f(call, "pcall")?)?;
+    core.set("rpc_call", binding(lua, call, "pcall")?)?;
+    core.set("rpc_deliver", binding(lua, deliver, "deliver")?)?;
+    // The rest is made on first read (see `os::install`).
     let rpc = lua.create_table()?;
-    rpc.set("create", f(create, "create")?)?;
-    rpc.set("remove", f(remove, "remove")?)?;
-    core.set("rpc_deliver", f(deliver, "deliver")?)?;
-    rpc.set("timeout", f(timeout, "timeout")?)?;
-    rpc.set("caller", lua.create_function(|lua, ()| Ok(service::of(lua)?.with_ctx(|c| c.caller).unwrap_or(0)))?)?;
-    rpc.set("responser", lua.create_function(responser)?)?;
+    lazy::install(
+        lua,
+        &rpc,
+        &[
+            ("create", |lua| binding(lua, create, "create").map(Value::Function)),
+            ("remove", |lua| binding(lua, remove, "remove").map(Value::Function)),
+            ("timeout", |lua| binding(lua, timeout, "timeout").map(Value::Function)),
+            ("caller", |lua| {
+                lua.create_function(|lua, ()| Ok(service::of(lua)?.with_ctx(|c| c.caller).unwrap_or(0))).map(Value::Function)
+            }),
+            ("responser", |lua| lua.create_function(responser).map(Value::Function)),
+        ],
+    )?;
     lua.globals().set("rpc", rpc)?;
     Ok(())
 }

@@ -6,9 +6,10 @@
 //! "digit" and "whitespace" mean ASCII only, whatever the locale.
 //! The byte logic is in plain functions at the top so it is tested without Lua.
 
-use mlua::{Lua, MultiValue, Result, Table};
+use mlua::{Lua, LuaString, MultiValue, Result, Table, Value};
 
 use super::args::{Args, bad_argument, string_function};
+use super::lazy;
 
 /// `isspace` in the C locale: space, `\t`, `\n`, `\v`, `\f`, `\r`.
 /// (`u8::is_ascii_whitespace` leaves out `\v`.)
@@ -51,47 +52,53 @@ pub fn is_alnum(s: &[u8]) -> bool {
 }
 
 
-/// Adds the functions to the global `string` table.
+/// Adds the functions to the global `string` table, each made on first
+/// read (`lazy`): most services split or trim nothing.
 pub fn install(lua: &Lua) -> Result<()> {
     let string: Table = lua.globals().get("string")?;
-    string.set(
-        "split",
-        lua.create_function(|lua, args: MultiValue| {
-            let args = Args::with_lua(lua, "split", args);
-            let s = args.string(1)?;
-            let sep = args.string(2)?;
-            let (s, sep) = (s.as_bytes(), sep.as_bytes());
-            if sep.is_empty() {
-                return Err(bad_argument(2, "split", "separator is empty"));
-            }
-            let pieces = split(&s, &sep);
-            let t = lua.create_table_with_capacity(pieces.len(), 0)?;
-            for (i, p) in pieces.into_iter().enumerate() {
-                t.raw_set(i + 1, lua.create_string(p)?)?;
-            }
-            Ok(t)
-        })?,
-    )?;
-    string.set(
-        "trim",
-        string_function(lua, "trim", |lua, s| {
-            let bytes = s.as_bytes();
-            let t = trim(&bytes);
-            // Avoid a copy (and an interning) when nothing is trimmed.
-            if t.len() == bytes.len() { Ok(s.clone()) } else { lua.create_string(t) }
-        })?,
-    )?;
-    string.set(
-        "icmp",
-        lua.create_function(|lua, args: MultiValue| {
-            let args = Args::with_lua(lua, "icmp", args);
-            let (a, b) = (args.string(1)?, args.string(2)?);
-            Ok(a.as_bytes().eq_ignore_ascii_case(&b.as_bytes()))
-        })?,
-    )?;
-    string.set("isalpha", string_function(lua, "isalpha", |_, s| Ok(is_alpha(&s.as_bytes())))?)?;
-    string.set("isalnum", string_function(lua, "isalnum", |_, s| Ok(is_alnum(&s.as_bytes())))?)?;
-    Ok(())
+    lazy::install(
+        lua,
+        &string,
+        &[
+            ("split", |lua| lua.create_function(split_binding).map(Value::Function)),
+            ("trim", |lua| string_function(lua, "trim", trim_binding).map(Value::Function)),
+            ("icmp", |lua| lua.create_function(icmp_binding).map(Value::Function)),
+            ("isalpha", |lua| string_function(lua, "isalpha", |_, s| Ok(is_alpha(&s.as_bytes()))).map(Value::Function)),
+            ("isalnum", |lua| string_function(lua, "isalnum", |_, s| Ok(is_alnum(&s.as_bytes()))).map(Value::Function)),
+        ],
+    )
+}
+
+/// `string.split(s, sep)`.
+fn split_binding(lua: &Lua, args: MultiValue) -> Result<Table> {
+    let args = Args::with_lua(lua, "split", args);
+    let s = args.string(1)?;
+    let sep = args.string(2)?;
+    let (s, sep) = (s.as_bytes(), sep.as_bytes());
+    if sep.is_empty() {
+        return Err(bad_argument(2, "split", "separator is empty"));
+    }
+    let pieces = split(&s, &sep);
+    let t = lua.create_table_with_capacity(pieces.len(), 0)?;
+    for (i, p) in pieces.into_iter().enumerate() {
+        t.raw_set(i + 1, lua.create_string(p)?)?;
+    }
+    Ok(t)
+}
+
+/// `string.trim(s)`.
+fn trim_binding(lua: &Lua, s: LuaString) -> Result<LuaString> {
+    let bytes = s.as_bytes();
+    let t = trim(&bytes);
+    // Avoid a copy (and an interning) when nothing is trimmed.
+    if t.len() == bytes.len() { Ok(s.clone()) } else { lua.create_string(t) }
+}
+
+/// `string.icmp(a, b)`.
+fn icmp_binding(lua: &Lua, args: MultiValue) -> Result<bool> {
+    let args = Args::with_lua(lua, "icmp", args);
+    let (a, b) = (args.string(1)?, args.string(2)?);
+    Ok(a.as_bytes().eq_ignore_ascii_case(&b.as_bytes()))
 }
 
 #[cfg(test)]

@@ -264,10 +264,15 @@ fn import(lua: &Lua, mv: MultiValue) -> Result<Value> {
     Ok(Value::Table(Kit::get(lua)?.proxy(lua, ProxyPath::root(&name))?))
 }
 
-/// Adds `export` and `import` to the `table` library.
+/// Adds `export` and `import` to the `table` library, made on first read.
 pub fn install(lua: &Lua) -> Result<()> {
     let table: Table = lua.globals().raw_get("table")?;
-    table.raw_set("export", lua.create_function(export)?)?;
-    table.raw_set("import", lua.create_function(import)?)?;
-    Ok(())
+    crate::lua_api::lazy::install(
+        lua,
+        &table,
+        &[
+            ("export", |lua| lua.create_function(export).map(Value::Function)),
+            ("import", |lua| lua.create_function(import).map(Value::Function)),
+        ],
+    )
 }

@@ -71,6 +71,11 @@ pub struct Worker {
     /// The clock as last read by the turn under way (`None` between turns):
     /// see [`Worker::now`].
     clock: Cell<Option<Tick>>,
+    /// Mail went to or came from another thread since the loop last
+    /// watched for mail: then more usually follows within microseconds
+    /// (the answer to a call, the next of a stream of messages), which is
+    /// what makes watching before sleeping worth it (see [`Worker::run`]).
+    crossed: Cell<bool>,
 }
 
 /// Messages in a row to one service, within a turn.
@@ -178,6 +183,11 @@ pub fn push_local_if_current(index: usize, msg: Message, remote: impl FnOnce(Mes
             w.mailbox.wake();
             true
         }
+        Some(w) => {
+            w.crossed.set(true);
+            remote(msg);
+            false
+        }
         _ => {
             remote(msg);
             false
@@ -199,6 +209,7 @@ impl Worker {
             shutdown_deadline: Cell::new(None),
             alarm: RefCell::new(None),
             clock: Cell::new(None),
+            crossed: Cell::new(false),
         });
         CURRENT.with(|c| *c.borrow_mut() = Some(w.clone()));
         w
@@ -277,8 +288,11 @@ impl Worker {
             self.dispatch(rt, msg, &mut run);
             handled += 1;
         }
-        for _ in 0..BATCH {
+        for i in 0..BATCH {
             let Some(msg) = self.mailbox.pop() else { break };
+            if i == 0 {
+                self.crossed.set(true);
+            }
             self.dispatch(rt, msg, &mut run);
             handled += 1;
         }
@@ -455,7 +469,10 @@ impl Worker {
                 continue;
             }
             turns = 0;
-            if self.spin_for_mail() {
+            // Watching only pays after mail crossed threads; a worker busy
+            // with its own sockets goes straight to tokio, whose I/O
+            // driver is not polled while we watch.
+            if self.crossed.take() && self.spin_for_mail() {
                 continue;
             }
             if !self.mailbox.go_idle() {
