@@ -22,7 +22,7 @@ use crate::runtime::actor::Actor;
 use std::cell::{Cell, RefCell};
 use rustc_hash::FxHashMap as HashMap;
 use std::collections::VecDeque;
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use crate::runtime::clock::Tick;
@@ -76,6 +76,21 @@ pub struct Worker {
     /// (the answer to a call, the next of a stream of messages), which is
     /// what makes watching before sleeping worth it (see [`Worker::run`]).
     crossed: Cell<bool>,
+    /// When the last turn ended, while the loop goes straight on to the
+    /// next one (no await, no watching in between): that turn then starts
+    /// at this reading instead of reading the clock again.
+    ended_at: Cell<Option<Tick>>,
+    /// The service of the last turn's last run, whose heap size is
+    /// recorded when the worker goes idle (see [`Run::end`]). Weak: a
+    /// service that ended meanwhile must not be kept.
+    last_served: RefCell<Option<Weak<dyn Actor>>>,
+}
+
+/// Records `svc`'s Lua heap size for operators.
+fn record_heap(svc: &dyn Actor) {
+    if let Some(bytes) = svc.heap_bytes() {
+        svc.info().stats.memory.set(bytes as u64);
+    }
 }
 
 /// Messages in a row to one service, within a turn.
@@ -89,23 +104,20 @@ impl Run {
         self.service.as_ref().is_some_and(|s| s.id() == id)
     }
 
-    /// Ends the run at `now`: charges its time to its service and, at the
-    /// end of a turn (`last`, where a service usually goes idle) or every
-    /// 8th message it handles, records its heap size (reading it costs about
-    /// as much as the rest of the accounting). Returns `now`, when the next
-    /// run starts.
-    fn end(&mut self, now: Tick, last: bool) -> Tick {
-        if let Some(svc) = self.service.take() {
-            let stats = &svc.info().stats;
-            stats.cpu_ns.add(now.nanos_since(self.since));
-            if last || stats.messages.get() % 8 == 0 {
-                if let Some(bytes) = svc.heap_bytes() {
-                    stats.memory.set(bytes as u64);
-                }
-            }
+    /// Ends the run at `now`: charges its time to its service and, every
+    /// 8th message the service handles, records its heap size (reading it
+    /// costs about as much as the rest of the accounting; the worker also
+    /// records it for the last service it served when it goes idle, where
+    /// a service usually stays a while). Returns the service.
+    fn end(&mut self, now: Tick) -> Option<Rc<dyn Actor>> {
+        let svc = self.service.take()?;
+        let stats = &svc.info().stats;
+        stats.cpu_ns.add(now.nanos_since(self.since));
+        if stats.messages.get() % 8 == 0 {
+            record_heap(&*svc);
         }
         self.since = now;
-        now
+        Some(svc)
     }
 }
 
@@ -210,6 +222,8 @@ impl Worker {
             alarm: RefCell::new(None),
             clock: Cell::new(None),
             crossed: Cell::new(false),
+            ended_at: Cell::new(None),
+            last_served: RefCell::new(None),
         });
         CURRENT.with(|c| *c.borrow_mut() = Some(w.clone()));
         w
@@ -274,7 +288,13 @@ impl Worker {
     /// size is then recorded: a few readings per turn, not per message.
     fn turn(self: &Rc<Self>, rt: &Runtime) -> usize {
         let mut handled = 0;
-        let now = self.read_clock();
+        let now = match self.ended_at.take() {
+            Some(end) => {
+                self.clock.set(Some(end));
+                end
+            }
+            None => self.read_clock(),
+        };
         loop {
             let due = self.timers.borrow_mut().pop_due(now);
             let Some(event) = due else { break };
@@ -297,8 +317,12 @@ impl Worker {
             handled += 1;
         }
         if handled > 0 {
-            let end = run.end(Tick::now(), true);
+            let end = Tick::now();
+            if let Some(svc) = run.end(end) {
+                *self.last_served.borrow_mut() = Some(Rc::downgrade(&svc));
+            }
             rt.stats[self.index].busy_ns.add(end.nanos_since(now));
+            self.ended_at.set(Some(end));
         }
         self.clock.set(None);
         handled
@@ -350,7 +374,7 @@ impl Worker {
         // A turn's first run starts at the turn's clock reading; later
         // ones when the previous run ends.
         if run.service.is_some() && !run.is_of(to) {
-            run.end(self.read_clock(), false);
+            run.end(self.read_clock());
         }
         let served = match msg.kind {
             Kind::Shutdown => {
@@ -458,12 +482,14 @@ impl Worker {
         loop {
             let handled = self.turn(rt);
             if until() || self.shutdown_done() {
+                self.ended_at.set(None);
                 return;
             }
             if handled > 0 {
                 turns += 1;
                 if turns >= TURNS_PER_YIELD {
                     turns = 0;
+                    self.ended_at.set(None);
                     tokio::task::yield_now().await;
                 }
                 continue;
@@ -477,6 +503,10 @@ impl Worker {
             }
             if !self.mailbox.go_idle() {
                 continue;
+            }
+            let served = self.last_served.borrow_mut().take();
+            if let Some(svc) = served.and_then(|s| s.upgrade()) {
+                record_heap(&*svc);
             }
             self.arm_collect();
             if !self.local.borrow().is_empty() {
