@@ -250,33 +250,41 @@ impl<W> Core<W> {
         let names = &runtime::get().names;
         let group = self.names.borrow_mut().group(names, name);
         let to_all = receiver == 0 && mask == 0;
-        let here = group.is_some();
-        let (mut targets, shared_name): (Vec<ServiceId>, Arc<str>) = match group {
-            Some(group) if receiver != 0 => {
-                (group.ids.iter().copied().filter(|&id| i64::from(id) == receiver).collect(), group.name.clone())
+        // The local handlers it goes to: a slice of the group's ids, so that
+        // the hot path (one message to one or a few handlers) allocates nothing.
+        let local: &[ServiceId] = match &group {
+            Some(group) if receiver != 0 => match group.ids.iter().position(|&id| i64::from(id) == receiver) {
+                Some(i) => &group.ids[i..=i],
+                None => &[],
+            },
+            Some(group) if mask == 0 => &group.ids,
+            Some(group) => {
+                let i = mask.rem_euclid(group.ids.len() as i64) as usize;
+                &group.ids[i..=i]
             }
-            Some(group) if mask == 0 => (group.ids.clone(), group.name.clone()),
-            Some(group) => (vec![group.ids[mask.rem_euclid(group.ids.len() as i64) as usize]], group.name.clone()),
-            None => (Vec::new(), Arc::from(name)),
+            None => &[],
         };
         let elsewhere = if to_all { names.elsewhere_broadcast() } else { names.elsewhere_call() };
-        if to_all || !here {
-            targets.extend(elsewhere);
-        }
-        if targets.is_empty() {
+        let elsewhere = elsewhere.filter(|_| to_all || group.is_none());
+        let count = local.len() + usize::from(elsewhere.is_some());
+        if count == 0 {
             return Delivered { count: 0, crowded: None };
         }
+        let shared_name: Arc<str> = match &group {
+            Some(group) => group.name.clone(),
+            None => Arc::from(name),
+        };
         let bytes = args.len();
-        if let Some((&last, rest)) = targets.split_last() {
-            let call = |to, payload| Message { to, from: self.id, session: 0, kind: Kind::Call(shared_name.clone()), payload };
-            for &to in rest {
-                self.send(call(to, args.clone()));
-            }
-            self.send(call(last, args));
+        let targets = || local.iter().copied().chain(elsewhere);
+        let mut args = Some(args);
+        for (i, to) in targets().enumerate() {
+            // The last one takes the payload itself, the others a copy.
+            let payload = if i + 1 == count { args.take().unwrap_or_default() } else { args.clone().unwrap_or_default() };
+            self.send(Message { to, from: self.id, session: 0, kind: Kind::Call(shared_name.clone()), payload });
         }
         let rt = runtime::get();
-        let crowded = targets.iter().copied().find(|&to| rt.crowded_after_send(to, bytes));
-        Delivered { count: targets.len(), crowded }
+        let crowded = targets().find(|&to| rt.crowded_after_send(to, bytes));
+        Delivered { count, crowded }
     }
 
     /// After a send to `to`: if `to`'s queue (or, for a remote id, its
