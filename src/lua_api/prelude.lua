@@ -57,15 +57,6 @@ function xpcall(f, handler, ...)
   return stock_xpcall(f, function(e) return handler(error_message(e)) end, ...)
 end
 
--- Most sends find room: then the count comes back alone, with no wait to
--- hand over (this is the hot path of one-way messaging).
-local rpc_deliver = core.rpc_deliver
-function rpc.deliver(...)
-  local count, room = rpc_deliver(...)
-  if room then return suspend(room) end
-  return count
-end
-
 local wait = core.wait
 function os.wait(ms) return suspend(wait(ms)) end
 

@@ -18,7 +18,10 @@
 //!   out-of-memory;
 //! * [`Guard`] records the stack top and puts it back: on drop (an error
 //!   path discards whatever was left), or checked with a debug assertion
-//!   when a section ends normally ([`Guard::leave`]).
+//!   when a section ends normally ([`Guard::leave`]);
+//! * [`call_then_wait`] is the one C function here that runs Lua code and
+//!   yields: the front of `rpc.deliver`, where a Lua wrapper would cost a
+//!   vararg frame on every one-way message.
 //!
 //! The contract of every `unsafe fn` on [`Stack`] is the C API's own: an
 //! index argument names a live slot (or an upvalue pseudo-index, see
@@ -101,6 +104,47 @@ pub fn c_closure(lua: &Lua, f: CFunction, upvalues: impl IntoLuaMulti) -> Result
     // exactly the pushed upvalues; lua_pushcclosure pops them all (gettop of
     // them) and leaves the closure, which exec_raw returns.
     unsafe { lua.exec_raw(upvalues, |l| ffi::lua_pushcclosure(l, f, ffi::lua_gettop(l))) }
+}
+
+/// A C closure's body: calls upvalue 1 with the closure's own arguments
+/// and returns the first result, unless a second one comes back: that is
+/// the session of a wait (see `Service::suspend`), waited for as the
+/// prelude's `suspend` does it. The closure yields `(upvalue 2, session)`
+/// (upvalue 2 is the wait marker) and returns whatever it is resumed with;
+/// where nothing can yield and upvalue 3 is a function (the main script's
+/// `core.block`), it calls that with the session and returns its results.
+/// A service that cannot yield there gets the stock error of `lua_yield`.
+///
+/// # Safety
+/// Only Lua calls it, as a C closure with those upvalues (see [`c_closure`]).
+pub unsafe extern "C-unwind" fn call_then_wait(l: *mut State) -> c_int {
+    // SAFETY: `l` is the running C function's state. This frame owns no
+    // Rust value, so the longjmp of an error raised by the calls (or by
+    // lua_yield where nothing can yield) crosses nothing that needs
+    // dropping. Stack room: the arguments are moved, not copied, and at
+    // most two values are pushed on top of them (20 free slots on entry).
+    unsafe {
+        let n = ffi::lua_gettop(l);
+        ffi::lua_pushvalue(l, upvalue(1));
+        ffi::lua_insert(l, 1);
+        ffi::lua_call(l, n, 2);
+        // [first, session or nil]
+        if ffi::lua_type(l, -1) == ffi::LUA_TNIL {
+            ffi::lua_settop(l, 1);
+            return 1;
+        }
+        if ffi::lua_isyieldable(l) == 0 && ffi::lua_type(l, upvalue(3)) == ffi::LUA_TFUNCTION {
+            ffi::lua_pushvalue(l, upvalue(3));
+            ffi::lua_insert(l, 2);
+            // [first, block, session] -> [first, results...]
+            ffi::lua_call(l, 1, ffi::LUA_MULTRET);
+            return ffi::lua_gettop(l) - 1;
+        }
+        ffi::lua_pushvalue(l, upvalue(2));
+        ffi::lua_replace(l, 1);
+        // [marker, session]: the values a wait yields
+        ffi::lua_yield(l, 2)
+    }
 }
 
 /// Runs the body of a C function called with state `l` and returns its
@@ -502,6 +546,7 @@ pub fn bad_argument(stack: Stack<'_>, n: c_int, fname: &str, expected: &str) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use mlua::Value;
     use std::ffi::CStr;
 
     /// `lua_typename`'s answer for type number `t`.
@@ -510,6 +555,44 @@ mod tests {
         // SAFETY: lua_typename only reads a static table; exec_raw gives a live state.
         unsafe { lua.exec_raw::<()>((), |l| name = CStr::from_ptr(ffi::lua_typename(l, t)).to_string_lossy().into_owned()) }.unwrap();
         name
+    }
+
+    #[test]
+    fn call_then_wait_returns_at_once_yields_for_a_session_or_blocks_where_it_cannot_yield() {
+        let lua = Lua::new();
+        // upvalue 1: returns its argument, then a session when asked to wait
+        let inner = lua
+            .create_function(|_, (x, wait): (i64, bool)| Ok((x, if wait { Some(7) } else { None })))
+            .unwrap();
+        let marker = lua.create_table().unwrap();
+        let front = c_closure(&lua, call_then_wait, (inner.clone(), marker.clone(), Value::Nil)).unwrap();
+        lua.globals().set("front", &front).unwrap();
+        lua.globals().set("marker", &marker).unwrap();
+        // no wait: the first result only
+        let (n, rest): (i64, Value) = lua.load("return select('#', front(3, false)), (select(2, front(3, false)))").eval().unwrap();
+        assert_eq!((n, rest), (1, Value::Nil));
+        // a wait, in a coroutine: yields (marker, session); returns what it is resumed with
+        let got: String = lua
+            .load(
+                r#"
+                local co = coroutine.create(function() return front(5, true) end)
+                local ok, m, session = coroutine.resume(co)
+                assert(ok and m == marker and session == 7, tostring(m))
+                local ok2, a, b = coroutine.resume(co, "woken", 2)
+                return tostring(ok2) .. " " .. a .. " " .. b
+                "#,
+            )
+            .eval()
+            .unwrap();
+        assert_eq!(got, "true woken 2");
+        // where nothing can yield: upvalue 3 (a block function) gets the session
+        let block = lua.create_function(|_, session: i64| Ok(("blocked", session))).unwrap();
+        let main_front = c_closure(&lua, call_then_wait, (inner, marker, block)).unwrap();
+        let (a, b): (String, i64) = main_front.call((1, true)).unwrap();
+        assert_eq!((a.as_str(), b), ("blocked", 7));
+        // ...and without one, the stock error of a yield outside a coroutine
+        let e = front.call::<Value>((1, true)).unwrap_err().to_string();
+        assert!(e.contains("yield"), "{e}");
     }
 
     #[test]

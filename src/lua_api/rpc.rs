@@ -7,7 +7,7 @@
 
 use crate::codec::wrap;
 use crate::lua_api::args::{Args, bad_argument, binding};
-use crate::lua_api::lazy;
+use crate::lua_api::{lazy, raw};
 use crate::service::scheduler::success_payload;
 use crate::service::{self, CtxKind, WaitKind};
 use mlua::{IntoLuaMulti, Lua, MultiValue, Result, Table, Value};
@@ -15,9 +15,15 @@ use std::time::Duration;
 
 pub fn install(lua: &Lua, core: &Table) -> Result<()> {
     core.set("rpc_call", binding(lua, call, "pcall")?)?;
-    core.set("rpc_deliver", binding(lua, deliver, "deliver")?)?;
-    // The rest is made on first read (see `os::install`).
     let rpc = lua.create_table()?;
+    // `rpc.deliver` waits for room when a receiver is crowded, so it must
+    // be able to yield: a C front does that (`raw::call_then_wait`), which
+    // costs far less per message than a Lua wrapper would.
+    let deliver = binding(lua, deliver, "deliver")?;
+    let block = if service::of(lua)?.is_main { core.get::<Value>("block")? } else { Value::Nil };
+    let front = raw::c_closure(lua, raw::call_then_wait, (deliver, core.get::<Value>("wait_marker")?, block))?;
+    rpc.raw_set("deliver", front)?;
+    // The rest is made on first read (see `os::install`).
     lazy::install(
         lua,
         &rpc,
@@ -85,7 +91,7 @@ fn call(lua: &Lua, a: Args) -> Result<MultiValue> {
     }
 }
 
-/// `core.rpc_deliver(name, mask, receiver, ...)`: one-way, to the handlers
+/// `rpc.deliver(name, mask, receiver, ...)` (behind its C front): one-way, to the handlers
 /// chosen as docs/API.md §5 says; gives how many it was sent to, and when
 /// one of them is over its high-water mark, the session of a wait for room
 /// (which ends with that count).
