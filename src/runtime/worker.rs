@@ -22,7 +22,7 @@ use crate::runtime::actor::Actor;
 use std::cell::{Cell, RefCell};
 use rustc_hash::FxHashMap as HashMap;
 use std::collections::VecDeque;
-use std::rc::{Rc, Weak};
+use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use crate::runtime::clock::Tick;
@@ -80,10 +80,9 @@ pub struct Worker {
     /// next one (no await, no watching in between): that turn then starts
     /// at this reading instead of reading the clock again.
     ended_at: Cell<Option<Tick>>,
-    /// The service of the last turn's last run, whose heap size is
-    /// recorded when the worker goes idle (see [`Run::end`]). Weak: a
-    /// service that ended meanwhile must not be kept.
-    last_served: RefCell<Option<Weak<dyn Actor>>>,
+    /// The service of the last turn's last run (0: none), whose heap size
+    /// is recorded when the worker goes idle (see [`Run::end`]).
+    last_served: Cell<ServiceId>,
 }
 
 /// Records `svc`'s Lua heap size for operators.
@@ -104,16 +103,16 @@ impl Run {
         self.service.as_ref().is_some_and(|s| s.id() == id)
     }
 
-    /// Ends the run at `now`: charges its time to its service and, every
-    /// 8th message the service handles, records its heap size (reading it
-    /// costs about as much as the rest of the accounting; the worker also
-    /// records it for the last service it served when it goes idle, where
-    /// a service usually stays a while). Returns the service.
+    /// Ends the run at `now`: charges its time to its service and, on its
+    /// first run and then every 8th message it handles, records its heap
+    /// size (reading it costs about as much as the rest of the accounting;
+    /// the worker also records it for the last service it served when it
+    /// goes idle, where a service usually stays a while). Returns the service.
     fn end(&mut self, now: Tick) -> Option<Rc<dyn Actor>> {
         let svc = self.service.take()?;
         let stats = &svc.info().stats;
         stats.cpu_ns.add(now.nanos_since(self.since));
-        if stats.messages.get() % 8 == 0 {
+        if stats.memory.get() == 0 || stats.messages.get() % 8 == 0 {
             record_heap(&*svc);
         }
         self.since = now;
@@ -223,7 +222,7 @@ impl Worker {
             clock: Cell::new(None),
             crossed: Cell::new(false),
             ended_at: Cell::new(None),
-            last_served: RefCell::new(None),
+            last_served: Cell::new(0),
         });
         CURRENT.with(|c| *c.borrow_mut() = Some(w.clone()));
         w
@@ -319,7 +318,7 @@ impl Worker {
         if handled > 0 {
             let end = Tick::now();
             if let Some(svc) = run.end(end) {
-                *self.last_served.borrow_mut() = Some(Rc::downgrade(&svc));
+                self.last_served.set(svc.id());
             }
             rt.stats[self.index].busy_ns.add(end.nanos_since(now));
             self.ended_at.set(Some(end));
@@ -504,8 +503,7 @@ impl Worker {
             if !self.mailbox.go_idle() {
                 continue;
             }
-            let served = self.last_served.borrow_mut().take();
-            if let Some(svc) = served.and_then(|s| s.upgrade()) {
+            if let Some(svc) = self.service(self.last_served.replace(0)) {
                 record_heap(&*svc);
             }
             self.arm_collect();

@@ -246,7 +246,7 @@ impl<W> Core<W> {
     /// With handlers elsewhere (`Names::set_elsewhere`): a delivery to all
     /// also goes to their broadcast stand-in; any other goes to one of them
     /// when there is no handler here.
-    pub fn deliver(&self, name: &str, mask: i64, receiver: i64, args: Vec<u8>) -> Delivered {
+    pub fn deliver(&self, name: &str, mask: i64, receiver: i64, mut args: Vec<u8>) -> Delivered {
         let names = &runtime::get().names;
         let group = self.names.borrow_mut().group(names, name);
         let to_all = receiver == 0 && mask == 0;
@@ -276,10 +276,9 @@ impl<W> Core<W> {
         };
         let bytes = args.len();
         let targets = || local.iter().copied().chain(elsewhere);
-        let mut args = Some(args);
         for (i, to) in targets().enumerate() {
             // The last one takes the payload itself, the others a copy.
-            let payload = if i + 1 == count { args.take().unwrap_or_default() } else { args.clone().unwrap_or_default() };
+            let payload = if i + 1 == count { std::mem::take(&mut args) } else { args.clone() };
             self.send(Message { to, from: self.id, session: 0, kind: Kind::Call(shared_name.clone()), payload });
         }
         let rt = runtime::get();
