@@ -70,6 +70,106 @@ impl Tick {
     }
 }
 
+/// A clock for one thread's hot loop: [`Tick`]s read through the CPU's
+/// time-stamp counter where that is safe, at less than half the cost.
+///
+/// Why: `clock_gettime` costs about 24 ns on a KVM guest and `rdtsc` about
+/// 10, and a worker reads the clock once between turns and once per run of
+/// messages (for the accounting of operators): on a call between two
+/// workers, that difference is a few percent of the whole call.
+///
+/// How: where the kernel itself keeps time with the counter (its
+/// clocksource is `tsc`, which it picks only when the counter runs at a
+/// constant rate and in step on every CPU), a counter reading is turned
+/// into nanoseconds from an *anchor*: a pair (counter, clock) read
+/// together, and the rate between the last two anchors. After
+/// [`ANCHOR_EVERY`] counts the clock is read again, so a reading stays
+/// within tens of nanoseconds of `CLOCK_MONOTONIC` (the rate is known to a
+/// few parts in 100,000 after one period) and any drift is corrected.
+/// Elsewhere, or until a rate is known, it reads `clock_gettime`.
+pub struct LoopClock {
+    anchor: std::cell::Cell<Anchor>,
+}
+
+#[derive(Clone, Copy, Default)]
+struct Anchor {
+    tsc: u64,
+    ns: u64,
+    /// Nanoseconds per count, as a 32.32 fixed-point number (0: unknown).
+    rate: u64,
+}
+
+/// Counts after which [`LoopClock`] reads the clock again (about a
+/// millisecond at 3 GHz).
+const ANCHOR_EVERY: u64 = 1 << 22;
+/// A clock reading that took longer than this many counts (a preemption
+/// between the two readings of an anchor) makes no anchor.
+const ANCHOR_SLACK: u64 = 1 << 14;
+
+impl Default for LoopClock {
+    fn default() -> Self {
+        LoopClock { anchor: std::cell::Cell::new(Anchor::default()) }
+    }
+}
+
+impl LoopClock {
+    /// The clock now.
+    pub fn now(&self) -> Tick {
+        let a = self.anchor.get();
+        if a.rate != 0 {
+            let elapsed = counter().wrapping_sub(a.tsc);
+            if elapsed < ANCHOR_EVERY {
+                return Tick::from_nanos(a.ns + ((elapsed as u128 * a.rate as u128) >> 32) as u64);
+            }
+        }
+        self.anchor_again(a)
+    }
+
+    /// Reads the clock and, if the counter can be trusted, makes it the new anchor.
+    #[cold]
+    fn anchor_again(&self, last: Anchor) -> Tick {
+        if !counter_is_trusted() {
+            return Tick::now();
+        }
+        let before = counter();
+        let now = Tick::now();
+        let after = counter();
+        let ns = now.0.get();
+        if after.wrapping_sub(before) >= ANCHOR_SLACK {
+            return now;
+        }
+        let rate = match (after.checked_sub(last.tsc), ns.checked_sub(last.ns)) {
+            // The first anchor, or the counter went back (it should not): start over.
+            _ if last.tsc == 0 => 0,
+            (None, _) | (_, None) => 0,
+            // Too soon after the first anchor for a precise rate: keep it.
+            (Some(counts), _) if counts < ANCHOR_EVERY => return now,
+            (Some(counts), Some(nanos)) => (((nanos as u128) << 32) / counts as u128).min(u64::MAX as u128) as u64,
+        };
+        self.anchor.set(Anchor { tsc: after, ns, rate });
+        now
+    }
+}
+
+/// The time-stamp counter (0 where there is none).
+fn counter() -> u64 {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: rdtsc only reads the counter; every x86_64 CPU has it.
+    return unsafe { core::arch::x86_64::_rdtsc() };
+    #[cfg(not(target_arch = "x86_64"))]
+    return 0;
+}
+
+/// Whether the kernel keeps its own time with the counter (see [`LoopClock`]).
+fn counter_is_trusted() -> bool {
+    static TRUSTED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *TRUSTED.get_or_init(|| {
+        cfg!(target_arch = "x86_64")
+            && std::fs::read_to_string("/sys/devices/system/clocksource/clocksource0/current_clocksource")
+                .is_ok_and(|s| s.trim() == "tsc")
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -108,5 +208,21 @@ mod tests {
         assert_eq!(std::mem::size_of::<Option<Tick>>(), 8);
         let ts = Tick::from_nanos(3_000_000_123).as_timespec();
         assert_eq!((ts.tv_sec, ts.tv_nsec), (3, 123));
+    }
+
+    #[test]
+    fn the_loop_clock_keeps_to_the_monotonic_clock() {
+        let clock = LoopClock::default();
+        let start = Tick::now();
+        // Long enough for several anchors, so that the counter path is taken
+        // where it is trusted.
+        while Tick::now().since(start) < Duration::from_millis(30) {
+            let before = Tick::now();
+            let ours = clock.now();
+            let after = Tick::now();
+            let slack = 2_000; // ns: a reading may be off by tens; this is far more
+            assert!(ours.0.get() + slack >= before.0.get(), "{ours:?} before {before:?}");
+            assert!(ours.0.get() <= after.0.get() + slack, "{ours:?} after {after:?}");
+        }
     }
 }

@@ -9,9 +9,9 @@
 //! figures are the sums of the per-worker ones, made at read time.
 //!
 //! Time is measured per run of messages to one service, not per message:
-//! the worker reads the clock when a turn begins, when the next message
-//! goes to another service and when the turn ends, and charges each run to
-//! its service (see `Worker::turn`). Readings are `runtime::clock::Tick`s,
+//! the worker reads the clock once between turns and when the next message
+//! goes to another service, and charges each run to its service (see
+//! `Worker::turn` and `Worker::run`). Readings are `runtime::clock::Tick`s,
 //! plain nanoseconds, so charging one is a subtraction.
 
 use crate::codec::wrap;

@@ -25,7 +25,7 @@ use std::collections::VecDeque;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use crate::runtime::clock::Tick;
+use crate::runtime::clock::{LoopClock, Tick};
 use std::time::Duration;
 
 /// Messages handled from one queue before looking at the others.
@@ -71,15 +71,16 @@ pub struct Worker {
     /// The clock as last read by the turn under way (`None` between turns):
     /// see [`Worker::now`].
     clock: Cell<Option<Tick>>,
+    /// What the loop reads the clock with.
+    loop_clock: LoopClock,
     /// Mail went to or came from another thread since the loop last
     /// watched for mail: then more usually follows within microseconds
     /// (the answer to a call, the next of a stream of messages), which is
     /// what makes watching before sleeping worth it (see [`Worker::run`]).
     crossed: Cell<bool>,
-    /// When the last turn ended, while the loop goes straight on to the
-    /// next one (no await, no watching in between): that turn then starts
-    /// at this reading instead of reading the clock again.
-    ended_at: Cell<Option<Tick>>,
+    /// The last turn that handled something, until the loop's next clock
+    /// reading ends it (see [`Worker::run`]).
+    unclosed: RefCell<Option<Unclosed>>,
     /// The service of the last turn's last run (0: none), whose heap size
     /// is recorded when the worker goes idle (see [`Run::end`]).
     last_served: Cell<ServiceId>,
@@ -118,6 +119,14 @@ impl Run {
         self.since = now;
         Some(svc)
     }
+}
+
+/// A turn that handled something, whose time is charged when the loop next
+/// reads the clock.
+struct Unclosed {
+    started: Tick,
+    /// Its last run, still to be charged to its service.
+    run: Run,
 }
 
 /// A `timerfd` watched by tokio: a precise wake-up at one deadline.
@@ -220,8 +229,9 @@ impl Worker {
             shutdown_deadline: Cell::new(None),
             alarm: RefCell::new(None),
             clock: Cell::new(None),
+            loop_clock: LoopClock::default(),
             crossed: Cell::new(false),
-            ended_at: Cell::new(None),
+            unclosed: RefCell::new(None),
             last_served: Cell::new(0),
         });
         CURRENT.with(|c| *c.borrow_mut() = Some(w.clone()));
@@ -258,42 +268,38 @@ impl Worker {
     /// Makes sure pending calls get checked for timeouts.
     pub fn arm_sweep(&self) {
         if !self.sweep_armed.replace(true) {
-            self.add_timer(Tick::now().after(SWEEP_EVERY), TimerEvent::Sweep);
+            self.add_timer(self.now().after(SWEEP_EVERY), TimerEvent::Sweep);
         }
     }
 
-    /// The time, for accounting: during a turn, the clock as the worker last
-    /// read it (when the turn began or the current run of messages to one
-    /// service did, see [`Run`]), so that measuring a call's duration costs
-    /// no clock reading on the message path; between turns (the main script
-    /// running outside its loop), the clock itself.
+    /// The time, for accounting: during a turn, the clock reading the turn
+    /// started at (or the one its current run of messages to one service
+    /// did, see [`Run`]), so that measuring a call's duration costs no clock
+    /// reading on the message path; between turns (the main script running
+    /// outside its loop), the clock itself.
     pub fn now(&self) -> Tick {
-        self.clock.get().unwrap_or_else(Tick::now)
+        self.clock.get().unwrap_or_else(|| self.loop_clock.now())
     }
 
     /// Reads the clock for the turn under way.
     fn read_clock(&self) -> Tick {
-        let now = Tick::now();
+        let now = self.loop_clock.now();
         self.clock.set(Some(now));
         now
     }
 
-    /// Handles whatever is due now; returns how many things it handled.
+    /// Handles whatever is due at `now` (a reading the loop just took);
+    /// returns how many things it handled.
     ///
     /// Accounting (see `runtime::stats`): messages come in runs to one
     /// service (a batch of one-way messages, a conversation's turns), so the
-    /// clock is read when the next message goes to another service and when
-    /// the turn ends, and each run is charged to its service, whose heap
-    /// size is then recorded: a few readings per turn, not per message.
-    fn turn(self: &Rc<Self>, rt: &Runtime) -> usize {
+    /// clock is read only when the next message goes to another service;
+    /// each run is charged to its service, whose heap size is then recorded.
+    /// The turn's last run and the turn itself stay [`Unclosed`] until the
+    /// loop's next reading, which the loop takes anyway (see [`Worker::run`]).
+    fn turn(self: &Rc<Self>, rt: &Runtime, now: Tick) -> usize {
         let mut handled = 0;
-        let now = match self.ended_at.take() {
-            Some(end) => {
-                self.clock.set(Some(end));
-                end
-            }
-            None => self.read_clock(),
-        };
+        self.clock.set(Some(now));
         loop {
             let due = self.timers.borrow_mut().pop_due(now);
             let Some(event) = due else { break };
@@ -316,24 +322,29 @@ impl Worker {
             handled += 1;
         }
         if handled > 0 {
-            let end = Tick::now();
-            if let Some(svc) = run.end(end) {
-                self.last_served.set(svc.id());
-            }
-            rt.stats[self.index].busy_ns.add(end.nanos_since(now));
-            self.ended_at.set(Some(end));
+            *self.unclosed.borrow_mut() = Some(Unclosed { started: now, run });
         }
         self.clock.set(None);
         handled
+    }
+
+    /// Ends the unclosed turn, if any, at `now`: charges its last run to
+    /// its service and its time to this worker.
+    fn close_turn(&self, rt: &Runtime, now: Tick) {
+        let Some(mut turn) = self.unclosed.borrow_mut().take() else { return };
+        if let Some(svc) = turn.run.end(now) {
+            self.last_served.set(svc.id());
+        }
+        rt.stats[self.index].busy_ns.add(now.nanos_since(turn.started));
     }
 
     /// Once this worker idles after work, its allocator is asked, a second
     /// later, to give freed memory back to the system (mimalloc keeps it
     /// per thread otherwise: after 8,000 connections closed, their buffers
     /// would stay resident for good).
-    fn arm_collect(&self) {
+    fn arm_collect(&self, now: Tick) {
         if !self.collect_armed.replace(true) {
-            self.add_timer(Tick::now().after(COLLECT_AFTER), TimerEvent::Collect);
+            self.add_timer(now.after(COLLECT_AFTER), TimerEvent::Collect);
         }
     }
 
@@ -455,41 +466,58 @@ impl Worker {
     /// the CPU between looks, so that on a busy machine the peer worker
     /// (maybe waiting for this very core) gets to run instead of being
     /// starved by our spinning. Returns true if mail came.
-    fn spin_for_mail(&self) -> bool {
-        let start = Tick::now();
+    ///
+    /// `now` starts as the loop's latest reading and is read again before
+    /// each look, so that when mail comes it is the time the next turn
+    /// starts at, late by one reading at most: watching is idle time, and
+    /// the turn needs no reading of its own.
+    fn spin_for_mail(&self, now: &mut Tick) -> bool {
+        let start = *now;
         loop {
-            for _ in 0..32 {
-                if !self.mailbox.is_empty() {
-                    return true;
-                }
-                std::hint::spin_loop();
+            if !self.mailbox.is_empty() {
+                return true;
             }
-            let spun = Tick::now().since(start);
+            let spun = now.since(start);
             if spun >= SPIN_BEFORE_SLEEP {
                 return false;
             }
             if spun >= SPIN_BEFORE_YIELD {
                 std::thread::yield_now();
+            } else {
+                std::hint::spin_loop();
             }
+            *now = self.loop_clock.now();
         }
     }
 
     /// Runs the loop until `until()` holds or, on a worker thread, shutdown is complete.
+    ///
+    /// The clock is read once between two turns, and that one reading
+    /// serves three ends: it closes the turn before (its time and its last
+    /// run are charged up to it), it starts the next turn, and the mailbox
+    /// watch measures its time from it. In a conversation between two
+    /// workers, the watch's last look gives the next turn its start, so a
+    /// turn costs one reading in all. A wait that awaits (a yield to tokio,
+    /// a sleep) reads the clock again after it.
     pub async fn run(self: &Rc<Self>, until: &dyn Fn() -> bool) {
         let rt = runtime::get();
         let mut turns = 0u32;
+        let mut now = self.loop_clock.now();
         loop {
-            let handled = self.turn(rt);
+            let handled = self.turn(rt, now);
+            if handled > 0 {
+                now = self.loop_clock.now();
+                self.close_turn(rt, now);
+            }
             if until() || self.shutdown_done() {
-                self.ended_at.set(None);
                 return;
             }
             if handled > 0 {
                 turns += 1;
                 if turns >= TURNS_PER_YIELD {
                     turns = 0;
-                    self.ended_at.set(None);
                     tokio::task::yield_now().await;
+                    now = self.loop_clock.now();
                 }
                 continue;
             }
@@ -497,7 +525,7 @@ impl Worker {
             // Watching only pays after mail crossed threads; a worker busy
             // with its own sockets goes straight to tokio, whose I/O
             // driver is not polled while we watch.
-            if self.crossed.take() && self.spin_for_mail() {
+            if self.crossed.take() && self.spin_for_mail(&mut now) {
                 continue;
             }
             if !self.mailbox.go_idle() {
@@ -506,7 +534,7 @@ impl Worker {
             if let Some(svc) = self.service(self.last_served.replace(0)) {
                 record_heap(&*svc);
             }
-            self.arm_collect();
+            self.arm_collect(now);
             if !self.local.borrow().is_empty() {
                 self.mailbox.end_idle();
                 continue;
@@ -517,7 +545,7 @@ impl Worker {
                 (a, b) => a.or(b),
             };
             let alarm = match next {
-                Some(deadline) if deadline <= Tick::now() => {
+                Some(deadline) if deadline <= now => {
                     self.mailbox.end_idle();
                     continue;
                 }
@@ -533,6 +561,7 @@ impl Worker {
                     }
                 }
             }
+            now = self.loop_clock.now();
         }
     }
 }
