@@ -62,6 +62,20 @@ pub struct Heartbeat {
     pub beats: AtomicU64,
 }
 
+/// The CPU a worker last watched its mailbox on (`u32::MAX`: none, or the
+/// main thread is out of its loop), read by the other workers as they
+/// start watching theirs (see `Worker::shares_cpu`). On a line of its own,
+/// apart from the [`Heartbeat`]: it seldom changes, so the readers' copies
+/// of the line stay valid.
+#[repr(align(128))]
+pub struct CpuSlot(pub AtomicU32);
+
+impl Default for CpuSlot {
+    fn default() -> Self {
+        CpuSlot(AtomicU32::new(u32::MAX))
+    }
+}
+
 /// The process-wide part of the runtime, shared by every thread.
 pub struct Runtime {
     /// Worker inboxes, then the main thread's at index `workers`.
@@ -72,6 +86,8 @@ pub struct Runtime {
     /// Live services per worker, for placement.
     pub live: Vec<AtomicUsize>,
     pub heartbeats: Vec<Heartbeat>,
+    /// Per worker (then the main thread): the CPU it runs on.
+    pub cpus: Vec<CpuSlot>,
     /// What each worker (then the main thread) counted.
     pub stats: Vec<stats::WorkerStats>,
     /// Origin of `os.steady_clock`.
@@ -134,6 +150,7 @@ pub fn start() -> Option<&'static Runtime> {
             names: Names::default(),
             live: (0..=workers).map(|_| AtomicUsize::new(0)).collect(),
             heartbeats: (0..=workers).map(|_| Heartbeat::default()).collect(),
+            cpus: (0..=workers).map(|_| CpuSlot::default()).collect(),
             stats: (0..=workers).map(|_| stats::WorkerStats::default()).collect(),
             epoch: Instant::now(),
             exit_code: Mutex::new(None),

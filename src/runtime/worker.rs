@@ -471,8 +471,9 @@ impl Worker {
     /// each look, so that when mail comes it is the time the next turn
     /// starts at, late by one reading at most: watching is idle time, and
     /// the turn needs no reading of its own.
-    fn spin_for_mail(&self, now: &mut Tick) -> bool {
+    fn spin_for_mail(&self, rt: &Runtime, now: &mut Tick) -> bool {
         let start = *now;
+        let yield_after = if self.shares_cpu(rt) { Duration::ZERO } else { SPIN_BEFORE_YIELD };
         loop {
             if !self.mailbox.is_empty() {
                 return true;
@@ -481,13 +482,40 @@ impl Worker {
             if spun >= SPIN_BEFORE_SLEEP {
                 return false;
             }
-            if spun >= SPIN_BEFORE_YIELD {
+            if spun >= yield_after {
                 std::thread::yield_now();
             } else {
                 std::hint::spin_loop();
             }
             *now = self.loop_clock.now();
         }
+    }
+
+    /// Whether another worker last watched its mailbox on the CPU this one
+    /// runs on. When the machine is short of CPUs (another process keeps
+    /// one busy), the system may put two workers on one CPU; then the mail
+    /// one of them watches for can only come once it gives the CPU up, and
+    /// spinning only delays it: each hop of a conversation would cost the
+    /// whole spin (a sequential call between two such workers fell from
+    /// 600k to 28k per second). Publishes this worker's CPU on the way.
+    fn shares_cpu(&self, rt: &Runtime) -> bool {
+        // SAFETY: sched_getcpu takes no arguments; glibc answers from the
+        // thread's rseq area, without a system call.
+        let cpu = unsafe { libc::sched_getcpu() };
+        let Ok(cpu) = u32::try_from(cpu) else { return false };
+        let mine = &rt.cpus[self.index].0;
+        if mine.load(Ordering::Relaxed) != cpu {
+            mine.store(cpu, Ordering::Relaxed);
+        }
+        rt.cpus.iter().enumerate().any(|(i, slot)| i != self.index && slot.0.load(Ordering::Relaxed) == cpu)
+    }
+
+    /// Unpublishes this worker's CPU as the loop returns (the main thread
+    /// runs its loop only while its script blocks). A worker that sleeps
+    /// keeps it: when woken by mail it is on that CPU before it can say so,
+    /// and a peer that spins meanwhile would hold it off.
+    fn leave_cpu(&self, rt: &Runtime) {
+        rt.cpus[self.index].0.store(u32::MAX, Ordering::Relaxed);
     }
 
     /// Runs the loop until `until()` holds or, on a worker thread, shutdown is complete.
@@ -510,6 +538,7 @@ impl Worker {
                 self.close_turn(rt, now);
             }
             if until() || self.shutdown_done() {
+                self.leave_cpu(rt);
                 return;
             }
             if handled > 0 {
@@ -525,7 +554,7 @@ impl Worker {
             // Watching only pays after mail crossed threads; a worker busy
             // with its own sockets goes straight to tokio, whose I/O
             // driver is not polled while we watch.
-            if self.crossed.take() && self.spin_for_mail(&mut now) {
+            if self.crossed.take() && self.spin_for_mail(rt, &mut now) {
                 continue;
             }
             if !self.mailbox.go_idle() {
