@@ -6,11 +6,14 @@
 # SUMMARY median/min/max per name.
 #
 # usage: bench/run.sh [--runs R] [--only "rpc_roundtrip spawn ..."] [--threads N]
-#                     [--wait-quiet S] [--with-skynet] [--skynet-rebuild]
+#                     [--wait-quiet S] [--with-skynet] [--skynet-rebuild] [--busy-core]
 #   --runs R          runs per workload (default 3)
 #   --only LIST       subset of the workloads (default: all five and tcp_echo)
 #   --threads N       SKYNET_THREADS for ours / --threads for cloudwu/skynet (default nproc)
 #   --wait-quiet S    before each run wait up to S s for the machine to be <=15% busy
+#   --busy-core       keep the last CPU busy with a shell loop (taskset) for the whole
+#                     script, ours and cloudwu's runs alike: how both fare when another
+#                     process takes a core
 #   --with-skynet     afterwards run the cloudwu/skynet baseline on the same workloads
 #                     (../shared/bench/skynet/run.sh from the repo root; its echo server
 #                     driven by our load generator) and print one table: both medians
@@ -32,7 +35,7 @@
 set -u
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$HERE/.." && pwd)"
-RUNS=3; THREADS="$(nproc)"; WAITQ=0; WITH_SKYNET=0; REBUILD=0
+RUNS=3; THREADS="$(nproc)"; WAITQ=0; WITH_SKYNET=0; REBUILD=0; BUSY=0
 ONLY="rpc_roundtrip rpc_concurrent send_oneway spawn timers tcp_echo"
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -42,7 +45,8 @@ while [ $# -gt 0 ]; do
 		--wait-quiet) WAITQ="$2"; shift 2;;
 		--with-skynet) WITH_SKYNET=1; shift;;
 		--skynet-rebuild) REBUILD=1; shift;;
-		-h|--help) sed -n '2,28p' "$0"; exit 0;;
+		--busy-core) BUSY=1; shift;;
+		-h|--help) sed -n '2,31p' "$0"; exit 0;;
 		*) echo "unknown option $1 (see --help)" >&2; exit 2;;
 	esac
 done
@@ -55,6 +59,13 @@ use_module "$REPO"
 export SKYNET_THREADS="$THREADS"
 
 describe_ours "$LUA" "$REPO" "$THREADS" "$RUNS" || exit 1
+if [ "$BUSY" = 1 ]; then
+	HOG_CPU=$(( $(nproc) - 1 ))
+	taskset -c "$HOG_CPU" sh -c 'while :; do :; done' &
+	HOG=$!
+	trap 'kill "$HOG" 2>/dev/null' EXIT
+	echo "INFO busy core: a shell loop (pid $HOG) holds CPU $HOG_CPU for the whole script"
+fi
 SK_RUN="${SKYNET_BENCH_RUN:-$REPO/../shared/bench/skynet/run.sh}"
 export SKYNET_TARBALL="${SKYNET_TARBALL:-$(dirname "$SK_RUN")/../skynet-src.tar.gz}"
 for w in $ONLY; do

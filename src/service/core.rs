@@ -674,6 +674,29 @@ mod tests {
         assert_eq!(next(&caller_rx), Seen::Answer(session, vec![0xc3, 0xa1, b'x']));
     }
 
+    #[test]
+    fn handling_time_is_charged_to_the_service_and_its_worker() {
+        let (probe, probe_rx) = start_probe(&[]);
+        let busy_total = || runtime::get().stats.iter().map(|w| w.busy_ns.get()).sum::<u64>();
+        let busy_before = busy_total();
+        const SPIN: Duration = Duration::from_millis(3);
+        on_probe(probe, |p| {
+            let started = Instant::now();
+            while started.elapsed() < SPIN {}
+            let _ = p.seen.send(Seen::Got("spun".into(), Vec::new()));
+        });
+        assert_eq!(next(&probe_rx), Seen::Got("spun".into(), Vec::new()));
+        // The turn is charged at the loop's next clock reading, just after it.
+        let info = runtime::get().registry.info(probe).expect("the probe lives");
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while info.stats.cpu_ns.get() < SPIN.as_nanos() as u64 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        assert!(info.stats.cpu_ns.get() >= SPIN.as_nanos() as u64, "cpu {} ns", info.stats.cpu_ns.get());
+        assert!(busy_total() - busy_before >= SPIN.as_nanos() as u64);
+        assert!(info.stats.messages.get() >= 1);
+    }
+
     /// The calls counted so far, by outcome, summed over the workers.
     fn calls_counted() -> [u64; 5] {
         let mut sums = [0; 5];
