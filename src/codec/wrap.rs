@@ -50,6 +50,32 @@ pub fn write_str(buf: &mut Vec<u8>, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// A value encoded without a Lua handle: what a raw path (the C front of
+/// `rpc.deliver`) reads straight off the Lua stack.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Scalar<'a> {
+    Nil,
+    Boolean(bool),
+    Integer(i64),
+    Number(f64),
+    String(&'a [u8]),
+}
+
+/// Appends the encoding of `value`, exactly as the same Lua value's.
+pub fn encode_scalar(buf: &mut Vec<u8>, value: Scalar<'_>) -> Result<()> {
+    match value {
+        Scalar::Nil => buf.push(Marker::Null.to_u8()),
+        Scalar::Boolean(b) => buf.push(boolean(b)),
+        Scalar::Integer(i) => checked(rmp::encode::write_sint(buf, i))?,
+        Scalar::Number(n) => {
+            buf.push(Marker::F64.to_u8());
+            buf.extend_from_slice(&n.to_be_bytes());
+        }
+        Scalar::String(bytes) => write_str(buf, bytes)?,
+    }
+    Ok(())
+}
+
 /// Appends the encoding of every value in `values` to `buf`.
 pub fn encode_into<'a>(buf: &mut Vec<u8>, values: impl IntoIterator<Item = &'a Value>) -> Result<()> {
     for v in values {
@@ -71,14 +97,11 @@ fn checked<T, E>(r: std::result::Result<T, E>) -> Result<()> {
 
 fn encode_value(buf: &mut Vec<u8>, value: &Value, depth: usize) -> Result<()> {
     match value {
-        Value::Nil => buf.push(Marker::Null.to_u8()),
-        Value::Boolean(b) => buf.push(boolean(*b)),
-        Value::Integer(i) => checked(rmp::encode::write_sint(buf, *i))?,
-        Value::Number(n) => {
-            buf.push(Marker::F64.to_u8());
-            buf.extend_from_slice(&n.to_be_bytes());
-        }
-        Value::String(s) => write_str(buf, &s.as_bytes())?,
+        Value::Nil => encode_scalar(buf, Scalar::Nil)?,
+        Value::Boolean(b) => encode_scalar(buf, Scalar::Boolean(*b))?,
+        Value::Integer(i) => encode_scalar(buf, Scalar::Integer(*i))?,
+        Value::Number(n) => encode_scalar(buf, Scalar::Number(*n))?,
+        Value::String(s) => encode_scalar(buf, Scalar::String(&s.as_bytes()))?,
         Value::Table(t) => encode_table(buf, t, depth + 1)?,
         other => {
             return Err(mlua::Error::runtime(format!("cannot wrap a {}", crate::codec::type_name(Some(other)))));

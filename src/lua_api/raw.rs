@@ -20,8 +20,8 @@
 //!   path discards whatever was left), or checked with a debug assertion
 //!   when a section ends normally ([`Guard::leave`]);
 //! * [`call_then_wait`] is the one C function here that runs Lua code and
-//!   yields: the front of `rpc.deliver`, where a Lua wrapper would cost a
-//!   vararg frame on every one-way message.
+//!   yields: the fallback of `rpc.deliver`'s front (`rpc.rs`), where a Lua
+//!   wrapper would cost a vararg frame on every one-way message.
 //!
 //! The contract of every `unsafe fn` on [`Stack`] is the C API's own: an
 //! index argument names a live slot (or an upvalue pseudo-index, see
@@ -119,16 +119,32 @@ pub fn c_closure(lua: &Lua, f: CFunction, upvalues: impl IntoLuaMulti) -> Result
 /// Only Lua calls it, as a C closure with those upvalues (see [`c_closure`]).
 pub unsafe extern "C-unwind" fn call_then_wait(l: *mut State) -> c_int {
     // SAFETY: `l` is the running C function's state. This frame owns no
-    // Rust value, so the longjmp of an error raised by the calls (or by
-    // lua_yield where nothing can yield) crosses nothing that needs
-    // dropping. Stack room: the arguments are moved, not copied, and at
-    // most two values are pushed on top of them (20 free slots on entry).
+    // Rust value, so the longjmp of an error raised by the call crosses
+    // nothing that needs dropping. Stack room: the arguments are moved,
+    // not copied (20 free slots on entry).
     unsafe {
         let n = ffi::lua_gettop(l);
         ffi::lua_pushvalue(l, upvalue(1));
         ffi::lua_insert(l, 1);
         ffi::lua_call(l, n, 2);
-        // [first, session or nil]
+        wait_if_told(l)
+    }
+}
+
+/// The end of [`call_then_wait`], for a front that did the work itself:
+/// with the stack holding exactly `[first, session or nil]`, returns
+/// `first` if there is no session, else waits for it as `call_then_wait`
+/// does (same upvalues).
+///
+/// # Safety
+/// Only the body of a C closure with `call_then_wait`'s upvalues calls it,
+/// as its last act, with the stack as said.
+pub unsafe fn wait_if_told(l: *mut State) -> c_int {
+    // SAFETY: the caller's contract. This frame owns no Rust value, so the
+    // longjmp of an error raised by `block` (or by lua_yield where nothing
+    // can yield) crosses nothing that needs dropping. At most one value is
+    // pushed on top of the two.
+    unsafe {
         if ffi::lua_type(l, -1) == ffi::LUA_TNIL {
             ffi::lua_settop(l, 1);
             return 1;
@@ -207,6 +223,15 @@ impl<'a> Stack<'a> {
     /// `l` is the state of a C function that is running and outlives `'a`.
     unsafe fn new(l: *mut State) -> Self {
         Stack { l, _call: PhantomData }
+    }
+
+    /// The `Lua` handle of this state.
+    pub fn lua(self) -> &'a Lua {
+        // SAFETY: every state we run in was set up by mlua (a service's, or
+        // the main script's when it required us), which keeps the handle in
+        // the state's registry for the state's whole life, so past 'a. The
+        // lookup pushes and pops one value (20 free slots on entry).
+        unsafe { Lua::get_or_init_from_ptr(self.l) }
     }
 
     /// The index of the top slot (the number of values on the stack).

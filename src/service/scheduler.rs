@@ -270,8 +270,15 @@ impl Service {
     /// the scheduled coroutine. Where nothing can yield (the main script's
     /// own thread) the Lua half calls [`block`](Self::block) instead.
     pub fn suspend(&self, session: Session, kind: WaitKind, deadline: Option<Tick>) -> mlua::Result<MultiValue> {
-        self.parked.set(Some((session, kind, deadline)));
+        self.park(session, kind, deadline);
         session.into_lua_multi(&self.lua)
+    }
+
+    /// Records the wait on `session` that the running code is about to
+    /// yield (or block) for: [`suspend`](Self::suspend) without the
+    /// conversion, for a raw C path that pushes the session itself.
+    pub fn park(&self, session: Session, kind: WaitKind, deadline: Option<Tick>) {
+        self.parked.set(Some((session, kind, deadline)));
     }
 
     /// `core.block(session)`: the wait just recorded by [`suspend`](Self::suspend)
