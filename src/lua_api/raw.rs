@@ -131,6 +131,26 @@ pub unsafe extern "C-unwind" fn call_then_wait(l: *mut State) -> c_int {
     }
 }
 
+/// A C closure's body: calls upvalue 1 with the closure's own arguments
+/// and returns all its results (the fallback of a front that handles the
+/// common case itself, like `core.rpc_call`'s in `rpc.rs`).
+///
+/// # Safety
+/// Only the body of a C closure whose upvalue 1 is a function calls it, as
+/// its last act.
+pub unsafe fn call_upvalue(l: *mut State) -> c_int {
+    // SAFETY: the caller's contract. This frame owns no Rust value, so the
+    // longjmp of an error raised by the call crosses nothing that needs
+    // dropping; the arguments are moved, not copied.
+    unsafe {
+        let n = ffi::lua_gettop(l);
+        ffi::lua_pushvalue(l, upvalue(1));
+        ffi::lua_insert(l, 1);
+        ffi::lua_call(l, n, ffi::LUA_MULTRET);
+        ffi::lua_gettop(l)
+    }
+}
+
 /// The end of [`call_then_wait`], for a front that did the work itself:
 /// with the stack holding exactly `[first, session or nil]`, returns
 /// `first` if there is no session, else waits for it as `call_then_wait`

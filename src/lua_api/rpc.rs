@@ -15,7 +15,7 @@ use std::ffi::c_int;
 use std::time::Duration;
 
 pub fn install(lua: &Lua, core: &Table) -> Result<()> {
-    core.set("rpc_call", binding(lua, call, "pcall")?)?;
+    core.set("rpc_call", raw::c_closure(lua, call_front, binding(lua, call, "pcall")?)?)?;
     let rpc = lua.create_table()?;
     // `rpc.deliver` waits for room when a receiver is crowded, so it must
     // be able to yield: a C front does that (`deliver_front`), which costs
@@ -134,34 +134,96 @@ unsafe extern "C-unwind" fn deliver_front(l: *mut raw::State) -> c_int {
     }
 }
 
-/// The fast path of [`deliver_front`]: `Ok(2)` once delivered, with the
-/// stack holding `[count, session of the wait for room, or nil]`; `Ok(0)`,
-/// the stack untouched, when the arguments are for the binding to judge.
-fn deliver_from_stack(stack: raw::Stack<'_>) -> std::result::Result<c_int, String> {
-    let n = stack.top();
-    // SAFETY: every index read is in 1..=n, live slots; type-checked
-    // strings are read in place (no conversion), and `name`'s bytes are
-    // used only while its slot still holds it (until the truncate). The
-    // two pushes have room: the stack was just emptied.
+/// The name at slot 1 and the wrapped plain values from slot `first` on,
+/// if that is what the stack holds (a string name in UTF-8; nil, booleans,
+/// numbers and strings); `None` sends the case to the binding.
+///
+/// # Safety
+/// `stack` is a running C function's; the name's bytes are used only while
+/// slot 1 still holds it.
+unsafe fn plain_call_args<'s>(stack: raw::Stack<'_>, first: c_int) -> Option<(&'s str, Vec<u8>)> {
+    // SAFETY: every index read is in 1..=top, live slots; type-checked
+    // strings are read in place (no conversion to string happens).
     unsafe {
-        if n < 3 || stack.type_of(1) != raw::Type::String {
-            return Ok(0);
+        if stack.type_of(1) != raw::Type::String {
+            return None;
         }
-        let (Some(mask), Some(receiver)) = (stack.integer(2), stack.integer(3)) else { return Ok(0) };
-        let Ok(name) = std::str::from_utf8(stack.bytes(1)) else { return Ok(0) };
+        let name = std::str::from_utf8(stack.bytes(1)).ok()?;
         let mut args = Vec::with_capacity(16);
-        for i in 4..=n {
+        for i in first..=stack.top() {
             let value = match stack.type_of(i) {
                 raw::Type::Nil => Scalar::Nil,
                 raw::Type::Boolean => Scalar::Boolean(stack.to_boolean(i)),
                 raw::Type::Number => stack.integer(i).map_or_else(|| Scalar::Number(stack.float(i)), Scalar::Integer),
                 raw::Type::String => Scalar::String(stack.bytes(i)),
-                _ => return Ok(0),
+                _ => return None,
             };
-            if wrap::encode_scalar(&mut args, value).is_err() {
-                return Ok(0);
+            wrap::encode_scalar(&mut args, value).ok()?;
+        }
+        Some((name, args))
+    }
+}
+
+/// `core.rpc_call`'s C front (upvalue 1: the binding [`call`]): a sync
+/// call with plain arguments goes straight from the stack to
+/// `Service::call`, as `rpc.deliver`'s front does; an async one (a
+/// callback), or other arguments, goes through the binding.
+///
+/// # Safety
+/// Only Lua calls it, as a C closure made by `install`.
+unsafe extern "C-unwind" fn call_front(l: *mut raw::State) -> c_int {
+    // SAFETY: as in `deliver_front`.
+    unsafe {
+        match raw::c_function_body(l, call_from_stack) {
+            0 => raw::call_upvalue(l),
+            n => n,
+        }
+    }
+}
+
+/// The fast path of [`call_front`]: `Ok(1)` with the session to wait for,
+/// or `Ok(3)` with `nil, false, why` (no such name), as the binding
+/// answers; `Ok(0)`, the stack untouched, for the binding to judge.
+fn call_from_stack(stack: raw::Stack<'_>) -> std::result::Result<c_int, String> {
+    // SAFETY: slot 2 is read only if there is one; `name` is used before
+    // the truncate; the pushes have room, the stack having been emptied.
+    unsafe {
+        if stack.top() >= 2 && stack.type_of(2) == raw::Type::Function {
+            return Ok(0);
+        }
+        let Some((name, args)) = plain_call_args(stack, 2) else { return Ok(0) };
+        let Ok(svc) = service::of(stack.lua()) else { return Ok(0) };
+        let sent = svc.call(name, args);
+        stack.truncate(0);
+        match sent {
+            Ok(sent) => {
+                svc.park(sent.session, WaitKind::Call, Some(svc.call_deadline()));
+                stack.push_integer(i64::from(sent.session));
+                Ok(1)
+            }
+            Err(e) => {
+                stack.push_nil();
+                stack.push_boolean(false);
+                stack.push_bytes(e.to_string().as_bytes());
+                Ok(3)
             }
         }
+    }
+}
+
+/// The fast path of [`deliver_front`]: `Ok(2)` once delivered, with the
+/// stack holding `[count, session of the wait for room, or nil]`; `Ok(0)`,
+/// the stack untouched, when the arguments are for the binding to judge.
+fn deliver_from_stack(stack: raw::Stack<'_>) -> std::result::Result<c_int, String> {
+    // SAFETY: slots 2 and 3 are read only if there are three; `name` is
+    // used before the truncate; the two pushes have room, the stack having
+    // been emptied.
+    unsafe {
+        if stack.top() < 3 {
+            return Ok(0);
+        }
+        let (Some(mask), Some(receiver)) = (stack.integer(2), stack.integer(3)) else { return Ok(0) };
+        let Some((name, args)) = plain_call_args(stack, 4) else { return Ok(0) };
         let Ok(svc) = service::of(stack.lua()) else { return Ok(0) };
         let delivered = svc.deliver(name, mask, receiver, args);
         let count = delivered.count as i64;
