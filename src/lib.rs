@@ -9,6 +9,7 @@
 //! downward (docs/ARCHITECTURE.md §3). The data helpers ([`crypto`], ...)
 //! are plain Rust cores under thin bindings.
 
+mod allocator;
 pub mod cluster;
 pub mod codec;
 pub mod collections;
@@ -29,8 +30,6 @@ pub fn skynet(lua: &Lua) -> Result<Table> {
     lua_api::main_state::open(lua)
 }
 
-/// Services make many small allocations (Lua objects, message buffers) from
-/// several threads; mimalloc keeps them compact and fast. Only memory of
-/// this library goes through it: the main state uses the interpreter's.
+/// mimalloc, see `allocator.rs`.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: allocator::Allocator = allocator::Allocator;

@@ -144,7 +144,9 @@ fn encode_table(buf: &mut Vec<u8>, t: &Table, depth: usize) -> Result<()> {
 /// Decodes every value in `data` into `lua`.
 pub fn decode(lua: &Lua, data: &[u8]) -> Result<MultiValue> {
     let mut cursor = Cursor { data, pos: 0 };
-    let mut out = MultiValue::new();
+    // Room made at once: growing from empty costs more than the allocation
+    // (each value takes a byte at least; most payloads hold a few).
+    let mut out = if data.is_empty() { MultiValue::new() } else { MultiValue::with_capacity(data.len().min(8)) };
     while cursor.pos < data.len() {
         out.push_back(cursor.value(lua, 0)?);
     }
