@@ -65,7 +65,7 @@ fn put_bin(buf: &mut Vec<u8>, b: &[u8]) {
 
 fn put_int(buf: &mut Vec<u8>, key: &str, v: i64) {
     put_str(buf, key.as_bytes());
-    let _ = rmp::encode::write_sint(buf, v);
+    crate::codec::wrap::write_int(buf, v);
 }
 
 fn put_field_str(buf: &mut Vec<u8>, key: &str, v: &[u8]) {

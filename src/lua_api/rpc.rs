@@ -12,6 +12,7 @@ use crate::service::scheduler::success_payload;
 use crate::service::{self, CtxKind, WaitKind};
 use mlua::{IntoLuaMulti, Lua, MultiValue, Result, Table, Value};
 use std::ffi::c_int;
+use std::rc::Rc;
 use std::time::Duration;
 
 pub fn install(lua: &Lua, core: &Table) -> Result<()> {
@@ -164,6 +165,16 @@ unsafe fn plain_call_args<'s>(stack: raw::Stack<'_>, first: c_int) -> Option<(&'
     }
 }
 
+/// The service whose Lua code runs this C function.
+fn calling_service(stack: raw::Stack<'_>) -> Option<Rc<service::Service>> {
+    let svc = service::running().or_else(|| service::of(stack.lua()).ok());
+    debug_assert!(
+        svc.as_ref().map(Rc::as_ptr) == service::of(stack.lua()).ok().as_ref().map(Rc::as_ptr),
+        "the running service is the caller's"
+    );
+    svc
+}
+
 /// `core.rpc_call`'s C front (upvalue 1: the binding [`call`]): a sync
 /// call with plain arguments goes straight from the stack to
 /// `Service::call`, as `rpc.deliver`'s front does; an async one (a
@@ -192,7 +203,7 @@ fn call_from_stack(stack: raw::Stack<'_>) -> std::result::Result<c_int, String> 
             return Ok(0);
         }
         let Some((name, args)) = plain_call_args(stack, 2) else { return Ok(0) };
-        let Ok(svc) = service::of(stack.lua()) else { return Ok(0) };
+        let Some(svc) = calling_service(stack) else { return Ok(0) };
         let sent = svc.call(name, args);
         stack.truncate(0);
         match sent {
@@ -224,7 +235,7 @@ fn deliver_from_stack(stack: raw::Stack<'_>) -> std::result::Result<c_int, Strin
         }
         let (Some(mask), Some(receiver)) = (stack.integer(2), stack.integer(3)) else { return Ok(0) };
         let Some((name, args)) = plain_call_args(stack, 4) else { return Ok(0) };
-        let Ok(svc) = service::of(stack.lua()) else { return Ok(0) };
+        let Some(svc) = calling_service(stack) else { return Ok(0) };
         let delivered = svc.deliver(name, mask, receiver, args);
         let count = delivered.count as i64;
         let room = delivered.crowded.and_then(|to| svc.room_in(to));

@@ -198,7 +198,9 @@ impl Service {
     /// session, finished, or failed.
     pub fn resume(self: &Rc<Self>, co: Thread, ctx: Ctx, args: MultiValue) {
         let previous = self.running.replace(Some((co.clone(), ctx)));
+        let entered = super::enter(self);
         let result = catch_unwind(AssertUnwindSafe(|| co.resume::<MultiValue>(args)));
+        drop(entered);
         let (_, ctx) = std::mem::replace(&mut *self.running.borrow_mut(), previous).expect("set above");
         let parked = self.parked.take();
         let result = match result {
