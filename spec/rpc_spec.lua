@@ -474,6 +474,67 @@ describe("rpc.deliver", function()
   end)
 end)
 
+-- pcall's rpc form and rpc.deliver read plain arguments (nil, booleans,
+-- numbers, strings) straight off the Lua stack; these check that what
+-- arrives is exactly what was sent, from the main script and from a service.
+describe("plain arguments of pcall and rpc.deliver", function()
+  local values = table.pack(1, 2.0, -7, math.maxinteger, math.mininteger, 0.5, "a\0b", "\255\254", "",
+    true, false, nil, 3, nil)
+  local kinds_src = [[
+    return function(...)
+      local k = { n = select("#", ...) }
+      for i = 1, k.n do local v = select(i, ...); k[i] = math.type(v) or type(v) end
+      return k
+    end
+  ]]
+  local kinds = load(kinds_src)()
+  local expected = kinds(table.unpack(values, 1, values.n))
+
+  it("keep their values, types and count (main script)", function()
+    assert.are.same({ n = 14, "integer", "float", "integer", "integer", "integer", "float", "string", "string",
+      "string", "boolean", "boolean", "nil", "integer", "nil" }, expected)
+    local name = H.unique("plain")
+    rpc.create(name, function(...) return kinds(...), table.pack(...) end)
+    local ok, k, got = pcall(name, table.unpack(values, 1, values.n))
+    assert.is_true(ok, k)
+    assert.are.same(expected, k)
+    assert.are.same(values, got)
+    rpc.remove(name)
+    local seen
+    rpc.create(name, function(...) seen = { kinds(...), table.pack(...) } end)
+    assert.are.equal(1, rpc.deliver(name, 0, 0, table.unpack(values, 1, values.n)))
+    assert.is_true(H.wait_until(function() return seen ~= nil end, 3000))
+    assert.are.same({ expected, values }, seen)
+    rpc.remove(name)
+  end)
+
+  it("keep their values, types and count (inside a service)", function()
+    local tag, job = start_agent()
+    local ok, inner_ok, k, got, dk, dgot = pcall(tag, [[
+      local kinds_src, name = ...
+      local kinds = load(kinds_src)()
+      local values = table.pack(select(3, ...))
+      rpc.create(name, function(...) return kinds(...), table.pack(...) end)
+      local ok, k, got = pcall(name, table.unpack(values, 1, values.n))
+      assert(ok, k)
+      local seen
+      rpc.create(name .. ".d", function(...) seen = { kinds(...), table.pack(...) } end)
+      assert(rpc.deliver(name .. ".d", 0, 0, table.unpack(values, 1, values.n)) == 1)
+      for _ = 1, 300 do if seen then break end os.wait(10) end
+      return ok, k, got, seen[1], seen[2]
+    ]], kinds_src, H.unique("plain_in"), table.unpack(values, 1, values.n))
+    assert.is_true(ok, inner_ok)
+    assert.is_true(inner_ok)
+    assert.are.same({ expected, values, expected, values }, { k, got, dk, dgot })
+    job:close()
+  end)
+
+  it("a name that is not UTF-8 raises, and nothing is sent", function()
+    H.raises(function() pcall("\255x", 1) end, "utf-8")
+    H.raises(function() rpc.deliver("\255x", 0, 0, 1) end, "utf-8")
+  end)
+end)
+
 describe("rpc.caller", function()
   it("is 0 outside a handler", function()
     assert.are.equal(0, rpc.caller())

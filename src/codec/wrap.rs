@@ -50,8 +50,9 @@ pub fn write_str(buf: &mut Vec<u8>, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
-/// A value encoded without a Lua handle: what a raw path (the C front of
-/// `rpc.deliver`) reads straight off the Lua stack.
+/// A value encoded without a Lua handle: what a raw path (the C fronts of
+/// `pcall` and `rpc.deliver` in `lua_api/rpc.rs`) reads straight off the
+/// Lua stack.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Scalar<'a> {
     Nil,

@@ -118,35 +118,31 @@ pub fn c_closure(lua: &Lua, f: CFunction, upvalues: impl IntoLuaMulti) -> Result
 /// # Safety
 /// Only Lua calls it, as a C closure with those upvalues (see [`c_closure`]).
 pub unsafe extern "C-unwind" fn call_then_wait(l: *mut State) -> c_int {
-    // SAFETY: `l` is the running C function's state. This frame owns no
-    // Rust value, so the longjmp of an error raised by the call crosses
-    // nothing that needs dropping. Stack room: the arguments are moved,
-    // not copied (20 free slots on entry).
+    // SAFETY: Lua calls it as such a closure, so upvalue 1 is the function
+    // and this is the body's last act.
     unsafe {
-        let n = ffi::lua_gettop(l);
-        ffi::lua_pushvalue(l, upvalue(1));
-        ffi::lua_insert(l, 1);
-        ffi::lua_call(l, n, 2);
+        call_upvalue(l, 2);
         wait_if_told(l)
     }
 }
 
-/// A C closure's body: calls upvalue 1 with the closure's own arguments
-/// and returns all its results (the fallback of a front that handles the
-/// common case itself, like `core.rpc_call`'s in `rpc.rs`).
+/// Calls upvalue 1 of the running C closure with the closure's own
+/// arguments, which it replaces with `nresults` results (`LUA_MULTRET`: all
+/// of them); returns how many values the stack then holds. The fallback of
+/// a front that handles the common case itself (`rpc.rs`).
 ///
 /// # Safety
-/// Only the body of a C closure whose upvalue 1 is a function calls it, as
-/// its last act.
-pub unsafe fn call_upvalue(l: *mut State) -> c_int {
-    // SAFETY: the caller's contract. This frame owns no Rust value, so the
-    // longjmp of an error raised by the call crosses nothing that needs
-    // dropping; the arguments are moved, not copied.
+/// Only the body of a C closure whose upvalue 1 is a function calls it.
+pub unsafe fn call_upvalue(l: *mut State, nresults: c_int) -> c_int {
+    // SAFETY: the caller's contract. The caller's frame owns no Rust value
+    // (its contract too), so the longjmp of an error raised by the call
+    // crosses nothing that needs dropping; the arguments are moved, not
+    // copied (20 free slots on entry).
     unsafe {
         let n = ffi::lua_gettop(l);
         ffi::lua_pushvalue(l, upvalue(1));
         ffi::lua_insert(l, 1);
-        ffi::lua_call(l, n, ffi::LUA_MULTRET);
+        ffi::lua_call(l, n, nresults);
         ffi::lua_gettop(l)
     }
 }

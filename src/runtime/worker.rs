@@ -78,9 +78,6 @@ pub struct Worker {
     /// (the answer to a call, the next of a stream of messages), which is
     /// what makes watching before sleeping worth it (see [`Worker::run`]).
     crossed: Cell<bool>,
-    /// The last turn that handled something, until the loop's next clock
-    /// reading ends it (see [`Worker::run`]).
-    unclosed: RefCell<Option<Unclosed>>,
     /// The service of the last turn's last run (0: none), whose heap size
     /// is recorded when the worker goes idle (see [`Run::end`]).
     last_served: Cell<ServiceId>,
@@ -119,14 +116,6 @@ impl Run {
         self.since = now;
         Some(svc)
     }
-}
-
-/// A turn that handled something, whose time is charged when the loop next
-/// reads the clock.
-struct Unclosed {
-    started: Tick,
-    /// Its last run, still to be charged to its service.
-    run: Run,
 }
 
 /// A `timerfd` watched by tokio: a precise wake-up at one deadline.
@@ -231,7 +220,6 @@ impl Worker {
             clock: Cell::new(None),
             loop_clock: LoopClock::default(),
             crossed: Cell::new(false),
-            unclosed: RefCell::new(None),
             last_served: Cell::new(0),
         });
         CURRENT.with(|c| *c.borrow_mut() = Some(w.clone()));
@@ -289,15 +277,16 @@ impl Worker {
     }
 
     /// Handles whatever is due at `now` (a reading the loop just took);
-    /// returns how many things it handled.
+    /// returns how many things it handled and the clock as it ended (`now`
+    /// if it handled nothing).
     ///
     /// Accounting (see `runtime::stats`): messages come in runs to one
     /// service (a batch of one-way messages, a conversation's turns), so the
-    /// clock is read only when the next message goes to another service;
-    /// each run is charged to its service, whose heap size is then recorded.
-    /// The turn's last run and the turn itself stay [`Unclosed`] until the
-    /// loop's next reading, which the loop takes anyway (see [`Worker::run`]).
-    fn turn(self: &Rc<Self>, rt: &Runtime, now: Tick) -> usize {
+    /// clock is read only when the next message goes to another service and
+    /// when a turn that handled something ends; each run is charged to its
+    /// service, whose heap size is then recorded. The loop goes on from the
+    /// ending reading (see [`Worker::run`]).
+    fn turn(self: &Rc<Self>, rt: &Runtime, now: Tick) -> (usize, Tick) {
         let mut handled = 0;
         self.clock.set(Some(now));
         loop {
@@ -321,21 +310,16 @@ impl Worker {
             self.dispatch(rt, msg, &mut run);
             handled += 1;
         }
+        let mut end = now;
         if handled > 0 {
-            *self.unclosed.borrow_mut() = Some(Unclosed { started: now, run });
+            end = self.loop_clock.now();
+            if let Some(svc) = run.end(end) {
+                self.last_served.set(svc.id());
+            }
+            rt.stats[self.index].busy_ns.add(end.nanos_since(now));
         }
         self.clock.set(None);
-        handled
-    }
-
-    /// Ends the unclosed turn, if any, at `now`: charges its last run to
-    /// its service and its time to this worker.
-    fn close_turn(&self, rt: &Runtime, now: Tick) {
-        let Some(mut turn) = self.unclosed.borrow_mut().take() else { return };
-        if let Some(svc) = turn.run.end(now) {
-            self.last_served.set(svc.id());
-        }
-        rt.stats[self.index].busy_ns.add(now.nanos_since(turn.started));
+        (handled, end)
     }
 
     /// Once this worker idles after work, its allocator is asked, a second
@@ -521,7 +505,7 @@ impl Worker {
     /// Runs the loop until `until()` holds or, on a worker thread, shutdown is complete.
     ///
     /// The clock is read once between two turns, and that one reading
-    /// serves three ends: it closes the turn before (its time and its last
+    /// serves three ends: it ends the turn before (its time and its last
     /// run are charged up to it), it starts the next turn, and the mailbox
     /// watch measures its time from it. In a conversation between two
     /// workers, the watch's last look gives the next turn its start, so a
@@ -532,11 +516,8 @@ impl Worker {
         let mut turns = 0u32;
         let mut now = self.loop_clock.now();
         loop {
-            let handled = self.turn(rt, now);
-            if handled > 0 {
-                now = self.loop_clock.now();
-                self.close_turn(rt, now);
-            }
+            let (handled, end) = self.turn(rt, now);
+            now = end;
             if until() || self.shutdown_done() {
                 self.leave_cpu(rt);
                 return;
