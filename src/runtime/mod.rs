@@ -49,17 +49,34 @@ use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, AtomicUsize,
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
-/// What the watchdog sees of one worker. Written by that worker for every
-/// message, so aligned like `stats::WorkerStats`: two workers never write
-/// to one cache line (neighbouring entries sharing one would bounce it
+/// What the watchdog sees of one worker: the service it handed a message
+/// to last (0: none since its last turn ended) and how many messages it
+/// handed out, packed in one word so that a message costs one store.
+/// Written by that worker only (hence a load and a store, not an atomic
+/// add), and aligned like `stats::WorkerStats`: two workers never write to
+/// one cache line (neighbouring entries sharing one would bounce it
 /// between their cores on every message).
 #[derive(Default)]
 #[repr(align(128))]
-pub struct Heartbeat {
-    /// The service whose Lua code runs now (0: none).
-    pub service: AtomicU32,
-    /// Bumped for every message handled.
-    pub beats: AtomicU64,
+pub struct Heartbeat(AtomicU64);
+
+impl Heartbeat {
+    /// The worker hands a message to `service`.
+    pub fn enter(&self, service: ServiceId) {
+        let beats = (self.0.load(Ordering::Relaxed) >> 32).wrapping_add(1);
+        self.0.store(beats << 32 | u64::from(service), Ordering::Relaxed);
+    }
+
+    /// The worker's turn ended: no service runs.
+    pub fn leave(&self) {
+        self.0.store(self.0.load(Ordering::Relaxed) & !u64::from(u32::MAX), Ordering::Relaxed);
+    }
+
+    /// (the service in a message now or 0, messages handed out so far, mod 2^32).
+    pub fn read(&self) -> (ServiceId, u32) {
+        let word = self.0.load(Ordering::Relaxed);
+        (word as ServiceId, (word >> 32) as u32)
+    }
 }
 
 /// The CPU a worker last watched its mailbox on (`u32::MAX`: none, or the
@@ -355,5 +372,24 @@ pub fn log(line: &str) {
     let _ = err.write_all(line.as_bytes());
     if !line.ends_with('\n') {
         let _ = err.write_all(b"\n");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_heartbeat_says_which_service_runs_and_how_many_messages_went_out() {
+        let beat = Heartbeat::default();
+        assert_eq!(beat.read(), (0, 0));
+        beat.enter(42);
+        assert_eq!(beat.read(), (42, 1));
+        beat.enter(registry::MAX_ID);
+        assert_eq!(beat.read(), (registry::MAX_ID, 2));
+        beat.leave();
+        assert_eq!(beat.read(), (0, 2), "leaving keeps the count");
+        beat.enter(5);
+        assert_eq!(beat.read(), (5, 3));
     }
 }

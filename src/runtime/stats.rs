@@ -10,8 +10,9 @@
 //!
 //! Time is measured per run of messages to one service, not per message:
 //! the worker reads the clock once between turns and when the next message
-//! goes to another service, and charges each run to its service (see
-//! `Worker::turn` and `Worker::run`). Readings are `runtime::clock::Tick`s,
+//! goes to another service, and charges each run, its time and its count
+//! of messages, to its service when it ends (see `Worker::turn` and
+//! `Worker::run`). Readings are `runtime::clock::Tick`s,
 //! plain nanoseconds, so charging one is a subtraction.
 
 use crate::codec::wrap;

@@ -8,7 +8,6 @@
 //! `service <name:id> busy for N ms`.
 
 use crate::runtime::{self, Runtime};
-use std::sync::atomic::Ordering;
 use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 
@@ -21,7 +20,7 @@ static WAKE: Condvar = Condvar::new();
 
 struct Seen {
     service: u32,
-    beats: u64,
+    beats: u32,
     since: Instant,
     reported: bool,
 }
@@ -39,8 +38,7 @@ pub fn start(rt: &Runtime) {
             }
             let rt = runtime::get();
             for (w, s) in seen.iter_mut().enumerate() {
-                let service = rt.heartbeats[w].service.load(Ordering::Relaxed);
-                let beats = rt.heartbeats[w].beats.load(Ordering::Relaxed);
+                let (service, beats) = rt.heartbeats[w].read();
                 if service == 0 || service != s.service || beats != s.beats {
                     *s = Seen { service, beats, since: Instant::now(), reported: false };
                     continue;

@@ -90,31 +90,49 @@ fn record_heap(svc: &dyn Actor) {
     }
 }
 
+/// Heap sizes are recorded once in this many messages a service handles
+/// (and whenever its worker goes idle, see [`Run::end`]).
+const HEAP_EVERY: u64 = 64;
+
 /// Messages in a row to one service, within a turn.
 struct Run {
     service: Option<Rc<dyn Actor>>,
+    /// The service's id (0: none), kept to compare without a virtual call.
+    id: ServiceId,
     since: Tick,
+    /// Messages handed to the service in this run.
+    messages: u64,
 }
 
 impl Run {
-    fn is_of(&self, id: ServiceId) -> bool {
-        self.service.as_ref().is_some_and(|s| s.id() == id)
+    /// Counts one more message of the run to `svc` (id `to`), starting the
+    /// run if it is the first.
+    fn add(&mut self, to: ServiceId, svc: Rc<dyn Actor>) {
+        if self.service.is_none() {
+            self.service = Some(svc);
+            self.id = to;
+        }
+        self.messages += 1;
     }
 
-    /// Ends the run at `now`: charges its time to its service and, on its
-    /// first run and then every 8th message it handles, records its heap
-    /// size (reading it costs about as much as the rest of the accounting;
-    /// the worker also records it for the last service it served when it
-    /// goes idle, where a service usually stays a while). Returns the service.
-    fn end(&mut self, now: Tick) -> Option<Rc<dyn Actor>> {
-        let svc = self.service.take()?;
+    /// Ends the run at `now`: counts its messages and charges its time to
+    /// its service and, on its first run and then once in [`HEAP_EVERY`]
+    /// messages, records its heap size (reading it costs about as much as
+    /// the rest of the accounting; the worker also records it for the last
+    /// service it served when it goes idle, where a service usually stays
+    /// a while).
+    fn end(&mut self, now: Tick) {
+        let Some(svc) = self.service.take() else { return };
         let stats = &svc.info().stats;
+        let before = stats.messages.get();
+        let after = before + std::mem::take(&mut self.messages);
+        stats.messages.set(after);
         stats.cpu_ns.add(now.nanos_since(self.since));
-        if stats.memory.get() == 0 || stats.messages.get() % 8 == 0 {
+        if stats.memory.get() == 0 || before / HEAP_EVERY != after / HEAP_EVERY {
             record_heap(&*svc);
         }
+        self.id = 0;
         self.since = now;
-        Some(svc)
     }
 }
 
@@ -295,11 +313,12 @@ impl Worker {
             self.fire(event);
             handled += 1;
         }
-        let mut run = Run { service: None, since: now };
+        let mut run = Run { service: None, id: 0, since: now, messages: 0 };
+        let mut served = 0;
         for _ in 0..BATCH {
             let next = self.local.borrow_mut().pop_front();
             let Some(msg) = next else { break };
-            self.dispatch(rt, msg, &mut run);
+            served += self.dispatch(rt, msg, &mut run);
             handled += 1;
         }
         for i in 0..BATCH {
@@ -307,16 +326,22 @@ impl Worker {
             if i == 0 {
                 self.crossed.set(true);
             }
-            self.dispatch(rt, msg, &mut run);
+            served += self.dispatch(rt, msg, &mut run);
             handled += 1;
         }
         let mut end = now;
         if handled > 0 {
             end = self.loop_clock.now();
-            if let Some(svc) = run.end(end) {
-                self.last_served.set(svc.id());
+            if run.id != 0 {
+                self.last_served.set(run.id);
+                run.end(end);
             }
-            rt.stats[self.index].busy_ns.add(end.nanos_since(now));
+            let stats = &rt.stats[self.index];
+            stats.busy_ns.add(end.nanos_since(now));
+            stats.messages.add(served);
+            if served > 0 {
+                rt.heartbeats[self.index].leave();
+            }
         }
         self.clock.set(None);
         (handled, end)
@@ -357,8 +382,9 @@ impl Worker {
         }
     }
 
-    /// Hands `msg` to its service, counting it in the current `run`.
-    fn dispatch(self: &Rc<Self>, rt: &Runtime, msg: Message, run: &mut Run) {
+    /// Hands `msg` to its service, counting it in the current `run`;
+    /// returns how many messages a service was handed (0 or 1).
+    fn dispatch(self: &Rc<Self>, rt: &Runtime, msg: Message, run: &mut Run) -> u64 {
         let to = msg.to;
         if to != 0 && rt.registry.backlog.taken(to, msg.payload.len()) {
             for (sender, session) in rt.registry.backlog.release(to) {
@@ -367,7 +393,7 @@ impl Worker {
         }
         // A turn's first run starts at the turn's clock reading; later
         // ones when the previous run ends.
-        if run.service.is_some() && !run.is_of(to) {
+        if run.id != 0 && run.id != to {
             run.end(self.read_clock());
         }
         let served = match msg.kind {
@@ -381,12 +407,8 @@ impl Worker {
             }
             _ => match self.service(to) {
                 Some(svc) => {
-                    let beat = &rt.heartbeats[self.index];
-                    beat.service.store(to, Ordering::Relaxed);
+                    rt.heartbeats[self.index].enter(to);
                     svc.clone().handle(msg);
-                    beat.service.store(0, Ordering::Relaxed);
-                    // Only this thread writes it: no atomic add needed.
-                    beat.beats.store(beat.beats.load(Ordering::Relaxed).wrapping_add(1), Ordering::Relaxed);
                     Some(svc)
                 }
                 None => {
@@ -395,12 +417,12 @@ impl Worker {
                 }
             },
         };
-        if let Some(svc) = served {
-            rt.stats[self.index].messages.add(1);
-            svc.info().stats.messages.add(1);
-            if run.service.is_none() {
-                run.service = Some(svc);
+        match served {
+            Some(svc) => {
+                run.add(to, svc);
+                1
             }
+            None => 0,
         }
     }
 
@@ -603,4 +625,66 @@ pub fn thread_main(index: usize) {
     Worker::uninstall();
     drop(worker);
     tokio_rt.shutdown_timeout(Duration::from_millis(500));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runtime::registry::ServiceInfo;
+    use std::any::Any;
+
+    /// An actor that only counts how often its heap was read.
+    struct Counted {
+        info: ServiceInfo,
+        heap_reads: Cell<u64>,
+    }
+
+    impl Actor for Counted {
+        fn info(&self) -> &ServiceInfo {
+            &self.info
+        }
+        fn handle(self: Rc<Self>, _: Message) {}
+        fn stop(&self) {}
+        fn expire_calls(&self, _: Tick) -> bool {
+            false
+        }
+        fn abandon(self: Rc<Self>) {}
+        fn heap_bytes(&self) -> Option<usize> {
+            self.heap_reads.set(self.heap_reads.get() + 1);
+            Some(1000 + self.heap_reads.get() as usize)
+        }
+        fn into_any(self: Rc<Self>) -> Rc<dyn Any> {
+            self
+        }
+    }
+
+    #[test]
+    fn a_run_charges_its_messages_and_time_and_reads_the_heap_now_and_then() {
+        let actor = Rc::new(Counted { info: ServiceInfo::new(7, "counted"), heap_reads: Cell::new(0) });
+        let base = Tick::now();
+        let at = |ns: u64| base.after(Duration::from_nanos(ns));
+        let start = at(1_000);
+        let mut run = Run { service: None, id: 0, since: start, messages: 0 };
+        for _ in 0..3 {
+            run.add(7, actor.clone());
+        }
+        assert_eq!(run.id, 7);
+        run.end(at(6_000));
+        let stats = &actor.info.stats;
+        assert_eq!((stats.messages.get(), stats.cpu_ns.get()), (3, 5_000));
+        assert_eq!(actor.heap_reads.get(), 1, "the first run records the heap");
+        assert_eq!(stats.memory.get(), 1001);
+        assert_eq!((run.id, run.since), (0, at(6_000)), "the next run starts where this one ended");
+        run.end(at(9_000));
+        assert_eq!(stats.cpu_ns.get(), 5_000, "ending no run charges nothing");
+        // Runs of one message each: the heap is read again once the count
+        // passes the next multiple of HEAP_EVERY, not before.
+        for n in 4..=HEAP_EVERY {
+            run.add(7, actor.clone());
+            run.end(at(9_000 + n));
+            let expected = if n < HEAP_EVERY { 1 } else { 2 };
+            assert_eq!(actor.heap_reads.get(), expected, "after {n} messages");
+        }
+        assert_eq!(stats.messages.get(), HEAP_EVERY);
+    }
 }
