@@ -54,8 +54,13 @@ impl Gauge {
     }
 }
 
-/// What is counted for one service (kept in its `ServiceInfo`).
+/// What is counted for one service (kept in its `ServiceInfo`), on a
+/// cache line of its own: `ServiceInfo`s are allocated one after another
+/// by whoever spawns the services, so the figures of two services on
+/// different workers would otherwise share a line, and each worker's
+/// writes would take it from the other's core.
 #[derive(Default, Debug)]
+#[repr(align(64))]
 pub struct ServiceStats {
     /// Messages handed to the service (calls, replies, timers, wake-ups, ...).
     pub messages: Counter,
