@@ -186,6 +186,28 @@ describe("os.pload", function()
     assert.are.equal(package.cpath, cp)
     job:close()
   end)
+
+  it("a child builds package on first use; its children get its paths, changed or not", function()
+    local tag, inner, inner2 = H.unique("pl_lazy_pkg"), H.unique("pl_lazy_inner"), H.unique("pl_lazy_inner2")
+    local ok, job = os.pload("helpers.agent", tag)
+    assert.is_true(ok, job)
+    -- no package library yet: its grandchild still gets our paths
+    assert.are.same({ true, true }, { pcall(tag, "return rawget(_G, 'package') == nil") })
+    local ok2, err = pcall(tag, "local ok, j = os.pload('helpers.agent', ...) assert(ok, j) return rawget(_G, 'package') == nil", inner)
+    assert.is_true(ok2, err)
+    assert.is_true(err, "os.pload found the module without building package")
+    assert.are.same({ true, package.path, package.cpath }, { pcall(inner, "return package.path, package.cpath") })
+    -- first use: the paths, require, package.loaded with skynet in it
+    local ok3, p, quick, loaded = pcall(tag, "return package.path, require('helpers.quick') ~= nil, package.loaded.skynet == require('skynet')")
+    assert.is_true(ok3, p)
+    assert.are.same({ package.path, true, true }, { p, quick, loaded })
+    assert.are.same({ true, "table" }, { pcall(tag, "return type(require('math'))") })
+    -- a changed path goes to the children started after the change
+    local ok4, err4 = pcall(tag, "package.path = '/nowhere/?.lua;' .. package.path local ok, j = os.pload('helpers.agent', ...) assert(ok, j)", inner2)
+    assert.is_true(ok4, err4)
+    assert.are.same({ true, "/nowhere/?.lua;" .. package.path }, { pcall(inner2, "return package.path") })
+    job:close()
+  end)
 end)
 
 describe("job objects", function()

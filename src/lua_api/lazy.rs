@@ -49,11 +49,44 @@ pub fn io(lua: &Lua) -> Result<Table> {
     Ok(io)
 }
 
+/// `package`, with the paths the service was given (see
+/// `service::spawn::PackagePaths`).
+pub fn package(lua: &Lua) -> Result<Table> {
+    if let Some(package) = lua.globals().raw_get::<Option<Table>>("package")? {
+        return Ok(package);
+    }
+    let package = std_lib(lua, mlua::StdLib::PACKAGE, "package")?;
+    let paths = crate::service::of(lua).ok().and_then(|svc| svc.package_paths.borrow().clone());
+    if let Some(paths) = paths {
+        package.raw_set("path", paths.path.as_str())?;
+        package.raw_set("cpath", paths.cpath.as_str())?;
+    }
+    Ok(package)
+}
+
+/// `require` (opens `package`).
+pub fn require(lua: &Lua) -> Result<Value> {
+    package(lua)?;
+    lua.globals().raw_get("require")
+}
+
+/// A table of the registry that the `package` library uses once opened
+/// (`package.loaded` is `_LOADED`, `package.preload` is `_PRELOAD`), made
+/// now if it is not there yet.
+pub fn registry_table(lua: &Lua, name: &str) -> Result<Table> {
+    if let Some(t) = lua.named_registry_value::<Option<Table>>(name)? {
+        return Ok(t);
+    }
+    let t = lua.create_table()?;
+    lua.set_named_registry_value(name, &t)?;
+    Ok(t)
+}
+
 /// Lets `require "math"` find a lazy standard library too (`require`
 /// passes the name to the loader, so one loader serves them all).
 pub fn preload_std_libs(lua: &Lua) -> Result<()> {
     let globals = lua.globals();
-    let preload: Table = globals.get::<Table>("package")?.get("preload")?;
+    let preload = registry_table(lua, "_PRELOAD")?;
     let loader = lua.create_function(|lua, name: String| lua.globals().get::<Value>(name))?;
     for name in ["io", "math", "utf8", "debug", "coroutine"] {
         if globals.raw_get::<Value>(name)?.is_nil() {

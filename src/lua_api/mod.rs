@@ -71,8 +71,7 @@ pub fn install(lua: &Lua) -> Result<Table> {
             module
         }
     };
-    let loaded: Table = lua.globals().get::<Table>("package")?.get("loaded")?;
-    loaded.set("skynet", &module)?;
+    lazy::registry_table(lua, "_LOADED")?.set("skynet", &module)?;
     Ok(module)
 }
 
@@ -102,7 +101,7 @@ fn stock_functions(lua: &Lua) -> Result<Table> {
     }
     if !had_coroutine {
         globals.raw_set("coroutine", mlua::Value::Nil)?;
-        globals.get::<Table>("package")?.get::<Table>("loaded")?.raw_set("coroutine", mlua::Value::Nil)?;
+        lazy::registry_table(lua, "_LOADED")?.raw_set("coroutine", mlua::Value::Nil)?;
     }
     lua.set_named_registry_value(KEY, &stock)?;
     Ok(stock)
@@ -189,6 +188,8 @@ pub fn install_data_helpers(lua: &Lua) -> Result<()> {
             ("utf8", |lua| lazy::utf8(lua).map(Value::Table)),
             ("debug", |lua| lazy::debug(lua).map(Value::Table)),
             ("coroutine", |lua| lazy::coroutine(lua).map(Value::Table)),
+            ("package", |lua| lazy::package(lua).map(Value::Table)),
+            ("require", lazy::require),
             ("json", |lua| json::create(lua).map(Value::Table)),
             ("wrap", globals::wrap_function),
             ("unwrap", globals::unwrap_function),

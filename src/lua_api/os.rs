@@ -94,12 +94,9 @@ fn pload(lua: &Lua, a: Args) -> Result<MultiValue> {
         _ => return Err(mlua::Error::runtime("no name")),
     };
     let name = spawn::module_name(&name);
-    let package: Table = lua.globals().get("package")?;
-    let searchpath: Function = package.get("searchpath")?;
-    let (path, err): (Option<String>, Option<String>) =
-        searchpath.call((name.as_str(), package.get::<String>("path")?))?;
-    let Some(path) = path else {
-        return at_once(lua, (false, format!("module '{name}' not found:\n\t{}", err.unwrap_or_default().trim_start())));
+    let path = match spawn::search_path(&name, &spawn::module_path(&svc)) {
+        Ok(path) => path,
+        Err(tried) => return at_once(lua, (false, format!("module '{name}' not found:\n\t{}", tried.trim_start()))),
     };
     let payload = wrap::encode(a.tail(2))?;
     match spawn::request(&svc, &name, path, payload) {

@@ -108,6 +108,9 @@ pub struct Service {
     pub prelude: RefCell<Option<RegistryKey>>,
     /// Local tasks (sockets, ...) to abort when the service ends.
     tasks: RefCell<Vec<tokio::task::AbortHandle>>,
+    /// The paths its `package` library gets when first used (`None`: the
+    /// main service, whose library is the script's own).
+    pub package_paths: RefCell<Option<Arc<spawn::PackagePaths>>>,
 }
 
 impl std::ops::Deref for Service {
@@ -192,6 +195,7 @@ impl Service {
             next_timer: Cell::new(0),
             prelude: RefCell::new(None),
             tasks: RefCell::new(Vec::new()),
+            package_paths: RefCell::new(None),
         });
         svc.lua.set_app_data(svc.clone());
         Ok(svc)

@@ -40,10 +40,64 @@ struct SpawnRequest {
     name: String,
     /// The file that holds the module (found by the parent through its `package.path`).
     path: String,
-    package_path: String,
-    package_cpath: String,
+    /// Where the child's `require` looks: the parent's paths.
+    paths: Arc<PackagePaths>,
     /// The wrapped arguments of `main`.
     args: Vec<u8>,
+}
+
+/// A service's `package.path` and `package.cpath`. A new service opens its
+/// `package` library on first use (see `lua_api::lazy::package`), with the
+/// paths its parent had when it spawned it; until then they are kept here,
+/// shared with its siblings, rather than in a library every service would
+/// build.
+#[derive(Debug, PartialEq, Eq)]
+pub struct PackagePaths {
+    pub path: String,
+    pub cpath: String,
+}
+
+/// The paths `parent`'s children get: those of its `package` table if it
+/// opened one, else those it was given.
+fn paths_of(parent: &Service) -> Arc<PackagePaths> {
+    let given = parent.package_paths.borrow().clone();
+    let package = parent.lua.globals().raw_get::<Option<mlua::Table>>("package").ok().flatten();
+    let Some(package) = package else {
+        return given.unwrap_or_else(|| Arc::new(PackagePaths { path: String::new(), cpath: String::new() }));
+    };
+    let field = |name: &str| package.get::<Option<String>>(name).ok().flatten().unwrap_or_default();
+    let current = PackagePaths { path: field("path"), cpath: field("cpath") };
+    match given {
+        Some(given) if *given == current => given,
+        _ => Arc::new(current),
+    }
+}
+
+/// Finds module `name` along `templates` (`package.path`'s form: templates
+/// separated by `;`, `?` standing for the name with its dots made `/`), as
+/// `package.searchpath` does: the first file that can be read, or the list
+/// of those tried (`no file '...'` lines, as `require` reports them).
+pub fn search_path(name: &str, templates: &str) -> Result<String, String> {
+    let name = name.replace('.', "/");
+    let mut tried = String::new();
+    for template in templates.split(';').filter(|t| !t.is_empty()) {
+        let file = template.replace('?', &name);
+        if std::fs::File::open(&file).is_ok() {
+            return Ok(file);
+        }
+        tried.push_str(&format!("\n\tno file '{file}'"));
+    }
+    Err(tried)
+}
+
+/// The `package.path` a service's modules are looked up on: its `package`
+/// table's if it opened one, else the one it was given.
+pub fn module_path(svc: &Service) -> String {
+    let package = svc.lua.globals().raw_get::<Option<mlua::Table>>("package").ok().flatten();
+    match package {
+        Some(package) => package.get::<Option<String>>("path").ok().flatten().unwrap_or_default(),
+        None => svc.package_paths.borrow().as_ref().map(|p| p.path.clone()).unwrap_or_default(),
+    }
 }
 
 /// Turns a user's module name into the dotted form `require` uses:
@@ -66,8 +120,6 @@ pub fn request(parent: &Service, name: &str, path: String, args: Vec<u8>) -> Res
     let worker = rt.least_loaded();
     let info = rt.registry.register(name, worker).ok_or(Error::TooManyServices)?;
     rt.live[worker].fetch_add(1, Ordering::Relaxed);
-    let package: Option<mlua::Table> = parent.lua.globals().get("package").ok();
-    let package_field = |field: &str| package.as_ref().and_then(|p| p.get(field).ok()).unwrap_or_default();
     let session = parent.new_session();
     let request = SpawnRequest {
         id: info.id,
@@ -75,8 +127,7 @@ pub fn request(parent: &Service, name: &str, path: String, args: Vec<u8>) -> Res
         session,
         name: name.to_owned(),
         path,
-        package_path: package_field("path"),
-        package_cpath: package_field("cpath"),
+        paths: paths_of(parent),
         args,
     };
     let create = move |worker: &Rc<Worker>| create_here(worker, request);
@@ -86,12 +137,12 @@ pub fn request(parent: &Service, name: &str, path: String, args: Vec<u8>) -> Res
 }
 
 /// The standard libraries a new service state opens at once. `io`, `math`,
-/// `utf8`, `debug` and `coroutine` are left for the Lua API installer to open on first
-/// use: each costs time and memory in every new service, and most services
-/// never touch them.
+/// `utf8`, `debug`, `coroutine` and `package` are left for the Lua API
+/// installer to open on first use: each costs time and memory in every new
+/// service, and many services never touch them.
 pub fn std_libs_at_start() -> mlua::StdLib {
     use mlua::StdLib;
-    StdLib::TABLE | StdLib::OS | StdLib::STRING | StdLib::PACKAGE
+    StdLib::TABLE | StdLib::OS | StdLib::STRING
 }
 
 /// A fresh state with the standard libraries of [`std_libs_at_start`].
@@ -127,9 +178,7 @@ fn create_here(worker: &Rc<Worker>, request: SpawnRequest) {
 
 fn start_main(svc: &Rc<Service>, request: &SpawnRequest) -> mlua::Result<()> {
     let lua = &svc.lua;
-    let package: mlua::Table = lua.globals().get("package")?;
-    package.set("path", request.package_path.as_str())?;
-    package.set("cpath", request.package_cpath.as_str())?;
+    svc.package_paths.replace(Some(request.paths.clone()));
     let install = INSTALLER.get().ok_or_else(|| mlua::Error::runtime("skynet: no Lua API installer"))?;
     install(lua)?;
     let chunk = lua.load(std::path::Path::new(&request.path)).into_function()?;
@@ -153,5 +202,21 @@ mod tests {
         assert_eq!(module_name("cluster/adapter.lua"), "cluster.adapter");
         assert_eq!(module_name("a\\b"), "a.b");
         assert_eq!(module_name("plain"), "plain");
+    }
+
+    #[test]
+    fn modules_are_searched_like_package_searchpath() {
+        let dir = std::env::temp_dir().join(format!("skynet-search-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("a")).unwrap();
+        std::fs::write(dir.join("a/b.lua"), "").unwrap();
+        let d = dir.to_str().unwrap();
+        let templates = format!("{d}/?.x;;{d}/?.lua;{d}/?/init.lua");
+        assert_eq!(search_path("a.b", &templates), Ok(format!("{d}/a/b.lua")));
+        assert_eq!(
+            search_path("c", &templates),
+            Err(format!("\n\tno file '{d}/c.x'\n\tno file '{d}/c.lua'\n\tno file '{d}/c/init.lua'"))
+        );
+        assert_eq!(search_path("c", ""), Err(String::new()));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
