@@ -44,6 +44,7 @@ pub fn install(lua: &Lua) -> Result<Table> {
     core.set("stock", stock_functions(lua)?)?;
     let main = crate::service::of(lua)?.is_main;
     core.set("is_main", main)?;
+    core.set("load_jobs", lua.create_function(|lua, args: mlua::MultiValue| load_compiled(lua, &JOBS)?.call::<mlua::Function>(args))?)?;
     core.set("wait_marker", Value::LightUserData(mlua::LightUserData(WAIT_MARKER.as_ptr() as *mut std::ffi::c_void)))?;
     os::install(lua, &core)?;
     rpc::install(lua, &core)?;
@@ -130,6 +131,12 @@ static USER_COROUTINES: Compiled = Compiled {
     name: "=skynet.coroutines",
     source: include_str!("user_coroutines.lua"),
     strip: false,
+    bytecode: std::sync::OnceLock::new(),
+};
+static JOBS: Compiled = Compiled {
+    name: "=skynet.jobs",
+    source: include_str!("jobs.lua"),
+    strip: true,
     bytecode: std::sync::OnceLock::new(),
 };
 static UTILITIES: Compiled = Compiled {

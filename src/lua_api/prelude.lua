@@ -63,26 +63,12 @@ function os.wait(ms) return suspend(wait(ms)) end
 local pload = core.pload
 function os.pload(name, ...) return suspend(pload(name, ...)) end
 
--- Job objects: a table per child, its id and handle (what `job_state` and
--- `job_close` read) kept out of sight.
-local job_ids = setmetatable({}, { __mode = "k" })
-local job_handles = setmetatable({}, { __mode = "k" })
-local job_state, job_close = core.job_state, core.job_close
-local job_meta = {
-  __name = "job",
-  __index = {
-    id = function(job) return job_ids[job] end,
-    state = function(job) return job_state(job_handles[job]) end,
-    close = function(job) return suspend(job_close(job_handles[job])) end,
-  },
-  __tostring = function(job) return "job: " .. tostring(job_ids[job]) end,
-}
-
+-- Job objects (jobs.lua): built with the first child, since most services
+-- start none.
+local load_jobs, make_job = core.load_jobs, nil
 local function new_job(id, handle)
-  local job = setmetatable({}, job_meta)
-  job_ids[job] = id
-  job_handles[job] = handle
-  return job
+  make_job = make_job or load_jobs(core, suspend)
+  return make_job(id, handle)
 end
 
 -- A service's module chunk and its main run in one coroutine.
