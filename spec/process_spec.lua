@@ -332,6 +332,25 @@ describe("process: logging and the watchdog", function()
     assert.truthy(err:find("busy for", 1, true), err)
     assert.truthy(err:find("proc_stuck", 1, true) or err:find("helpers.agent", 1, true), err)
   end)
+
+  it("a service stuck while it starts is reported under its own name, not the last one served", function()
+    local st, out, err = H.run_script([[
+      require "skynet"
+      local ok1, other = os.pload("helpers.agent", "proc_other")
+      assert(ok1 and pcall("proc_other", "return 1"))
+      local ok2, slow = os.pload("helpers.agent", "proc_slow_start",
+        "local t = os.clock() while os.clock() - t < 1.5 do end")
+      assert(ok2, slow)
+      io.stdout:write("slow ", slow:id(), " other ", other:id())
+      io.stdout:flush()
+      os.exit(0)
+    ]], "SKYNET_THREADS=1", 30)
+    assert.are.equal(0, st, err)
+    local slow, other = out:match("slow (%d+) other (%d+)")
+    assert.truthy(slow, out)
+    assert.truthy(err:find("helpers.agent:" .. slow .. " busy for", 1, true), err)
+    assert.falsy(err:find("helpers.agent:" .. other .. " busy", 1, true), err)
+  end)
 end)
 
 describe("process: os.debugging", function()

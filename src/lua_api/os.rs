@@ -94,12 +94,13 @@ fn pload(lua: &Lua, a: Args) -> Result<MultiValue> {
         _ => return Err(mlua::Error::runtime("no name")),
     };
     let name = spawn::module_name(&name);
-    let path = match spawn::search_path(&name, &spawn::module_path(&svc)) {
+    let paths = spawn::paths_of(&svc);
+    let path = match spawn::search_path(&name, &paths.path) {
         Ok(path) => path,
         Err(tried) => return at_once(lua, (false, format!("module '{name}' not found:\n\t{}", tried.trim_start()))),
     };
     let payload = wrap::encode(a.tail(2))?;
-    match spawn::request(&svc, &name, path, payload) {
+    match spawn::request(&svc, &name, path, paths, payload) {
         Ok((session, info)) => svc.suspend(session, WaitKind::Spawn(info), None),
         Err(e) => at_once(lua, (false, e.to_string())),
     }

@@ -396,18 +396,23 @@ impl Worker {
         if run.id != 0 && run.id != to {
             run.end(self.read_clock());
         }
+        // The watchdog's heartbeat names the service whose Lua code may run
+        // now (a new one runs its chunk and `main` in `create`).
+        let beat = &rt.heartbeats[self.index];
         let served = match msg.kind {
             Kind::Shutdown => {
+                beat.leave();
                 self.begin_shutdown();
                 None
             }
             Kind::Spawn(create) => {
+                beat.enter(to);
                 create(self);
                 self.service(to)
             }
             _ => match self.service(to) {
                 Some(svc) => {
-                    rt.heartbeats[self.index].enter(to);
+                    beat.enter(to);
                     svc.clone().handle(msg);
                     Some(svc)
                 }

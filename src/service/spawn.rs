@@ -57,11 +57,11 @@ pub struct PackagePaths {
     pub cpath: String,
 }
 
-/// The paths `parent`'s children get: those of its `package` table if it
-/// opened one, else those it was given.
-fn paths_of(parent: &Service) -> Arc<PackagePaths> {
-    let given = parent.package_paths.borrow().clone();
-    let package = parent.lua.globals().raw_get::<Option<mlua::Table>>("package").ok().flatten();
+/// The paths `svc` finds its modules on and hands to its children: those of
+/// its `package` table if it opened one, else those it was given.
+pub fn paths_of(svc: &Service) -> Arc<PackagePaths> {
+    let given = svc.package_paths.borrow().clone();
+    let package = svc.lua.globals().raw_get::<Option<mlua::Table>>("package").ok().flatten();
     let Some(package) = package else {
         return given.unwrap_or_else(|| Arc::new(PackagePaths { path: String::new(), cpath: String::new() }));
     };
@@ -90,16 +90,6 @@ pub fn search_path(name: &str, templates: &str) -> Result<String, String> {
     Err(tried)
 }
 
-/// The `package.path` a service's modules are looked up on: its `package`
-/// table's if it opened one, else the one it was given.
-pub fn module_path(svc: &Service) -> String {
-    let package = svc.lua.globals().raw_get::<Option<mlua::Table>>("package").ok().flatten();
-    match package {
-        Some(package) => package.get::<Option<String>>("path").ok().flatten().unwrap_or_default(),
-        None => svc.package_paths.borrow().as_ref().map(|p| p.path.clone()).unwrap_or_default(),
-    }
-}
-
 /// Turns a user's module name into the dotted form `require` uses:
 /// `/` and `\` become `.`, a trailing `.lua` goes.
 pub fn module_name(name: &str) -> String {
@@ -109,10 +99,16 @@ pub fn module_name(name: &str) -> String {
 
 /// Asks the least-loaded worker to start module `name` (found at `path`)
 /// as a child of `parent`, with wrapped arguments `args`; the child finds
-/// its modules through the parent's `package.path` and `package.cpath`.
+/// its modules along `paths` (the parent's, see [`paths_of`]).
 /// Returns the session the answer will come on and the child's shared info;
 /// the child is the parent's job from now on.
-pub fn request(parent: &Service, name: &str, path: String, args: Vec<u8>) -> Result<(Session, Arc<ServiceInfo>), Error> {
+pub fn request(
+    parent: &Service,
+    name: &str,
+    path: String,
+    paths: Arc<PackagePaths>,
+    args: Vec<u8>,
+) -> Result<(Session, Arc<ServiceInfo>), Error> {
     let rt = runtime::get();
     if rt.stopping.load(Ordering::Relaxed) {
         return Err(Error::ShuttingDown);
@@ -127,7 +123,7 @@ pub fn request(parent: &Service, name: &str, path: String, args: Vec<u8>) -> Res
         session,
         name: name.to_owned(),
         path,
-        paths: paths_of(parent),
+        paths,
         args,
     };
     let create = move |worker: &Rc<Worker>| create_here(worker, request);
