@@ -56,6 +56,7 @@ pub fn package(lua: &Lua) -> Result<Table> {
         return Ok(package);
     }
     let package = std_lib(lua, mlua::StdLib::PACKAGE, "package")?;
+    preload_std_libs(lua)?;
     let paths = crate::service::of(lua).ok().and_then(|svc| svc.package_paths.borrow().clone());
     if let Some(paths) = paths {
         package.raw_set("path", paths.path.as_str())?;

@@ -40,10 +40,13 @@ pub fn install(lua: &Lua) -> Result<Table> {
     let error_message = lua.create_function(globals::error_message)?;
     lua.set_named_registry_value("skynet.error_message", &error_message)?;
     core.set("error_message", error_message)?;
-    core.set("block", lua.create_function(|lua, session: u32| crate::service::of(lua)?.block(session))?)?;
     core.set("stock", stock_functions(lua)?)?;
     let main = crate::service::of(lua)?.is_main;
     core.set("is_main", main)?;
+    if main {
+        // Only the main script's own thread blocks (see the prelude's `suspend`).
+        core.set("block", lua.create_function(|lua, session: u32| crate::service::of(lua)?.block(session))?)?;
+    }
     core.set("load_jobs", lua.create_function(|lua, args: mlua::MultiValue| load_compiled(lua, &JOBS)?.call::<mlua::Function>(args))?)?;
     core.set("wait_marker", Value::LightUserData(mlua::LightUserData(WAIT_MARKER.as_ptr() as *mut std::ffi::c_void)))?;
     os::install(lua, &core)?;
@@ -185,7 +188,9 @@ pub fn utility(lua: &Lua, name: &str) -> Result<mlua::Value> {
 pub fn install_data_helpers(lua: &Lua) -> Result<()> {
     string_ext::install(lua)?;
     table_ext::install(lua)?;
-    lazy::preload_std_libs(lua)?;
+    if lua.globals().raw_get::<Option<Table>>("package")?.is_some() {
+        lazy::preload_std_libs(lua)?; // the main state: `package` is there already
+    }
     lazy::install(
         lua,
         &lua.globals(),
