@@ -9,7 +9,7 @@
 //! the same way.
 
 use mlua::{Function, Lua, Result, Table, Value};
-use std::rc::Rc;
+use std::sync::Mutex;
 
 /// Builds one lazy global (a table, or a function).
 pub type Creator = fn(&Lua) -> Result<Value>;
@@ -97,39 +97,84 @@ pub fn preload_std_libs(lua: &Lua) -> Result<()> {
     Ok(())
 }
 
-/// Makes each `(name, creator)` a field of `target` created on first read.
-/// A table other than `_G` also lists them all to `pairs` (its `__pairs`
-/// creates the missing ones first), as if they had always been there;
-/// `pairs(_G)` is left alone, since a loop over the globals (busted's,
-/// for one) would build every lazy global.
-pub fn install(lua: &Lua, target: &Table, entries: &[(&'static str, Creator)]) -> Result<()> {
-    let creators: Rc<[(&'static str, Creator)]> = entries.into();
-    let lookup = creators.clone();
-    let index: Function = lua.create_function(move |lua, (t, key): (Table, Value)| {
-        let Value::String(key) = key else { return Ok(Value::Nil) };
-        let key = key.to_str()?;
-        match lookup.iter().find(|(name, _)| *name == &*key) {
-            Some((name, create)) => {
-                let value = create(lua)?;
-                t.raw_set(*name, &value)?;
-                Ok(value)
-            }
-            None => Ok(Value::Nil),
+/// The fields of one table that are built on first read: `(name, creator)`.
+pub type Fields = [(&'static str, Creator)];
+
+/// Every list of lazy fields installed in this process, numbered by their
+/// place here: a table's metatable names its own list by that number
+/// (`__lazy`), so that one `__index` and one `__pairs` function serve every
+/// lazy table of a state and nothing is copied per state. (A number cannot
+/// be forged into a bad pointer: a wrong one finds another list or none.)
+static ALL_FIELDS: Mutex<Vec<&'static Fields>> = Mutex::new(Vec::new());
+
+fn number_of(fields: &'static Fields) -> i64 {
+    let mut all = ALL_FIELDS.lock().unwrap_or_else(|e| e.into_inner());
+    let n = all.iter().position(|known| std::ptr::eq(*known, fields)).unwrap_or_else(|| {
+        all.push(fields);
+        all.len() - 1
+    });
+    n as i64
+}
+
+/// The lazy fields of `t`, if its metatable names a list.
+fn fields_of(t: &Table) -> Result<Option<&'static Fields>> {
+    let Some(meta) = t.metatable() else { return Ok(None) };
+    let Value::Integer(n) = meta.raw_get::<Value>("__lazy")? else { return Ok(None) };
+    let all = ALL_FIELDS.lock().unwrap_or_else(|e| e.into_inner());
+    Ok(usize::try_from(n).ok().and_then(|n| all.get(n).copied()))
+}
+
+/// `__index` of every lazy table: builds the field, stores it as a plain
+/// field (later reads never come here again) and returns it.
+fn index(lua: &Lua, (t, key): (Table, Value)) -> Result<Value> {
+    let Value::String(key) = key else { return Ok(Value::Nil) };
+    let Some(fields) = fields_of(&t)? else { return Ok(Value::Nil) };
+    let key = key.to_str()?;
+    match fields.iter().find(|(name, _)| *name == &*key) {
+        Some((name, create)) => {
+            let value = create(lua)?;
+            t.raw_set(*name, &value)?;
+            Ok(value)
         }
-    })?;
-    let meta = lua.create_table()?;
-    meta.raw_set("__index", index)?;
-    if target.to_pointer() != lua.globals().to_pointer() {
-        let pairs = lua.create_function(move |lua, t: Table| {
-            for (name, create) in creators.iter() {
-                if t.raw_get::<Value>(*name)?.is_nil() {
-                    t.raw_set(*name, create(lua)?)?;
-                }
+        None => Ok(Value::Nil),
+    }
+}
+
+/// `__pairs` of every lazy table but `_G`: builds the missing fields, then
+/// iterates as `pairs` would.
+fn pairs(lua: &Lua, t: Table) -> Result<(Function, Table, Value)> {
+    if let Some(fields) = fields_of(&t)? {
+        for (name, create) in fields {
+            if t.raw_get::<Value>(*name)?.is_nil() {
+                t.raw_set(*name, create(lua)?)?;
             }
-            let next: Function = lua.globals().raw_get("next")?;
-            Ok((next, t, Value::Nil))
-        })?;
-        meta.raw_set("__pairs", pairs)?;
+        }
+    }
+    let next: Function = lua.globals().raw_get("next")?;
+    Ok((next, t, Value::Nil))
+}
+
+/// One function of this state, made on first use and kept in the registry.
+fn shared(lua: &Lua, key: &str, make: impl FnOnce() -> Result<Function>) -> Result<Function> {
+    if let Some(f) = lua.named_registry_value::<Option<Function>>(key)? {
+        return Ok(f);
+    }
+    let f = make()?;
+    lua.set_named_registry_value(key, &f)?;
+    Ok(f)
+}
+
+/// Makes each `(name, creator)` of `fields` a field of `target` created on
+/// first read. A table other than `_G` also lists them all to `pairs` (its
+/// `__pairs` creates the missing ones first), as if they had always been
+/// there; `pairs(_G)` is left alone, since a loop over the globals
+/// (busted's, for one) would build every lazy global.
+pub fn install(lua: &Lua, target: &Table, fields: &'static Fields) -> Result<()> {
+    let meta = lua.create_table()?;
+    meta.raw_set("__lazy", number_of(fields))?;
+    meta.raw_set("__index", shared(lua, "skynet.lazy.index", || lua.create_function(index))?)?;
+    if target.to_pointer() != lua.globals().to_pointer() {
+        meta.raw_set("__pairs", shared(lua, "skynet.lazy.pairs", || lua.create_function(pairs))?)?;
     }
     target.set_metatable(Some(meta))?;
     Ok(())
@@ -157,6 +202,25 @@ mod tests {
         assert!(same);
         let missing: Value = lua.load("return not_a_global").eval().unwrap();
         assert!(missing.is_nil());
+    }
+
+    #[test]
+    fn lazy_tables_share_their_functions_and_a_forged_list_number_is_harmless() {
+        let lua = Lua::new();
+        let (a, b) = (lua.create_table().unwrap(), lua.create_table().unwrap());
+        install(&lua, &a, &[("thing", make)]).unwrap();
+        install(&lua, &b, &[("other", make)]).unwrap();
+        let index = |t: &Table| t.metatable().unwrap().raw_get::<Function>("__index").unwrap();
+        assert_eq!(index(&a), index(&b), "one __index per state");
+        lua.globals().set("a", &a).unwrap();
+        lua.globals().set("b", &b).unwrap();
+        assert_eq!(lua.load("return a.thing.answer").eval::<i64>().unwrap(), 42);
+        assert!(lua.load("return b.thing").eval::<Value>().unwrap().is_nil(), "each table has its own fields");
+        let forged: Value = lua
+            .load("getmetatable(b).__lazy = 1e9 local x = b.nothing getmetatable(b).__lazy = 'x' return b.nothing2 or x")
+            .eval()
+            .unwrap();
+        assert!(forged.is_nil());
     }
 
     #[test]

@@ -85,27 +85,25 @@ static WAIT_MARKER: [u8; 1] = [0];
 /// The stock functions the prelude wraps, as they were before the first
 /// install in this state (busted, for one, installs us again per spec file).
 /// A service starts without `coroutine` (it is built when first read, see
-/// [`lazy::coroutine`]): the library is opened here for its functions only.
+/// [`lazy::coroutine`]): its functions come without the library.
 fn stock_functions(lua: &Lua) -> Result<Table> {
     const KEY: &str = "skynet.stock";
+    const COROUTINE: [&std::ffi::CStr; 5] = [c"create", c"resume", c"yield", c"close", c"isyieldable"];
     if let Some(stock) = lua.named_registry_value::<Option<Table>>(KEY)? {
         return Ok(stock);
     }
     let globals = lua.globals();
-    let had_coroutine = globals.raw_get::<Option<Table>>("coroutine")?.is_some();
-    if !had_coroutine {
-        lua.load_std_libs(mlua::StdLib::COROUTINE)?;
-    }
-    let coroutine: Table = globals.get("coroutine")?;
     let stock = lua.create_table()?;
     stock.set("pcall", globals.get::<mlua::Value>("pcall")?)?;
     stock.set("xpcall", globals.get::<mlua::Value>("xpcall")?)?;
-    for name in ["create", "resume", "yield", "close", "isyieldable"] {
-        stock.set(name, coroutine.get::<mlua::Value>(name)?)?;
-    }
-    if !had_coroutine {
-        globals.raw_set("coroutine", mlua::Value::Nil)?;
-        lazy::registry_table(lua, "_LOADED")?.raw_set("coroutine", mlua::Value::Nil)?;
+    match globals.raw_get::<Option<Table>>("coroutine")? {
+        Some(coroutine) => {
+            for name in COROUTINE {
+                let name = name.to_str().map_err(mlua::Error::external)?;
+                stock.set(name, coroutine.get::<mlua::Value>(name)?)?;
+            }
+        }
+        None => raw::set_stock_coroutine_functions(lua, &stock, &COROUTINE)?,
     }
     lua.set_named_registry_value(KEY, &stock)?;
     Ok(stock)

@@ -106,7 +106,9 @@ struct Run {
 
 impl Run {
     /// Counts one more message of the run to `svc` (id `to`), starting the
-    /// run if it is the first.
+    /// run if it is the first. (Inlined, as is [`Run::end`]: each is a few
+    /// instructions on every message, and a call would add as many.)
+    #[inline(always)]
     fn add(&mut self, to: ServiceId, svc: Rc<dyn Actor>) {
         if self.service.is_none() {
             self.service = Some(svc);
@@ -121,6 +123,7 @@ impl Run {
     /// the rest of the accounting; the worker also records it for the last
     /// service it served when it goes idle, where a service usually stays
     /// a while).
+    #[inline(always)]
     fn end(&mut self, now: Tick) {
         let Some(svc) = self.service.take() else { return };
         let stats = &svc.info().stats;

@@ -545,7 +545,8 @@ mod tests {
         .unwrap();
         std::fs::write(dir.join("quick.lua"), "function main() return 1 end").unwrap();
         {
-            let lua = crate::service::spawn::new_state();
+            let lua = crate::service::spawn::new_state().unwrap();
+            lua.gc_restart();
             crate::skynet(&lua).unwrap();
             lua.load(format!("package.path = {:?} .. '/?.lua;' .. package.path", dir.to_str().unwrap()))
                 .exec()

@@ -141,18 +141,28 @@ pub fn std_libs_at_start() -> mlua::StdLib {
     StdLib::TABLE | StdLib::OS | StdLib::STRING
 }
 
-/// A fresh state with the standard libraries of [`std_libs_at_start`].
-pub fn new_state() -> Lua {
+/// A fresh state with the standard libraries of [`std_libs_at_start`], its
+/// collector stopped: [`start_main`] restarts it once the state is set up.
+///
+/// Why: a new state owes the collector from its first allocation, so while
+/// it is built (the libraries, the Lua API, the module's chunk) the
+/// incremental collector would run step after step over a heap that only
+/// grows, about a twentieth of a spawn's work; one full collection once it
+/// is ready frees the garbage of setting up instead.
+pub fn new_state() -> mlua::Result<Lua> {
     // SAFETY: `unsafe_new_with` only allows the `debug` library, which the
     // installer opens later on demand; stock lua5.4 scripts have it too.
-    unsafe { Lua::unsafe_new_with(std_libs_at_start(), LuaOptions::default()) }
+    let lua = unsafe { Lua::unsafe_new_with(mlua::StdLib::NONE, LuaOptions::default()) };
+    lua.gc_stop();
+    lua.load_std_libs(std_libs_at_start())?;
+    Ok(lua)
 }
 
 /// On the chosen worker: creates the service of a spawn request and runs it
 /// until its first blocking point.
 fn create_here(worker: &Rc<Worker>, request: SpawnRequest) {
     let Some(info) = runtime::get().registry.info(request.id) else { return };
-    let svc = match Service::new(info.clone(), new_state(), request.parent, false, worker.clone()) {
+    let svc = match new_state().and_then(|lua| Service::new(info.clone(), lua, request.parent, false, worker.clone())) {
         Ok(svc) => svc,
         Err(e) => {
             runtime::log(&format!("[{}:{}] {e}", info.name, info.id));
@@ -178,7 +188,9 @@ fn start_main(svc: &Rc<Service>, request: &SpawnRequest) -> mlua::Result<()> {
     let install = INSTALLER.get().ok_or_else(|| mlua::Error::runtime("skynet: no Lua API installer"))?;
     install(lua)?;
     let chunk = lua.load(std::path::Path::new(&request.path)).into_function()?;
-    // Setting up leaves garbage that an idle service would keep for good.
+    // Setting up leaves garbage that an idle service would keep for good
+    // (see `new_state`).
+    lua.gc_restart();
     lua.gc_collect()?;
     let run_main: Function = svc.prelude_table()?.get("run_main")?;
     let mut call = MultiValue::new();
@@ -192,6 +204,15 @@ fn start_main(svc: &Rc<Service>, request: &SpawnRequest) -> mlua::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_new_state_has_its_libraries_and_its_collector_stopped() {
+        let lua = new_state().unwrap();
+        assert!(!lua.gc_is_running(), "start_main restarts it once the state is set up");
+        let upper: String = lua.load("return string.upper(os.date('!%Y', 0)) .. table.concat({'a'})").eval().unwrap();
+        assert_eq!(upper, "1970a");
+        assert!(lua.load("return math").eval::<mlua::Value>().unwrap().is_nil(), "math is opened on first use");
+    }
 
     #[test]
     fn module_names_are_normalised() {
