@@ -187,6 +187,41 @@ describe("os.pload", function()
     job:close()
   end)
 
+  it("the garbage a child makes before its first wait is collected when it waits", function()
+    local tag = H.unique("pl_garbage")
+    local ok, job = os.pload("helpers.agent", tag, "local t = {} for i = 1, 20000 do t[i] = {i} end t = nil")
+    assert.is_true(ok, job)
+    local ok2, kib = pcall(tag, "return collectgarbage('count')")
+    assert.is_true(ok2, kib)
+    assert.is_true(kib < 200, kib .. " KiB: the start's garbage was left")
+    job:close()
+  end)
+
+  it("a child's string, table and os are whole, their functions made on first read", function()
+    local tag = H.unique("pl_stock")
+    local ok, job = os.pload("helpers.agent", tag)
+    assert.is_true(ok, job)
+    assert.are.same({ true, true, true }, { pcall(tag, "return rawget(string, 'format') == nil, rawget(os, 'time') == nil") })
+    local ok2, s, n, f, c, t, req, up, kept = pcall(tag, [[
+      return ('ab'):rep(2), '10' + 1, string.format('%d', 7), table.concat({ 1, 2 }, ','), math.type(os.time()),
+        require('string') == string, ('x'):upper(), rawget(string, 'format') ~= nil]])
+    assert.is_true(ok2, s)
+    assert.are.same({ "abab", 11, "7", "1,2", "integer", true, "X", true }, { s, n, f, c, t, req, up, kept })
+    -- pairs lists every function, the same as this script's libraries
+    local list = [[
+      local n = {}
+      for _, lib in ipairs { "string", "table", "os" } do
+        for k, v in pairs(_G[lib]) do if type(v) == "function" then n[#n + 1] = lib .. "." .. k end end
+      end
+      table.sort(n)
+      return table.concat(n, " ")]]
+    local ok3, theirs = pcall(tag, list)
+    assert.is_true(ok3, theirs)
+    assert.are.equal(load(list)(), theirs)
+    assert.is_truthy(theirs:find("string.gsub string.icmp", 1, true), theirs)
+    job:close()
+  end)
+
   it("a child builds package on first use; its children get its paths, changed or not", function()
     local tag, inner, inner2 = H.unique("pl_lazy_pkg"), H.unique("pl_lazy_inner"), H.unique("pl_lazy_inner2")
     local ok, job = os.pload("helpers.agent", tag)

@@ -1,11 +1,10 @@
 -- Job objects, loaded into a service when it starts its first child (see
 -- `new_job` in prelude.lua): a table per child, its id and handle (what
 -- `job_state` and `job_close` read) kept out of sight. Returns `new_job`.
-local core, suspend = ...
+local job_state, job_close, suspend = ...
 local setmetatable, tostring = setmetatable, tostring
 local job_ids = setmetatable({}, { __mode = "k" })
 local job_handles = setmetatable({}, { __mode = "k" })
-local job_state, job_close = core.job_state, core.job_close
 local job_meta = {
   __name = "job",
   __index = {

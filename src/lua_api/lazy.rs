@@ -8,8 +8,9 @@
 //! libraries a new state lacks (see `service::spawn::std_libs_at_start`) are built
 //! the same way.
 
+use crate::lua_api::raw;
 use mlua::{Function, Lua, Result, Table, Value};
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 
 /// Builds one lazy global (a table, or a function).
 pub type Creator = fn(&Lua) -> Result<Value>;
@@ -84,7 +85,10 @@ pub fn registry_table(lua: &Lua, name: &str) -> Result<Table> {
 }
 
 /// Lets `require "math"` find a lazy standard library too (`require`
-/// passes the name to the loader, so one loader serves them all).
+/// passes the name to the loader, so one loader serves them all), and
+/// `require "string"` a service's `string`, `table` and `os` (see
+/// [`stock_libraries`]: they go into `package.loaded` only now, since
+/// nothing but `require` looks there).
 pub fn preload_std_libs(lua: &Lua) -> Result<()> {
     let globals = lua.globals();
     let preload = registry_table(lua, "_PRELOAD")?;
@@ -94,7 +98,102 @@ pub fn preload_std_libs(lua: &Lua) -> Result<()> {
             preload.raw_set(name, &loader)?;
         }
     }
+    let loaded = registry_table(lua, "_LOADED")?;
+    for name in ["string", "table", "os"] {
+        if loaded.raw_get::<Value>(name)?.is_nil() {
+            loaded.raw_set(name, globals.raw_get::<Value>(name)?)?;
+        }
+    }
     Ok(())
+}
+
+/// A stock library a new service gets as a lazy table (see
+/// [`stock_libraries`]); the number is its `__stock` in the table's
+/// metatable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stock {
+    String = 0,
+    Table = 1,
+    Os = 2,
+    Coroutine = 3,
+}
+
+impl Stock {
+    const ALL: [Stock; 4] = [Stock::String, Stock::Table, Stock::Os, Stock::Coroutine];
+
+    fn opener(self) -> raw::Pointer {
+        match self {
+            Stock::String => mlua::ffi::luaopen_string,
+            Stock::Table => mlua::ffi::luaopen_table,
+            Stock::Os => mlua::ffi::luaopen_os,
+            Stock::Coroutine => mlua::ffi::luaopen_coroutine,
+        }
+    }
+}
+
+/// Each stock library's functions, read off once per process.
+static STOCK_FUNCTIONS: [OnceLock<Vec<(String, raw::Pointer)>>; 4] = [const { OnceLock::new() }; 4];
+/// The stock metamethods of strings (`__add` and the other arithmetic ones,
+/// which let `"10" + 1` work), read off with the `string` library.
+static STRING_METAMETHODS: OnceLock<Vec<(String, raw::Pointer)>> = OnceLock::new();
+
+/// The functions of the stock library `which`, by name.
+pub fn stock_functions(lua: &Lua, which: Stock) -> Result<&'static [(String, raw::Pointer)]> {
+    let cell = &STOCK_FUNCTIONS[which as usize];
+    if let Some(functions) = cell.get() {
+        return Ok(functions);
+    }
+    let before = raw::string_metatable(lua)?;
+    let functions = raw::library_functions(lua, which.opener())?;
+    if which == Stock::String {
+        // luaopen_string just gave this state's strings a metatable of its
+        // own: read it off, then put back what the state had.
+        let meta = raw::string_metatable(lua)?.ok_or_else(|| mlua::Error::runtime("strings have no metatable"))?;
+        let _ = STRING_METAMETHODS.set(raw::c_functions_in(lua, &meta)?);
+        if let Some(before) = before {
+            raw::set_string_metatable(lua, &before)?;
+        }
+    }
+    Ok(cell.get_or_init(|| functions))
+}
+
+/// Gives a new service `string`, `table` and `os` as tables whose stock
+/// functions are made when first read, like our own additions, and gives
+/// strings their metatable (`__index` is `string`).
+///
+/// Why: the three libraries with the names of their 35 functions took
+/// about 3 KiB of every service's heap, and most services call a handful
+/// of them; a stock function is a light C function, so making one on first
+/// read costs nothing but the field. `rawget(string, "format")` is nil until
+/// `string.format` was read once; `pairs` lists them all.
+pub fn stock_libraries(lua: &Lua) -> Result<()> {
+    let globals = lua.globals();
+    let mut string = None;
+    for (name, which) in [("string", Stock::String), ("table", Stock::Table), ("os", Stock::Os)] {
+        stock_functions(lua, which)?;
+        let t = lua.create_table()?;
+        lazy_metatable(lua, &t)?.raw_set("__stock", which as i64)?;
+        globals.raw_set(name, &t)?;
+        if which == Stock::String {
+            string = Some(t);
+        }
+    }
+    let meta = lua.create_table()?;
+    for (name, pointer) in STRING_METAMETHODS.get().map(Vec::as_slice).unwrap_or_default() {
+        meta.raw_set(name.as_str(), raw::light_function(lua, *pointer)?)?;
+    }
+    meta.raw_set("__index", string)?;
+    raw::set_string_metatable(lua, &meta)
+}
+
+/// The stock library whose functions `t` makes on first read, if any.
+fn stock_of(lua: &Lua, t: &Table) -> Result<Option<&'static [(String, raw::Pointer)]>> {
+    let Some(meta) = t.metatable() else { return Ok(None) };
+    let Value::Integer(n) = meta.raw_get::<Value>("__stock")? else { return Ok(None) };
+    match Stock::ALL.iter().find(|which| **which as i64 == n) {
+        Some(which) => stock_functions(lua, *which).map(Some),
+        None => Ok(None),
+    }
 }
 
 /// The fields of one table that are built on first read: `(name, creator)`.
@@ -128,16 +227,17 @@ fn fields_of(t: &Table) -> Result<Option<&'static Fields>> {
 /// field (later reads never come here again) and returns it.
 fn index(lua: &Lua, (t, key): (Table, Value)) -> Result<Value> {
     let Value::String(key) = key else { return Ok(Value::Nil) };
-    let Some(fields) = fields_of(&t)? else { return Ok(Value::Nil) };
     let key = key.to_str()?;
-    match fields.iter().find(|(name, _)| *name == &*key) {
-        Some((name, create)) => {
-            let value = create(lua)?;
-            t.raw_set(*name, &value)?;
-            Ok(value)
-        }
-        None => Ok(Value::Nil),
-    }
+    let ours = fields_of(&t)?.and_then(|fields| fields.iter().find(|(name, _)| *name == &*key));
+    let value = match ours {
+        Some((_, create)) => create(lua)?,
+        None => match stock_of(lua, &t)?.and_then(|stock| stock.iter().find(|(name, _)| name.as_str() == &*key)) {
+            Some((_, pointer)) => Value::Function(raw::light_function(lua, *pointer)?),
+            None => return Ok(Value::Nil),
+        },
+    };
+    t.raw_set(&*key, &value)?;
+    Ok(value)
 }
 
 /// `__pairs` of every lazy table but `_G`: builds the missing fields, then
@@ -147,6 +247,13 @@ fn pairs(lua: &Lua, t: Table) -> Result<(Function, Table, Value)> {
         for (name, create) in fields {
             if t.raw_get::<Value>(*name)?.is_nil() {
                 t.raw_set(*name, create(lua)?)?;
+            }
+        }
+    }
+    if let Some(stock) = stock_of(lua, &t)? {
+        for (name, pointer) in stock {
+            if t.raw_get::<Value>(name.as_str())?.is_nil() {
+                t.raw_set(name.as_str(), raw::light_function(lua, *pointer)?)?;
             }
         }
     }
@@ -170,14 +277,25 @@ fn shared(lua: &Lua, key: &str, make: impl FnOnce() -> Result<Function>) -> Resu
 /// there; `pairs(_G)` is left alone, since a loop over the globals
 /// (busted's, for one) would build every lazy global.
 pub fn install(lua: &Lua, target: &Table, fields: &'static Fields) -> Result<()> {
-    let meta = lua.create_table()?;
-    meta.raw_set("__lazy", number_of(fields))?;
+    lazy_metatable(lua, target)?.raw_set("__lazy", number_of(fields))
+}
+
+/// `target`'s metatable, made lazy: its own if it has one (a stock library
+/// of a service gets ours first), else a new one.
+fn lazy_metatable(lua: &Lua, target: &Table) -> Result<Table> {
+    let meta = match target.metatable() {
+        Some(meta) => meta,
+        None => {
+            let meta = lua.create_table()?;
+            target.set_metatable(Some(meta.clone()))?;
+            meta
+        }
+    };
     meta.raw_set("__index", shared(lua, "skynet.lazy.index", || lua.create_function(index))?)?;
     if target.to_pointer() != lua.globals().to_pointer() {
         meta.raw_set("__pairs", shared(lua, "skynet.lazy.pairs", || lua.create_function(pairs))?)?;
     }
-    target.set_metatable(Some(meta))?;
-    Ok(())
+    Ok(meta)
 }
 
 #[cfg(test)]

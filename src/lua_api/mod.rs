@@ -35,6 +35,9 @@ use mlua::{Lua, Result, Table, Value};
 /// Installs the whole API into the state of a service (already registered
 /// as the state's app data) and returns the `skynet` module table.
 pub fn install(lua: &Lua) -> Result<Table> {
+    if lua.globals().raw_get::<Option<Table>>("string")?.is_none() {
+        lazy::stock_libraries(lua)?; // a new service (the main state has them all)
+    }
     install_data_helpers(lua)?;
     let core = lua.create_table()?;
     let error_message = lua.create_function(globals::error_message)?;
@@ -88,7 +91,7 @@ static WAIT_MARKER: [u8; 1] = [0];
 /// [`lazy::coroutine`]): its functions come without the library.
 fn stock_functions(lua: &Lua) -> Result<Table> {
     const KEY: &str = "skynet.stock";
-    const COROUTINE: [&std::ffi::CStr; 5] = [c"create", c"resume", c"yield", c"close", c"isyieldable"];
+    const COROUTINE: [&str; 5] = ["create", "resume", "yield", "close", "isyieldable"];
     if let Some(stock) = lua.named_registry_value::<Option<Table>>(KEY)? {
         return Ok(stock);
     }
@@ -99,11 +102,17 @@ fn stock_functions(lua: &Lua) -> Result<Table> {
     match globals.raw_get::<Option<Table>>("coroutine")? {
         Some(coroutine) => {
             for name in COROUTINE {
-                let name = name.to_str().map_err(mlua::Error::external)?;
                 stock.set(name, coroutine.get::<mlua::Value>(name)?)?;
             }
         }
-        None => raw::set_stock_coroutine_functions(lua, &stock, &COROUTINE)?,
+        None => {
+            let functions = lazy::stock_functions(lua, lazy::Stock::Coroutine)?;
+            for name in COROUTINE {
+                if let Some((_, pointer)) = functions.iter().find(|(known, _)| known == name) {
+                    stock.set(name, raw::light_function(lua, *pointer)?)?;
+                }
+            }
+        }
     }
     lua.set_named_registry_value(KEY, &stock)?;
     Ok(stock)

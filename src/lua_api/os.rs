@@ -18,7 +18,7 @@ pub fn install(lua: &Lua, core: &Table) -> Result<()> {
     let os: Table = lua.globals().get("os")?;
     // The stock exit, for `os.exit` in the main service once the runtime is down.
     // (Kept once: busted installs us again per spec file.)
-    if lua.named_registry_value::<Option<Function>>("skynet.stock_exit")?.is_none() {
+    if service::of(lua)?.is_main && lua.named_registry_value::<Option<Function>>("skynet.stock_exit")?.is_none() {
         lua.set_named_registry_value("skynet.stock_exit", os.raw_get::<Function>("exit")?)?;
     }
     // Ours replaces it, made on first read like the rest below.

@@ -31,11 +31,11 @@
 //! json walks; the callers keep them by construction and say how at each
 //! `unsafe` block.
 
-use std::ffi::{CStr, c_int, c_void};
+use std::ffi::{c_int, c_void};
 use std::marker::PhantomData;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use mlua::{Function, IntoLuaMulti, Lua, Result, Table, ffi};
+use mlua::{Function, IntoLuaMulti, Lua, Result, Table, Value, ffi};
 
 /// The C state type, for the signatures of `extern "C-unwind"` functions.
 pub use ffi::lua_State as State;
@@ -209,47 +209,71 @@ pub unsafe fn c_function_body(l: *mut State, body: impl FnOnce(Stack<'_>) -> std
     }
 }
 
-/// Sets `target[name]` to the function of the stock `coroutine` library of
-/// that name, for each of `names`, without opening the library in `lua`.
+/// A light C function: a bare pointer into the Lua library, no upvalues.
+pub type Pointer = ffi::lua_CFunction;
+
+/// The C functions of a stock library, by name: the library is built by its
+/// `luaopen_*` function in `lua` (which registers nothing) and read off.
 ///
-/// They are light C functions: plain pointers into the Lua library, with no
-/// upvalues, the same in every state. So the library is built once per
-/// process (by its `luaopen_coroutine`, which registers nothing) to read the
-/// pointers off, and every later state gets the functions without
-/// allocating; opening the library in each new service only to take a few
-/// of its functions cost about a tenth of a spawn. (They are pushed on the
-/// state's own stack: held as mlua values, all at once, they would grow
-/// mlua's reference stack for good.)
-pub fn set_stock_coroutine_functions(lua: &Lua, target: &Table, names: &[&'static CStr]) -> Result<()> {
-    static POINTERS: std::sync::Mutex<Vec<(&'static CStr, ffi::lua_CFunction)>> = std::sync::Mutex::new(Vec::new());
-    let mut pointers = POINTERS.lock().unwrap_or_else(|e| e.into_inner());
-    if names.iter().any(|name| !pointers.iter().any(|(known, _)| known == name)) {
-        // SAFETY: luaopen_coroutine is a lua_CFunction of the linked library.
-        let library: Table = unsafe { lua.create_c_function(ffi::luaopen_coroutine)? }.call(())?;
-        for name in names {
-            let function: Function = library.get(name.to_str().map_err(mlua::Error::external)?)?;
-            let mut pointer = None;
-            // SAFETY: exec_raw's stack holds `function` alone, which
-            // lua_tocfunction only reads.
-            unsafe { lua.exec_raw::<()>(function, |l| pointer = ffi::lua_tocfunction(l, -1))? };
-            let pointer = pointer.ok_or_else(|| mlua::Error::runtime(format!("coroutine.{name:?} is not a C function")))?;
-            pointers.push((*name, pointer));
+/// Why: a stock library's functions are light C functions, the same
+/// pointers in every state. A process reads them once, and every later
+/// state gets each one, when first read, without building the library
+/// (see `lazy::stock_libraries`).
+pub fn library_functions(lua: &Lua, open: Pointer) -> Result<Vec<(String, Pointer)>> {
+    // SAFETY: `open` is a luaopen_* function of the linked library.
+    let library: Table = unsafe { lua.create_c_function(open)? }.call(())?;
+    c_functions_in(lua, &library)
+}
+
+/// The light C functions among the fields of `t`, by name.
+pub fn c_functions_in(lua: &Lua, t: &Table) -> Result<Vec<(String, Pointer)>> {
+    let mut found = Vec::new();
+    for pair in t.pairs::<Value, Value>() {
+        let (Value::String(name), Value::Function(function)) = pair? else { continue };
+        let mut pointer = None;
+        // SAFETY: exec_raw's stack holds `function` alone, which
+        // lua_tocfunction only reads.
+        unsafe { lua.exec_raw::<()>(function, |l| pointer = ffi::lua_tocfunction(l, -1))? };
+        if let Some(pointer) = pointer {
+            found.push((name.to_str()?.to_owned(), pointer));
         }
     }
-    let wanted: Vec<(&CStr, ffi::lua_CFunction)> =
-        names.iter().filter_map(|name| pointers.iter().find(|(known, _)| known == name).copied()).collect();
-    drop(pointers);
-    // SAFETY: exec_raw's stack holds `target` alone, a table; each round
-    // pushes one light C function (a pointer of the linked library, with
-    // room: Lua leaves 20 free slots) and lua_setfield pops it. Setting a
-    // field of a table without a metatable raises nothing but out of
-    // memory, which exec_raw's protected call catches.
+    Ok(found)
+}
+
+/// A light C function of `lua` (it allocates nothing).
+pub fn light_function(lua: &Lua, pointer: Pointer) -> Result<Function> {
+    // SAFETY: every `Pointer` comes from lua_tocfunction on a function of
+    // the linked library (see `library_functions`).
+    unsafe { lua.create_c_function(pointer) }
+}
+
+/// The metatable strings have in `lua`, if any.
+pub fn string_metatable(lua: &Lua) -> Result<Option<Table>> {
+    // SAFETY: on exec_raw's empty stack, push a string and then its
+    // metatable (lua_getmetatable pushes nothing if there is none); keep
+    // only the metatable, which exec_raw returns.
     unsafe {
-        lua.exec_raw::<()>(target, |l| {
-            for (name, pointer) in wanted {
-                ffi::lua_pushcfunction(l, pointer);
-                ffi::lua_setfield(l, 1, name.as_ptr());
+        lua.exec_raw((), |l| {
+            ffi::lua_pushstring(l, c"".as_ptr());
+            if ffi::lua_getmetatable(l, -1) == 0 {
+                ffi::lua_settop(l, 0);
+            } else {
+                ffi::lua_remove(l, -2);
             }
+        })
+    }
+}
+
+/// Makes `meta` the metatable of every string in `lua`.
+pub fn set_string_metatable(lua: &Lua, meta: &Table) -> Result<()> {
+    // SAFETY: exec_raw's stack holds `meta` alone, a table; push a string,
+    // then a copy of `meta`, which lua_setmetatable pops; clear the rest.
+    unsafe {
+        lua.exec_raw::<()>(meta, |l| {
+            ffi::lua_pushstring(l, c"".as_ptr());
+            ffi::lua_pushvalue(l, 1);
+            ffi::lua_setmetatable(l, -2);
             ffi::lua_settop(l, 0);
         })
     }
@@ -633,7 +657,7 @@ pub fn bad_argument(stack: Stack<'_>, n: c_int, fname: &str, expected: &str) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mlua::Value;
+    use std::ffi::CStr;
 
     /// `lua_typename`'s answer for type number `t`.
     fn typename_of(lua: &Lua, t: c_int) -> String {
@@ -644,22 +668,34 @@ mod tests {
     }
 
     #[test]
-    fn stock_coroutine_functions_come_without_the_library() {
+    fn a_stock_library_is_read_off_as_light_functions() {
         // SAFETY: a state with no library at all, so none of the unsafe ones.
         let lua = unsafe { Lua::unsafe_new_with(mlua::StdLib::NONE, mlua::LuaOptions::default()) };
-        let names = [c"create", c"resume", c"yield"];
-        // Twice: the second state of a process finds the pointers read off.
-        for _ in 0..2 {
-            let t = lua.create_table().unwrap();
-            set_stock_coroutine_functions(&lua, &t, &names).unwrap();
-            lua.globals().set("co", &t).unwrap();
-            let got: (bool, i64, i64) = lua
-                .load("local c = co.create(function(a) local b = co.yield(a + 1) return b * 2 end) local _, x = co.resume(c, 1) local ok, y = co.resume(c, 5) return ok, x, y")
-                .eval()
-                .unwrap();
-            assert_eq!(got, (true, 2, 10));
+        let functions = library_functions(&lua, ffi::luaopen_coroutine).unwrap();
+        let co = lua.create_table().unwrap();
+        for (name, pointer) in &functions {
+            co.set(name.as_str(), light_function(&lua, *pointer).unwrap()).unwrap();
         }
-        assert!(lua.globals().raw_get::<Value>("coroutine").unwrap().is_nil(), "the library is not opened");
+        lua.globals().set("co", &co).unwrap();
+        let got: (bool, i64, i64) = lua
+            .load("local c = co.create(function(a) local b = co.yield(a + 1) return b * 2 end) local _, x = co.resume(c, 1) local ok, y = co.resume(c, 5) return ok, x, y")
+            .eval()
+            .unwrap();
+        assert_eq!(got, (true, 2, 10));
+        assert!(lua.globals().raw_get::<Value>("coroutine").unwrap().is_nil(), "the library is not registered");
+    }
+
+    #[test]
+    fn strings_get_the_metatable_set() {
+        let lua = Lua::new();
+        let stock = string_metatable(&lua).unwrap().expect("the string library sets one");
+        let meta = lua.create_table().unwrap();
+        meta.set("__index", lua.create_table().unwrap()).unwrap();
+        meta.set("__add", stock.get::<Function>("__add").unwrap()).unwrap();
+        set_string_metatable(&lua, &meta).unwrap();
+        assert_eq!(string_metatable(&lua).unwrap().unwrap(), meta);
+        assert_eq!(lua.load("return '2' + 3").eval::<i64>().unwrap(), 5);
+        assert!(lua.load("return ('x').upper").eval::<Value>().unwrap().is_nil());
     }
 
     #[test]
