@@ -195,12 +195,15 @@ fn start_main(svc: &Rc<Service>, request: &SpawnRequest) -> mlua::Result<()> {
     call.push_back(mlua::Value::String(lua.create_string(&request.name)?));
     call.extend(wrap::decode(lua, &request.args)?);
     // The collector was stopped while the state was set up (see
-    // `new_state`): the user's code runs with it.
+    // `new_state`). An idle service would keep the garbage of its start for
+    // good (its collector waits for its heap to double), so a full
+    // collection is made before `main` runs, which frees what setting up
+    // left and sets the collector's next goal (restarted alone, it would
+    // begin a cycle at once, a third slower spawn), and another once `main`
+    // first waits, for what starting left.
     lua.gc_restart();
+    lua.gc_collect()?;
     svc.start(run_main, Ctx::new(CtxKind::Main), call);
-    // `main` ran up to its first wait. Setting up and starting leave
-    // garbage that an idle service would keep for good (its collector
-    // waits for the heap to double): one full collection frees it.
     lua.gc_collect()?;
     Ok(())
 }
