@@ -143,7 +143,7 @@ pub fn stock_functions(lua: &Lua, which: Stock) -> Result<&'static [(String, raw
     if let Some(functions) = cell.get() {
         return Ok(functions);
     }
-    let before = raw::string_metatable(lua)?;
+    let before = if which == Stock::String { raw::string_metatable(lua)? } else { None };
     let functions = raw::library_functions(lua, which.opener())?;
     if which == Stock::String {
         // luaopen_string just gave this state's strings a metatable of its

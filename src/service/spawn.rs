@@ -148,22 +148,21 @@ pub fn std_libs_at_start() -> mlua::StdLib {
 /// Why: a new state owes the collector from its first allocation, so while
 /// it is built (the libraries, the Lua API, the module's chunk) the
 /// incremental collector would run step after step over a heap that only
-/// grows, about a twentieth of a spawn's work; one full collection once it
-/// is ready frees the garbage of setting up instead.
-pub fn new_state() -> mlua::Result<Lua> {
+/// grows, about a twentieth of a spawn's work; a full collection once it is
+/// ready frees the garbage of setting up instead.
+pub fn new_state() -> Lua {
     // SAFETY: `unsafe_new_with` only allows the `debug` library, which the
     // installer opens later on demand; stock lua5.4 scripts have it too.
-    let lua = unsafe { Lua::unsafe_new_with(mlua::StdLib::NONE, LuaOptions::default()) };
+    let lua = unsafe { Lua::unsafe_new_with(std_libs_at_start(), LuaOptions::default()) };
     lua.gc_stop();
-    lua.load_std_libs(std_libs_at_start())?;
-    Ok(lua)
+    lua
 }
 
 /// On the chosen worker: creates the service of a spawn request and runs it
 /// until its first blocking point.
 fn create_here(worker: &Rc<Worker>, request: SpawnRequest) {
     let Some(info) = runtime::get().registry.info(request.id) else { return };
-    let svc = match new_state().and_then(|lua| Service::new(info.clone(), lua, request.parent, false, worker.clone())) {
+    let svc = match Service::new(info.clone(), new_state(), request.parent, false, worker.clone()) {
         Ok(svc) => svc,
         Err(e) => {
             runtime::log(&format!("[{}:{}] {e}", info.name, info.id));
@@ -214,7 +213,7 @@ mod tests {
 
     #[test]
     fn a_new_state_has_its_libraries_and_its_collector_stopped() {
-        let lua = new_state().unwrap();
+        let lua = new_state();
         assert!(!lua.gc_is_running(), "start_main restarts it once the state is set up");
         assert_eq!(lua.load("return tostring(1) .. type(print)").eval::<String>().unwrap(), "1function");
         assert!(lua.load("return math or string").eval::<mlua::Value>().unwrap().is_nil(), "the installer gives the rest");
