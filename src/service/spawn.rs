@@ -146,7 +146,7 @@ pub fn std_libs_at_start() -> mlua::StdLib {
 /// collector stopped: [`start_main`] restarts it once the state is set up.
 ///
 /// Why: a new state owes the collector from its first allocation, so while
-/// it is built (the libraries, the Lua API, the module's chunk) the
+/// it is built (the Lua API, the stock tables, the module's chunk) the
 /// incremental collector would run step after step over a heap that only
 /// grows, about a twentieth of a spawn's work; a full collection once it is
 /// ready frees the garbage of setting up instead.
