@@ -10,6 +10,11 @@
 local VERSION = "skynet-lua/" .. os.version()
 local MAX_BODY = 16 * 1024 * 1024 -- bytes; larger bodies get 413
 local IDLE_MS = 30000 -- a client must send its whole request within this time
+-- After an early answer (413 while the body still comes), what the client
+-- still sends is read and dropped, up to this long and this much, before
+-- the connection closes: closing a socket with unread data makes the
+-- system reset the connection, and the client may then lose the answer.
+local LINGER_MS, LINGER_BYTES = 2000, 4 * 1024 * 1024
 
 local REASON = {
   [200] = "OK",
@@ -93,6 +98,19 @@ local function respond(peer, request, status, body, content_type)
   peer:write(table.concat(headers, "\r\n") .. "\r\n\r\n" .. body)
 end
 
+--- Reads and drops what the client still sends, within the bounds above.
+local function linger(peer)
+  local timer = os.timer()
+  timer:expires(LINGER_MS, function() peer:close() end)
+  local left = LINGER_BYTES
+  while left > 0 do
+    local data = peer:read()
+    if not data then break end
+    left = left - #data
+  end
+  timer:cancel()
+end
+
 --- Serves one connection: reads one request, answers it, closes.
 local function serve(peer)
   local request = { headers = {}, body = {}, size = 0 }
@@ -138,6 +156,7 @@ local function serve(peer)
   timer:cancel()
   if request.status then
     respond(peer, request, request.status, REASON[request.status], HTML)
+    linger(peer)
   elseif request.complete then
     respond(peer, request, answer(request))
   end
