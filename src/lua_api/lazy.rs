@@ -138,7 +138,7 @@ static STOCK_FUNCTIONS: [OnceLock<Vec<(String, raw::Pointer)>>; 4] = [const { On
 static STRING_METAMETHODS: OnceLock<Vec<(String, raw::Pointer)>> = OnceLock::new();
 
 /// The functions of the stock library `which`, by name.
-pub fn stock_functions(lua: &Lua, which: Stock) -> Result<&'static [(String, raw::Pointer)]> {
+pub fn stock_library(lua: &Lua, which: Stock) -> Result<&'static [(String, raw::Pointer)]> {
     let cell = &STOCK_FUNCTIONS[which as usize];
     if let Some(functions) = cell.get() {
         return Ok(functions);
@@ -170,7 +170,7 @@ pub fn stock_libraries(lua: &Lua) -> Result<()> {
     let globals = lua.globals();
     let mut string = None;
     for (name, which) in [("string", Stock::String), ("table", Stock::Table), ("os", Stock::Os)] {
-        stock_functions(lua, which)?;
+        stock_library(lua, which)?;
         let t = lua.create_table()?;
         lazy_metatable(lua, &t)?.raw_set("__stock", which as i64)?;
         globals.raw_set(name, &t)?;
@@ -191,7 +191,7 @@ fn stock_of(lua: &Lua, t: &Table) -> Result<Option<&'static [(String, raw::Point
     let Some(meta) = t.metatable() else { return Ok(None) };
     let Value::Integer(n) = meta.raw_get::<Value>("__stock")? else { return Ok(None) };
     match Stock::ALL.iter().find(|which| **which as i64 == n) {
-        Some(which) => stock_functions(lua, *which).map(Some),
+        Some(which) => stock_library(lua, *which).map(Some),
         None => Ok(None),
     }
 }

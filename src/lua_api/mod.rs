@@ -106,7 +106,7 @@ fn stock_functions(lua: &Lua) -> Result<Table> {
             }
         }
         None => {
-            let functions = lazy::stock_functions(lua, lazy::Stock::Coroutine)?;
+            let functions = lazy::stock_library(lua, lazy::Stock::Coroutine)?;
             for name in COROUTINE {
                 if let Some((_, pointer)) = functions.iter().find(|(known, _)| known == name) {
                     stock.set(name, raw::light_function(lua, *pointer)?)?;
