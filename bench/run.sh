@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Run our benchmark workloads a-e of shared/bench/README.md (rpc_roundtrip,
-# rpc_concurrent, send_oneway, spawn, timers), each R times as a fresh lua5.4
+# Run our benchmark workloads (each bench/<name>.lua says what it measures:
+# rpc_roundtrip, rpc_concurrent, send_oneway, spawn, spawn_main (spawn from
+# the main script), timers), each R times as a fresh lua5.4
 # process, and the TCP echo of bench/tcp_echo.sh (R runs, our server and a raw
 # tokio one, driven by bench/loadgen); print every RESULT/INFO line and a
 # SUMMARY median/min/max per name.
@@ -8,7 +9,7 @@
 # usage: bench/run.sh [--runs R] [--only "rpc_roundtrip spawn ..."] [--threads N]
 #                     [--wait-quiet S] [--with-skynet] [--skynet-rebuild] [--busy-core]
 #   --runs R          runs per workload (default 3)
-#   --only LIST       subset of the workloads (default: all five and tcp_echo)
+#   --only LIST       subset of the workloads (default: all of them and tcp_echo)
 #   --threads N       SKYNET_THREADS for ours / --threads for cloudwu/skynet (default nproc)
 #   --wait-quiet S    before each run wait up to S s for the machine to be <=15% busy
 #   --busy-core       keep the last CPU busy with a shell loop (taskset) for the whole
@@ -36,7 +37,7 @@ set -u
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$HERE/.." && pwd)"
 RUNS=3; THREADS="$(nproc)"; WAITQ=0; WITH_SKYNET=0; REBUILD=0; BUSY=0
-ONLY="rpc_roundtrip rpc_concurrent send_oneway spawn timers tcp_echo"
+ONLY="rpc_roundtrip rpc_concurrent send_oneway spawn spawn_main timers tcp_echo"
 while [ $# -gt 0 ]; do
 	case "$1" in
 		--runs) RUNS="$2"; shift 2;;
@@ -100,7 +101,8 @@ skynet_build "$REBUILD" || exit 1
 echo "== cloudwu/skynet ($SK_RUN) =="
 # its tcp_echo ran above, under our load generator (its own Python client
 # saturates a core before either server does)
-SK_ONLY=$(echo " $ONLY " | sed 's/ tcp_echo / /')
+# (and spawn_main is ours alone: the table sets it beside cloudwu's spawn)
+SK_ONLY=$(echo " $ONLY " | sed 's/ tcp_echo / /; s/ spawn_main / /')
 "$SK_RUN" "$SKYNET_SRC_DIR" --threads "$THREADS" --runs "$RUNS" --only "$SK_ONLY" --wait-quiet "$WAITQ" --no-build | tee "$LOG/skynet.out"
 grep -E '^RESULT tcp_echo_cloudwu_' "$OUT_DIR/tcp_echo/results.txt" 2>/dev/null |
 	sed 's/^RESULT tcp_echo_cloudwu_/RESULT tcp_echo_/' >> "$BUILD_ROOT/logs/results.txt"

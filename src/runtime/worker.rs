@@ -36,6 +36,9 @@ const TURNS_PER_YIELD: u32 = 8;
 /// how much of that it spins without giving up the CPU.
 const SPIN_BEFORE_SLEEP: Duration = Duration::from_micros(50);
 const SPIN_BEFORE_YIELD: Duration = Duration::from_micros(15);
+/// How long after sending a spawn request to another worker the loop
+/// watches its mailbox before sleeping (see [`Worker::await_spawn`]).
+const SPAWN_WATCH: Duration = Duration::from_millis(1);
 /// How often pending calls are checked for their timeout.
 const SWEEP_EVERY: Duration = Duration::from_millis(100);
 /// How long after going idle a worker gives freed memory back.
@@ -78,6 +81,10 @@ pub struct Worker {
     /// (the answer to a call, the next of a stream of messages), which is
     /// what makes watching before sleeping worth it (see [`Worker::run`]).
     crossed: Cell<bool>,
+    /// Until when the loop watches its mailbox rather than sleep, because
+    /// a service of this worker awaits a child starting on another worker
+    /// (see [`Worker::await_spawn`]).
+    spawn_watch: Cell<Option<Tick>>,
     /// The service of the last turn's last run (0: none), whose heap size
     /// is recorded when the worker goes idle (see [`Run::end`]).
     last_served: Cell<ServiceId>,
@@ -88,6 +95,13 @@ fn record_heap(svc: &dyn Actor) {
     if let Some(bytes) = svc.heap_bytes() {
         svc.info().stats.memory.set(bytes as u64);
     }
+}
+
+/// When a watch for mail that starts at `start` gives up: after the
+/// usual spin, or at the end of a spawn's watch if that is later.
+fn watch_until(start: Tick, spawn_watch: Option<Tick>) -> Tick {
+    let usual = start.after(SPIN_BEFORE_SLEEP);
+    spawn_watch.map_or(usual, |watch| watch.max(usual))
 }
 
 /// Heap sizes are recorded once in this many messages a service handles
@@ -241,6 +255,7 @@ impl Worker {
             clock: Cell::new(None),
             loop_clock: LoopClock::default(),
             crossed: Cell::new(false),
+            spawn_watch: Cell::new(None),
             last_served: Cell::new(0),
         });
         CURRENT.with(|c| *c.borrow_mut() = Some(w.clone()));
@@ -288,6 +303,19 @@ impl Worker {
     /// outside its loop), the clock itself.
     pub fn now(&self) -> Tick {
         self.clock.get().unwrap_or_else(|| self.loop_clock.now())
+    }
+
+    /// Says that a spawn went through this worker: a service of it awaits
+    /// a child that another worker starts, or it just started one. The
+    /// answer comes once the child's state is built and its `main` first
+    /// waits, 100 to 200 µs for a small service: beyond the usual watch for
+    /// mail, and waking a sleeping thread costs about as much again on a
+    /// virtual machine (it more than halved the spawn rate). Spawns come in
+    /// loops, so the child's worker is likely to get the next request as
+    /// soon. Both watch for up to [`SPAWN_WATCH`]; an answer or a request
+    /// slower than that finds the worker asleep, as before.
+    pub fn await_spawn(&self) {
+        self.spawn_watch.set(Some(self.now().after(SPAWN_WATCH)));
     }
 
     /// Reads the clock for the turn under way.
@@ -479,7 +507,8 @@ impl Worker {
     /// syscall and us a sleep. After the first few microseconds it yields
     /// the CPU between looks, so that on a busy machine the peer worker
     /// (maybe waiting for this very core) gets to run instead of being
-    /// starved by our spinning. Returns true if mail came.
+    /// starved by our spinning. Returns true if mail came. After a spawn
+    /// it watches longer (see [`Worker::await_spawn`]).
     ///
     /// `now` starts as the loop's latest reading and is read again before
     /// each look, so that when mail comes it is the time the next turn
@@ -488,14 +517,15 @@ impl Worker {
     fn spin_for_mail(&self, rt: &Runtime, now: &mut Tick) -> bool {
         let start = *now;
         let yield_after = if self.shares_cpu(rt) { Duration::ZERO } else { SPIN_BEFORE_YIELD };
+        let until = watch_until(start, self.spawn_watch.get());
         loop {
             if !self.mailbox.is_empty() {
                 return true;
             }
-            let spun = now.since(start);
-            if spun >= SPIN_BEFORE_SLEEP {
+            if *now >= until {
                 return false;
             }
+            let spun = now.since(start);
             if spun >= yield_after {
                 std::thread::yield_now();
             } else {
@@ -640,6 +670,16 @@ mod tests {
     use super::*;
     use crate::runtime::registry::ServiceInfo;
     use std::any::Any;
+
+    #[test]
+    fn a_spawn_lengthens_the_watch_for_mail_until_its_deadline() {
+        let start = Tick::now();
+        let usual = start.after(SPIN_BEFORE_SLEEP);
+        assert_eq!(watch_until(start, None), usual);
+        assert_eq!(watch_until(start, Some(start.after(SPAWN_WATCH))), start.after(SPAWN_WATCH));
+        let long_ago = start;
+        assert_eq!(watch_until(start.after(SPAWN_WATCH * 2), Some(long_ago)), start.after(SPAWN_WATCH * 2).after(SPIN_BEFORE_SLEEP));
+    }
 
     /// An actor that only counts how often its heap was read.
     struct Counted {

@@ -128,6 +128,9 @@ pub fn request(
     };
     let create = move |worker: &Rc<Worker>| create_here(worker, request);
     rt.send(Message::signal(info.id, 0, Kind::Spawn(Box::new(create))));
+    if worker != parent.worker.index {
+        parent.worker.await_spawn();
+    }
     parent.add_job(info.clone());
     Ok((session, info))
 }
@@ -176,6 +179,7 @@ fn create_here(worker: &Rc<Worker>, request: SpawnRequest) {
     };
     svc.set_ready_reply(request.session);
     worker.add_service(svc.clone());
+    worker.await_spawn();
     if let Err(e) = start_main(&svc, &request) {
         runtime::log(&format!("[{}] {}", svc.label(), super::scheduler::error_message(&e)));
         svc.end(Some(super::scheduler::error_message(&e)));
