@@ -20,7 +20,7 @@ use crate::net::stream::Kind;
 use crate::net::tls::{self, Context};
 use crate::net::ws;
 use crate::service::{self, WaitKind};
-use events::{CALLBACKS, LISTENERS, RECEIVERS, forget, keep};
+use events::{Kept, forget, keep};
 use mlua::{
     AnyUserData, Function, IntoLuaMulti, Lua, MetaMethod, MultiValue, Result, Table, UserData, UserDataFields,
     UserDataMethods, Value,
@@ -65,7 +65,7 @@ hold!(
 );
 hold!(
     /// A server object. A listening server is kept alive by its entry in
-    /// [`LISTENERS`]; an idle unreachable one just goes away.
+    /// [`Kept::Listeners`]; an idle unreachable one just goes away.
     ServerHandle(Server), SERVER_METHODS, "server"
 );
 
@@ -165,11 +165,11 @@ fn connect(lua: &Lua, args: MultiValue) -> Result<MultiValue> {
     match func {
         Some(func) => {
             let token = socket::next_id();
-            keep(lua, CALLBACKS, token, func, &ud)?;
+            keep(lua, Kept::Callbacks, token, func, &ud)?;
             match s.connect(&svc, host, p, Some(events::connect_callback(token))) {
                 Ok(()) => at_once(lua, true),
                 Err(e) => {
-                    forget(lua, CALLBACKS, token)?;
+                    forget(lua, Kept::Callbacks, token)?;
                     at_once(lua, (false, e.to_string()))
                 }
             }
@@ -213,7 +213,7 @@ fn send(lua: &Lua, args: MultiValue) -> Result<MultiValue> {
     let token = func.map(|f| (socket::next_id(), f));
     let done = match &token {
         Some((t, f)) => {
-            keep(lua, CALLBACKS, *t, f.clone(), &ud)?;
+            keep(lua, Kept::Callbacks, *t, f.clone(), &ud)?;
             Some(events::send_callback(*t))
         }
         None => None,
@@ -224,7 +224,7 @@ fn send(lua: &Lua, args: MultiValue) -> Result<MultiValue> {
         Ok(false) => svc.suspend(room, WaitKind::Op, None),
         Err(e) => {
             if let Some((t, _)) = token {
-                forget(lua, CALLBACKS, t)?;
+                forget(lua, Kept::Callbacks, t)?;
             }
             at_once(lua, (false, e.to_string()))
         }
@@ -235,13 +235,13 @@ fn receive(lua: &Lua, args: MultiValue) -> Result<MultiValue> {
     let (ud, s, a) = sock(lua, "receive", args)?;
     let func = a.function(1)?;
     let svc = service::of(lua)?;
-    let had = events::kept(lua, RECEIVERS, s.id)?;
-    keep(lua, RECEIVERS, s.id, func, &ud)?;
+    let had = events::kept(lua, Kept::Receivers, s.id)?;
+    keep(lua, Kept::Receivers, s.id, func, &ud)?;
     match s.receive(&svc, events::deliver_chunk) {
         Ok(()) => true.into_lua_multi(lua),
         Err(e) => {
             if !had {
-                forget(lua, RECEIVERS, s.id)?;
+                forget(lua, Kept::Receivers, s.id)?;
             }
             (Value::Nil, e.to_string()).into_lua_multi(lua)
         }
@@ -313,7 +313,7 @@ fn listen(lua: &Lua, args: MultiValue) -> Result<MultiValue> {
     let Some(p) = p else { return (false, INVALID_PORT).into_lua_multi(lua) };
     match server.listen(&svc, &host, p, events::deliver_peer) {
         Ok(()) => {
-            keep(lua, LISTENERS, server.id, func, &ud)?;
+            keep(lua, Kept::Listeners, server.id, func, &ud)?;
             true.into_lua_multi(lua)
         }
         Err(e) => (false, e.to_string()).into_lua_multi(lua),
@@ -332,7 +332,7 @@ fn server_id(lua: &Lua, args: MultiValue) -> Result<u64> {
 fn server_close(lua: &Lua, args: MultiValue) -> Result<()> {
     let (_, server, _) = srv(lua, "close", args)?;
     server.close();
-    forget(lua, LISTENERS, server.id)
+    forget(lua, Kept::Listeners, server.id)
 }
 
 /// The `kind [, ctx]` arguments of `io.socket` and `io.server`, or (`Err`)

@@ -3,6 +3,7 @@
 //! shares. Bindings live in `lua_api/io.rs` and `lua_api/http.rs`.
 
 pub mod census;
+pub mod close_signal;
 pub mod http;
 pub mod limit;
 pub mod listener;

@@ -18,6 +18,7 @@
 //! it ends when the socket closes, after the polite close.
 
 use super::census;
+use super::close_signal::CloseSignal;
 use super::listener::{self, Listener};
 use super::limit;
 use super::stream::{self, ClientSetup, Kind, Opened, Reader, Writer};
@@ -31,7 +32,7 @@ use std::net::SocketAddr;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, watch};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio_rustls::rustls::{ClientConfig, ServerConfig};
 
 /// Bytes that may wait in one socket's write queue.
@@ -114,7 +115,7 @@ pub struct Shared {
     /// Writes waiting for budget: later ones queue behind them (order).
     waiting_writes: Cell<usize>,
     credits: Arc<Semaphore>,
-    closed: watch::Sender<bool>,
+    closed: Rc<CloseSignal>,
     pub local: Cell<Option<SocketAddr>>,
     pub remote: Cell<Option<SocketAddr>>,
     pub uri: RefCell<String>,
@@ -129,15 +130,11 @@ pub struct Shared {
     census: RefCell<Option<Arc<census::Entry>>>,
 }
 
-async fn signalled(rx: &mut watch::Receiver<bool>) {
-    let _ = rx.wait_for(|c| *c).await;
-}
-
 /// The result of `op`, or `"closed"` as soon as the socket is closed.
-async fn unless_closed<T>(closed: &mut watch::Receiver<bool>, op: impl Future<Output = Result<T>>) -> Result<T> {
+async fn unless_closed<T>(closed: &Rc<CloseSignal>, op: impl Future<Output = Result<T>>) -> Result<T> {
     tokio::select! {
         biased;
-        _ = signalled(closed) => Err(Error::Closed),
+        _ = closed.wait() => Err(Error::Closed),
         r = op => r,
     }
 }
@@ -156,7 +153,7 @@ impl Shared {
             budget: Arc::new(Semaphore::new(WRITE_BUDGET)),
             waiting_writes: Cell::new(0),
             credits: Arc::new(Semaphore::new(RECEIVE_CREDITS)),
-            closed: watch::channel(false).0,
+            closed: Rc::default(),
             local: Cell::new(None),
             remote: Cell::new(None),
             uri: RefCell::new("/".to_owned()),
@@ -195,7 +192,7 @@ impl Shared {
         *self.census.borrow_mut() = Some(entry.clone());
         let (tx, rx) = mpsc::unbounded_channel();
         *self.queue.borrow_mut() = Some(tx);
-        runtime::linger::spawn(writer_task(self.owner, opened.writer, rx, self.closed.subscribe(), entry));
+        runtime::linger::spawn(writer_task(self.owner, opened.writer, rx, self.closed.clone(), entry));
         self.phase.set(Phase::Open);
     }
 
@@ -212,7 +209,7 @@ impl Shared {
         if self.phase.replace(Phase::Closed) == Phase::Closed {
             return;
         }
-        self.closed.send_replace(true);
+        self.closed.close();
         self.queue.borrow_mut().take();
         self.reader.borrow_mut().take();
         self.slot.borrow_mut().take();
@@ -256,7 +253,7 @@ impl Shared {
         };
         let me = self.clone();
         svc.spawn_task(async move {
-            let result = unless_closed(&mut me.closed.subscribe(), stream::connect(&host, port, setup)).await;
+            let result = unless_closed(&me.closed, stream::connect(&host, port, setup)).await;
             let outcome = match result {
                 Ok(opened) if me.phase.get() == Phase::Connecting => {
                     me.open(opened);
@@ -294,7 +291,7 @@ impl Shared {
         let mut reader = self.check_readable()?;
         let me = self.clone();
         svc.spawn_task(async move {
-            let result = unless_closed(&mut me.closed.subscribe(), reader.next()).await;
+            let result = unless_closed(&me.closed, reader.next()).await;
             let outcome = match result {
                 Ok(Some(data)) => {
                     me.received(data.len());
@@ -329,21 +326,28 @@ impl Shared {
         self.receiving.set(true);
         let me = self.clone();
         svc.spawn_task(async move {
-            let mut closed = me.closed.subscribe();
+            // one wait for the loop's whole life, polled by reference
+            let closed = me.closed.wait();
+            tokio::pin!(closed);
             let why = loop {
                 let permit = tokio::select! {
                     biased;
-                    _ = signalled(&mut closed) => break Error::Closed,
+                    _ = &mut closed => break Error::Closed,
                     p = me.credits.clone().acquire_owned() => p.ok(),
                 };
                 // The owner's queue over its high-water mark: stop reading
                 // (TCP then pushes back on the peer) until it drains.
                 tokio::select! {
                     biased;
-                    _ = signalled(&mut closed) => break Error::Closed,
+                    _ = &mut closed => break Error::Closed,
                     _ = runtime::get().registry.backlog.room(me.owner) => {}
                 }
-                match unless_closed(&mut closed, reader.next()).await {
+                let next = tokio::select! {
+                    biased;
+                    _ = &mut closed => Err(Error::Closed),
+                    r = reader.next() => r,
+                };
+                match next {
                     Ok(Some(data)) => {
                         me.received(data.len());
                         deliver_chunk(me.owner, me.id, Ok(data), permit, on_chunk)
@@ -385,10 +389,9 @@ impl Shared {
         self.waiting_writes.set(self.waiting_writes.get() + 1);
         let me = self.clone();
         svc.spawn_task(async move {
-            let mut closed = me.closed.subscribe();
             let permit = tokio::select! {
                 biased;
-                _ = signalled(&mut closed) => None,
+                _ = me.closed.wait() => None,
                 p = me.budget.clone().acquire_many_owned(cost) => p.ok(),
             };
             me.waiting_writes.set(me.waiting_writes.get() - 1);
@@ -425,14 +428,16 @@ async fn writer_task(
     owner: ServiceId,
     mut writer: Writer,
     mut rx: mpsc::UnboundedReceiver<WriteReq>,
-    mut closed: watch::Receiver<bool>,
+    closed: Rc<CloseSignal>,
     census: Arc<census::Entry>,
 ) {
+    let closed = closed.wait();
+    tokio::pin!(closed);
     let mut failure: Option<Error> = None;
     let why = loop {
         let req = tokio::select! {
             biased;
-            _ = signalled(&mut closed) => break Error::Closed,
+            _ = &mut closed => break Error::Closed,
             _ = writer.reader_ended() => break Error::Eof,
             r = rx.recv() => match r { Some(r) => r, None => break Error::Closed },
         };
@@ -442,7 +447,7 @@ async fn writer_task(
             Some(e) => Err(e.clone()),
             None => tokio::select! {
                 biased;
-                _ = signalled(&mut closed) => {
+                _ = &mut closed => {
                     finish(owner, done, Outcome::Fail(Error::Closed));
                     break Error::Closed;
                 }

@@ -11,43 +11,69 @@ use crate::service::Service;
 use mlua::{AnyUserData, Function, IntoLuaMulti, Lua, MultiValue, Result, Table, Value};
 use std::rc::Rc;
 
-/// Registry tables of each state: `id -> {func, object}`.
-pub const RECEIVERS: &str = "skynet.io.receivers";
-pub const CALLBACKS: &str = "skynet.io.callbacks";
-pub const LISTENERS: &str = "skynet.io.listeners";
+/// What a state keeps for its sockets: `id -> {func, object}`.
+#[derive(Clone, Copy)]
+pub enum Kept {
+    /// `receive` handlers, by socket id.
+    Receivers = 0,
+    /// One-shot callbacks of `connect` and `send`, by token.
+    Callbacks = 1,
+    /// Accept callbacks, by server id.
+    Listeners = 2,
+}
 
-/// Creates the registry tables (once per state).
+/// The tables of each [`Kept`]: `key -> func`, and `key -> object` so
+/// that the object is not collected while its function is kept. They are
+/// held by the state's app data rather than found by name in the
+/// registry: a chunk's delivery looks its function up, and a named
+/// registry lookup (a protected call in the main state) cost more than
+/// the rest of the delivery.
+struct KeptTables {
+    functions: [Table; 3],
+    objects: [Table; 3],
+}
+
+/// Creates the tables (once per state).
 pub fn install(lua: &Lua) -> Result<()> {
-    for name in [RECEIVERS, CALLBACKS, LISTENERS] {
-        if lua.named_registry_value::<Option<Table>>(name)?.is_none() {
-            lua.set_named_registry_value(name, lua.create_table()?)?;
-        }
+    if lua.app_data_ref::<KeptTables>().is_none() {
+        let three = || -> Result<[Table; 3]> { Ok([lua.create_table()?, lua.create_table()?, lua.create_table()?]) };
+        lua.set_app_data(KeptTables { functions: three()?, objects: three()? });
     }
     Ok(())
 }
 
-/// Keeps `func` (and `object`, so it is not collected) under `key` in registry table `table`.
-pub fn keep(lua: &Lua, table: &str, key: u64, func: Function, object: &AnyUserData) -> Result<()> {
-    let t: Table = lua.named_registry_value(table)?;
-    t.raw_set(key, lua.create_sequence_from([Value::Function(func), Value::UserData(object.clone())])?)
+/// `which`'s tables: functions, objects.
+fn tables(lua: &Lua, which: Kept) -> Result<(Table, Table)> {
+    let kept = lua.app_data_ref::<KeptTables>().ok_or_else(|| mlua::Error::runtime("io is not installed"))?;
+    Ok((kept.functions[which as usize].clone(), kept.objects[which as usize].clone()))
 }
 
-pub fn forget(lua: &Lua, table: &str, key: u64) -> Result<()> {
-    lua.named_registry_value::<Table>(table)?.raw_set(key, Value::Nil)
+/// Keeps `func` (and `object`, so it is not collected) under `key` in `which`.
+pub fn keep(lua: &Lua, which: Kept, key: u64, func: Function, object: &AnyUserData) -> Result<()> {
+    let (functions, objects) = tables(lua, which)?;
+    functions.raw_set(key, func)?;
+    objects.raw_set(key, object)
 }
 
-pub fn kept(lua: &Lua, table: &str, key: u64) -> Result<bool> {
-    Ok(lua.named_registry_value::<Table>(table)?.raw_get::<Option<Table>>(key)?.is_some())
+pub fn forget(lua: &Lua, which: Kept, key: u64) -> Result<()> {
+    let (functions, objects) = tables(lua, which)?;
+    functions.raw_set(key, Value::Nil)?;
+    objects.raw_set(key, Value::Nil)
 }
 
-/// The function of entry `key` of registry table `table`; `take` removes the entry.
-fn entry(lua: &Lua, table: &str, key: u64, take: bool) -> Result<Option<Function>> {
-    let t: Table = lua.named_registry_value(table)?;
-    let Some(entry) = t.raw_get::<Option<Table>>(key)? else { return Ok(None) };
-    if take {
-        t.raw_set(key, Value::Nil)?;
+pub fn kept(lua: &Lua, which: Kept, key: u64) -> Result<bool> {
+    Ok(tables(lua, which)?.0.raw_get::<Option<Function>>(key)?.is_some())
+}
+
+/// The function kept under `key` in `which`; `take` removes it.
+fn entry(lua: &Lua, which: Kept, key: u64, take: bool) -> Result<Option<Function>> {
+    let kept = lua.app_data_ref::<KeptTables>().ok_or_else(|| mlua::Error::runtime("io is not installed"))?;
+    let func = kept.functions[which as usize].raw_get::<Option<Function>>(key)?;
+    drop(kept);
+    if take && func.is_some() {
+        forget(lua, which, key)?;
     }
-    Ok(Some(entry.raw_get(1)?))
+    Ok(func)
 }
 
 /// The Lua values of an outcome, for one shape of answer.
@@ -116,7 +142,7 @@ pub fn wake_size(session: Session) -> Done {
 /// Starts the callback kept in [`CALLBACKS`] under `token` with the outcome as `convert` shapes it.
 fn call_back(svc: &Rc<Service>, token: u64, o: Outcome, convert: Convert) {
     let run = || -> Result<()> {
-        let Some(func) = entry(&svc.lua, CALLBACKS, token, true)? else { return Ok(()) };
+        let Some(func) = entry(&svc.lua, Kept::Callbacks, token, true)? else { return Ok(()) };
         svc.start_event(func, convert(&svc.lua, o)?);
         Ok(())
     };
@@ -138,8 +164,8 @@ pub fn deliver_chunk(svc: &Rc<Service>, id: u64, chunk: std::result::Result<Vec<
     let lua = &svc.lua;
     let run = || -> Result<()> {
         let (func, args) = match chunk {
-            Ok(data) => (entry(lua, RECEIVERS, id, false)?, (lua.create_string(data)?, Value::Nil).into_lua_multi(lua)?),
-            Err(why) => (entry(lua, RECEIVERS, id, true)?, (Value::Nil, why.to_string()).into_lua_multi(lua)?),
+            Ok(data) => (entry(lua, Kept::Receivers, id, false)?, (lua.create_string(data)?, Value::Nil).into_lua_multi(lua)?),
+            Err(why) => (entry(lua, Kept::Receivers, id, true)?, (Value::Nil, why.to_string()).into_lua_multi(lua)?),
         };
         if let Some(func) = func {
             svc.start_event(func, args);
@@ -155,7 +181,7 @@ pub fn deliver_chunk(svc: &Rc<Service>, id: u64, chunk: std::result::Result<Vec<
 pub fn deliver_peer(svc: &Rc<Service>, server: u64, peer: Rc<Shared>) {
     let lua = &svc.lua;
     let run = || -> Result<()> {
-        let func = entry(lua, LISTENERS, server, false)?;
+        let func = entry(lua, Kept::Listeners, server, false)?;
         let object = lua.create_userdata(Handle(peer))?;
         if let Some(func) = func {
             svc.start_event(func, (object, Value::Nil).into_lua_multi(lua)?);
@@ -195,13 +221,14 @@ mod tests {
         install(&lua).unwrap();
         let func = lua.create_function(|_, ()| Ok(())).unwrap();
         let object = lua.create_any_userdata(()).unwrap();
-        keep(&lua, CALLBACKS, 7, func, &object).unwrap();
-        assert!(kept(&lua, CALLBACKS, 7).unwrap());
-        assert!(entry(&lua, CALLBACKS, 7, false).unwrap().is_some());
-        assert!(entry(&lua, CALLBACKS, 7, true).unwrap().is_some());
-        assert!(entry(&lua, CALLBACKS, 7, true).unwrap().is_none());
-        keep(&lua, LISTENERS, 8, lua.create_function(|_, ()| Ok(())).unwrap(), &object).unwrap();
-        forget(&lua, LISTENERS, 8).unwrap();
-        assert!(!kept(&lua, LISTENERS, 8).unwrap());
+        keep(&lua, Kept::Callbacks, 7, func, &object).unwrap();
+        assert!(kept(&lua, Kept::Callbacks, 7).unwrap());
+        assert!(!kept(&lua, Kept::Receivers, 7).unwrap(), "each kind has its own table");
+        assert!(entry(&lua, Kept::Callbacks, 7, false).unwrap().is_some());
+        assert!(entry(&lua, Kept::Callbacks, 7, true).unwrap().is_some());
+        assert!(entry(&lua, Kept::Callbacks, 7, true).unwrap().is_none());
+        keep(&lua, Kept::Listeners, 8, lua.create_function(|_, ()| Ok(())).unwrap(), &object).unwrap();
+        forget(&lua, Kept::Listeners, 8).unwrap();
+        assert!(!kept(&lua, Kept::Listeners, 8).unwrap());
     }
 }
