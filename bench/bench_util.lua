@@ -1,5 +1,5 @@
 -- bench_util: helpers shared by the bench entry scripts and bench services.
--- Output format (same as shared/bench/skynet/benchutil.lua):
+-- Output format (the same as cloudwu/skynet's bench services print, docs/benchmarks.md):
 --   RESULT <name> <value> <unit>     one figure
 --   INFO <text>                      context
 local M = {}

@@ -1,4 +1,4 @@
--- Workload b, rpc_concurrent (shared/bench/README.md): 1 echo service, 10 caller
+-- Workload b, rpc_concurrent (docs/benchmarks.md): 1 echo service, 10 caller
 -- services; each caller gets a "run" request (an async pcall from this script)
 -- and does 20,000 sequential sync calls to the one echo; the 10 run concurrently.
 -- Warm-up: one run of 100 calls each. Clock: from sending the 10 runs until the

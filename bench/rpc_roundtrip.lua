@@ -1,4 +1,4 @@
--- Workload a, rpc_roundtrip (shared/bench/README.md): 1 caller service, 1 echo
+-- Workload a, rpc_roundtrip (docs/benchmarks.md): 1 caller service, 1 echo
 -- service; the caller does 2,000 warm-up calls then 200,000 sequential sync
 -- pcall("bench.echo", i), reply checked == i. Figure: calls/s.
 --   LUA_PATH="bench/?.lua;;" LUA_CPATH="build/lib/?.so;;" lua5.4 bench/rpc_roundtrip.lua

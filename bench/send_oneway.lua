@@ -1,4 +1,4 @@
--- Workload c, send_oneway (shared/bench/README.md): 1 sender, 1 counter; the
+-- Workload c, send_oneway (docs/benchmarks.md): 1 sender, 1 counter; the
 -- sender does 1,000,000 rpc.deliver("bench.count", 0, 0, i) then one sync
 -- pcall("bench.count", "wait") answered with the count. Figure: msgs/s.
 --   LUA_PATH="bench/?.lua;;" LUA_CPATH="build/lib/?.so;;" lua5.4 bench/send_oneway.lua

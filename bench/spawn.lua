@@ -1,4 +1,4 @@
--- Workload d, spawn (shared/bench/README.md): a service starts 10,000 trivial
+-- Workload d, spawn (docs/benchmarks.md): a service starts 10,000 trivial
 -- services sequentially with os.pload("bench_idle") (one warm-up first).
 -- Figures: services/s and KiB/service (VmRSS growth / 10,000).
 --   LUA_PATH="bench/?.lua;;" LUA_CPATH="build/lib/?.so;;" lua5.4 bench/spawn.lua

@@ -1,4 +1,4 @@
--- Workload e, timers (shared/bench/README.md): one service arms 100,000 one-shot
+-- Workload e, timers (docs/benchmarks.md): one service arms 100,000 one-shot
 -- os.timer()s of 10 * math.random(1,100) ms (seed 42) and counts the callbacks;
 -- then 200 sequential os.wait(10) measure sleep lateness.
 -- Figures: timers/s, timers_elapsed ms, timers_register ms, sleep_late_mean/p99 ms,
