@@ -173,6 +173,36 @@ describe("io.socket", function()
     srv:close()
   end)
 
+  it("send keeps order when the connection cannot take a write at once", function()
+    -- the first send is more than the system's buffers take at once: the
+    -- small sends after it must wait their turn behind its rest
+    local srv = io.server("tcp")
+    local chunks, total = {}, 0
+    assert(srv:listen("127.0.0.1", 0, function(peer)
+      peer:receive(function(d) if d then chunks[#chunks + 1] = d; total = total + #d end end)
+    end))
+    local s = io.socket("tcp")
+    assert.is_true(s:connect("127.0.0.1", srv:endpoint().port))
+    local big = ("0123456789abcdef"):rep(1 << 20) -- 16 MiB: more than the system buffers hold
+    local parts, sizes = { big }, {}
+    local function sent(size, err)
+      assert.is_nil(err)
+      sizes[#sizes + 1] = size
+    end
+    assert.is_true(s:send(big, sent))
+    for i = 2, 101 do
+      parts[i] = ("<%d>"):format(i)
+      assert.is_true(s:send(parts[i], sent))
+    end
+    local want = table.concat(parts)
+    assert.is_true(H.wait_until(function() return total >= #want end, 20000))
+    assert.is_true(table.concat(chunks) == want, "bytes out of order")
+    assert.is_true(H.wait_until(function() return #sizes == 101 end, 10000))
+    for i = 1, 101 do assert.are.equal(#parts[i], sizes[i]) end
+    s:close()
+    srv:close()
+  end)
+
   it("receive: chunks, busy read, replaced handler, eof once", function()
     local srv = io.server("tcp")
     local peers = {}
