@@ -31,6 +31,27 @@ function M.vmrss_kib()
 	return tonumber(s:match("VmRSS:%s*(%d+)%s*kB"))
 end
 
+-- Starts n bench_idle services one after the other (after one warm-up) and
+-- prints the spawn figures under `name`: services/s and KiB of RSS per
+-- service. Returns the jobs, which keep the services alive.
+function M.spawn_many(name, n)
+	local jobs = { assert(os.pload("bench_idle")) } -- warm-up
+	collectgarbage("collect")
+	local rss0 = M.vmrss_kib()
+	local t0 = M.now()
+	for i = 1, n do
+		local ok, job = os.pload("bench_idle")
+		if not ok then error("pload failed: " .. tostring(job)) end
+		jobs[i + 1] = job
+	end
+	local dt = M.now() - t0
+	local rss1 = M.vmrss_kib()
+	M.info("%s services=%d elapsed=%.3fs rss_before=%dKiB rss_after=%dKiB", name, n, dt, rss0, rss1)
+	M.result(name, n / dt, "services/s")
+	M.result(name .. "_rss", (rss1 - rss0) / n, "KiB/service")
+	return jobs
+end
+
 -- Main script: start the services given as {module, args...} lists (in order),
 -- then pump events until a bench service delivers "bench.done" (or the deadline
 -- passes). Returns true when done.

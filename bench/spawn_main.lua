@@ -11,19 +11,5 @@ package.cpath = package.cpath .. ";" .. here .. "/../build/lib/?.so"
 require "skynet"
 local B = require "bench_util"
 
-local n = 10000
-local jobs = { assert(os.pload("bench_idle")) } -- warm-up
-collectgarbage("collect")
-local rss0 = B.vmrss_kib()
-local t0 = B.now()
-for i = 1, n do
-	local ok, job = os.pload("bench_idle")
-	if not ok then error("pload failed: " .. tostring(job)) end
-	jobs[i] = job
-end
-local dt = B.now() - t0
-local rss1 = B.vmrss_kib()
-B.info("spawn_main services=%d elapsed=%.3fs rss_before=%dKiB rss_after=%dKiB", n, dt, rss0, rss1)
-B.result("spawn_main", n / dt, "services/s")
-B.result("spawn_main_rss", (rss1 - rss0) / n, "KiB/service")
+B.spawn_many("spawn_main", 10000)
 os.exit(0)
