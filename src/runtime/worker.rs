@@ -36,8 +36,8 @@ const TURNS_PER_YIELD: u32 = 8;
 /// how much of that it spins without giving up the CPU.
 const SPIN_BEFORE_SLEEP: Duration = Duration::from_micros(50);
 const SPIN_BEFORE_YIELD: Duration = Duration::from_micros(15);
-/// How long after sending a spawn request to another worker the loop
-/// watches its mailbox before sleeping (see [`Worker::await_spawn`]).
+/// How long the loop watches its mailbox before sleeping after a spawn
+/// went through the worker (see [`Worker::await_spawn`]).
 const SPAWN_WATCH: Duration = Duration::from_millis(1);
 /// How often pending calls are checked for their timeout.
 const SWEEP_EVERY: Duration = Duration::from_millis(100);
@@ -82,8 +82,7 @@ pub struct Worker {
     /// what makes watching before sleeping worth it (see [`Worker::run`]).
     crossed: Cell<bool>,
     /// Until when the loop watches its mailbox rather than sleep, because
-    /// a service of this worker awaits a child starting on another worker
-    /// (see [`Worker::await_spawn`]).
+    /// a spawn went through this worker (see [`Worker::await_spawn`]).
     spawn_watch: Cell<Option<Tick>>,
     /// The service of the last turn's last run (0: none), whose heap size
     /// is recorded when the worker goes idle (see [`Run::end`]).

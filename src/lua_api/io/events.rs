@@ -1,5 +1,5 @@
 //! How socket results reach Lua: the converters from an [`Outcome`] to Lua
-//! values, the per-state registry tables that keep callbacks (with their
+//! values, the per-state tables that keep callbacks (with their
 //! object, so a socket with a pending callback is not collected), and the
 //! delivery functions `net::socket` calls in the owner's turn.
 
@@ -11,7 +11,8 @@ use crate::service::Service;
 use mlua::{AnyUserData, Function, IntoLuaMulti, Lua, MultiValue, Result, Table, Value};
 use std::rc::Rc;
 
-/// What a state keeps for its sockets: `id -> {func, object}`.
+/// What a state keeps for its sockets, each by a process-unique key: a
+/// function and the object it belongs to.
 #[derive(Clone, Copy)]
 pub enum Kept {
     /// `receive` handlers, by socket id.
@@ -139,7 +140,7 @@ pub fn wake_size(session: Session) -> Done {
     Done { deliver: |svc, key, o| wake(svc, key, o, to_size), key: session.into() }
 }
 
-/// Starts the callback kept in [`CALLBACKS`] under `token` with the outcome as `convert` shapes it.
+/// Starts the callback kept in [`Kept::Callbacks`] under `token` with the outcome as `convert` shapes it.
 fn call_back(svc: &Rc<Service>, token: u64, o: Outcome, convert: Convert) {
     let run = || -> Result<()> {
         let Some(func) = entry(&svc.lua, Kept::Callbacks, token, true)? else { return Ok(()) };
