@@ -55,13 +55,13 @@ pub struct Closed {
 impl Future for Closed {
     type Output = ();
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if self.signal.closed.get() {
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        if this.signal.closed.get() {
             return Poll::Ready(());
         }
-        let signal = self.signal.clone();
-        let mut waiting = signal.waiting.borrow_mut();
-        match self.slot {
+        let mut waiting = this.signal.waiting.borrow_mut();
+        match this.slot {
             Some(i) => match &mut waiting[i] {
                 Some(waker) if waker.will_wake(cx.waker()) => {}
                 entry => *entry = Some(cx.waker().clone()),
@@ -75,7 +75,7 @@ impl Future for Closed {
                     }
                 };
                 waiting[i] = Some(cx.waker().clone());
-                self.slot = Some(i);
+                this.slot = Some(i);
             }
         }
         Poll::Pending

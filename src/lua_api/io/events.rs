@@ -43,9 +43,13 @@ pub fn install(lua: &Lua) -> Result<()> {
     Ok(())
 }
 
+fn kept_tables(lua: &Lua) -> Result<mlua::AppDataRef<'_, KeptTables>> {
+    lua.app_data_ref::<KeptTables>().ok_or_else(|| mlua::Error::runtime("io is not installed"))
+}
+
 /// `which`'s tables: functions, objects.
 fn tables(lua: &Lua, which: Kept) -> Result<(Table, Table)> {
-    let kept = lua.app_data_ref::<KeptTables>().ok_or_else(|| mlua::Error::runtime("io is not installed"))?;
+    let kept = kept_tables(lua)?;
     Ok((kept.functions[which as usize].clone(), kept.objects[which as usize].clone()))
 }
 
@@ -68,9 +72,7 @@ pub fn kept(lua: &Lua, which: Kept, key: u64) -> Result<bool> {
 
 /// The function kept under `key` in `which`; `take` removes it.
 fn entry(lua: &Lua, which: Kept, key: u64, take: bool) -> Result<Option<Function>> {
-    let kept = lua.app_data_ref::<KeptTables>().ok_or_else(|| mlua::Error::runtime("io is not installed"))?;
-    let func = kept.functions[which as usize].raw_get::<Option<Function>>(key)?;
-    drop(kept);
+    let func = kept_tables(lua)?.functions[which as usize].raw_get::<Option<Function>>(key)?;
     if take && func.is_some() {
         forget(lua, which, key)?;
     }
