@@ -203,6 +203,38 @@ describe("io.socket", function()
     srv:close()
   end)
 
+  it("send without a callback (its fast path): order, waits for room, same answers", function()
+    local srv = io.server("tcp")
+    local chunks, total = {}, 0
+    assert(srv:listen("127.0.0.1", 0, function(peer)
+      peer:receive(function(d) if d then chunks[#chunks + 1] = d; total = total + #d end end)
+    end))
+    local s = io.socket("tcp")
+    assert.is_true(s:connect("127.0.0.1", srv:endpoint().port))
+    -- 16 MiB takes the whole write budget: the sends after it wait for room
+    local parts = { ("0123456789abcdef"):rep(1 << 20) }
+    assert.are.same({ true }, { s:send(parts[1]) })
+    for i = 2, 51 do
+      parts[i] = ("<%d>"):format(i)
+      assert.are.same({ true }, { s:send(parts[i]) })
+    end
+    -- a number is converted as tostring does, by the same method
+    parts[52] = "52"
+    assert.are.same({ true }, { s:send(52) })
+    -- a user value the method does not know sends it the long way, unharmed
+    debug.setuservalue(s, "not an id", 1)
+    parts[53] = "<53>"
+    assert.are.same({ true }, { s:send(parts[53]) })
+    local want = table.concat(parts)
+    assert.is_true(H.wait_until(function() return total >= #want end, 20000))
+    assert.is_true(table.concat(chunks) == want, "bytes out of order")
+    H.raises(function() s.send(srv, "x") end, "bad argument #1 to 'send' (socket expected, got userdata)")
+    H.raises(function() s.send({}, "x") end, "bad argument #1 to 'send' (socket expected, got table)")
+    s:close()
+    assert.are.same({ false, "closed" }, { s:send("x") })
+    srv:close()
+  end)
+
   it("receive: chunks, busy read, replaced handler, eof once", function()
     local srv = io.server("tcp")
     local peers = {}

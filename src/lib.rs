@@ -25,7 +25,7 @@ pub mod shared;
 use mlua::{Lua, Result, Table};
 
 /// The module entry point (`luaopen_skynet`).
-#[cfg_attr(feature = "module", mlua::lua_module(name = "skynet"))]
+#[cfg_attr(feature = "module", mlua::lua_module(name = "skynet", skip_memory_check))]
 pub fn skynet(lua: &Lua) -> Result<Table> {
     lua_api::main_state::open(lua)
 }

@@ -3,7 +3,10 @@
 -- Blocking methods are wrappers that hand the session their Rust half
 -- returns to the prelude's `suspend`; the others are the Rust functions
 -- themselves.
-local core = ...
+-- `socket_methods` and `server_methods` are the tables the objects'
+-- metatables index: made before this chunk runs (an object was made to
+-- learn the socket metatable, see io/front.rs), filled here.
+local core, socket_methods, server_methods = ...
 local suspend = core.suspend
 
 local connect, read, write, send = core.connect, core.read, core.write, core.send
@@ -30,4 +33,5 @@ local server = {
   close = core.server_close,
 }
 
-return { socket = socket, server = server }
+for name, method in pairs(socket) do socket_methods[name] = method end
+for name, method in pairs(server) do server_methods[name] = method end

@@ -11,6 +11,7 @@
 //! collected; blocking calls keep theirs on the parked coroutine's stack.
 
 mod events;
+mod front;
 
 use crate::error::Error;
 use crate::lua_api::args::{Args, bad_argument, type_name};
@@ -363,7 +364,7 @@ fn new_socket(lua: &Lua, args: MultiValue) -> Result<MultiValue> {
         (true, None) => Some(tls::default_client_config()),
     };
     let config = config.transpose().map_err(|e| mlua::Error::runtime(e.to_string()))?;
-    lua.create_userdata(Handle(Shared::new(kind, svc.id, config)))?.into_lua_multi(lua)
+    front::new_object(lua, Shared::new(kind, svc.id, config))?.into_lua_multi(lua)
 }
 
 fn new_server(lua: &Lua, args: MultiValue) -> Result<MultiValue> {
@@ -414,7 +415,10 @@ fn install_sockets(lua: &Lua, io: &Table) -> Result<()> {
     core.set("connect", lua.create_function(connect)?)?;
     core.set("read", lua.create_function(read)?)?;
     core.set("write", lua.create_function(write)?)?;
-    core.set("send", lua.create_function(send)?)?;
+    let (socket_methods, server_methods) = (lua.create_table()?, lua.create_table()?);
+    lua.set_named_registry_value(SOCKET_METHODS, &socket_methods)?;
+    lua.set_named_registry_value(SERVER_METHODS, &server_methods)?;
+    core.set("send", front::send(lua, lua.create_function(send)?)?)?;
     core.set("receive", lua.create_function(receive)?)?;
     core.set("close", lua.create_function(close)?)?;
     core.set("id", lua.create_function(id)?)?;
@@ -428,9 +432,7 @@ fn install_sockets(lua: &Lua, io: &Table) -> Result<()> {
     core.set("server_id", lua.create_function(server_id)?)?;
     core.set("server_close", lua.create_function(server_close)?)?;
     core.set("suspend", crate::service::of(lua)?.prelude_table()?.get::<mlua::Function>("suspend")?)?;
-    let methods: Table = lua.load(include_str!("io.lua")).set_name("=skynet.io").call(core)?;
-    lua.set_named_registry_value(SOCKET_METHODS, methods.get::<Table>("socket")?)?;
-    lua.set_named_registry_value(SERVER_METHODS, methods.get::<Table>("server")?)?;
+    lua.load(include_str!("io.lua")).set_name("=skynet.io").call::<()>((core, socket_methods, server_methods))?;
     events::install(lua)?;
     io.raw_set("context", lua.create_function(|lua, ()| lua.create_userdata(ContextHandle(RefCell::new(Context::default()))))?)?;
     io.raw_set("socket", lua.create_function(new_socket)?)?;

@@ -143,12 +143,12 @@ pub fn stock_library(lua: &Lua, which: Stock) -> Result<&'static [(String, raw::
     if let Some(functions) = cell.get() {
         return Ok(functions);
     }
-    let before = if which == Stock::String { raw::string_metatable(lua)? } else { None };
+    let before = if which == Stock::String { raw::metatable_of(lua, "")? } else { None };
     let functions = raw::library_functions(lua, which.opener())?;
     if which == Stock::String {
         // luaopen_string just gave this state's strings a metatable of its
         // own: read it off, then put back what the state had.
-        let meta = raw::string_metatable(lua)?.ok_or_else(|| mlua::Error::runtime("strings have no metatable"))?;
+        let meta = raw::metatable_of(lua, "")?.ok_or_else(|| mlua::Error::runtime("strings have no metatable"))?;
         let _ = STRING_METAMETHODS.set(raw::c_functions_in(lua, &meta)?);
         if let Some(before) = before {
             raw::set_string_metatable(lua, &before)?;

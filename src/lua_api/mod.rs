@@ -31,6 +31,19 @@ pub mod table_ext;
 pub mod timer;
 
 use mlua::{Lua, Result, Table, Value};
+use std::rc::Rc;
+
+/// The service whose Lua code runs the C function of `stack` (for the
+/// raw C fronts of `rpc.rs` and `io/front.rs`).
+pub fn calling_service(stack: raw::Stack<'_>) -> Option<Rc<crate::service::Service>> {
+    use crate::service;
+    let svc = service::running().or_else(|| service::of(stack.lua()).ok());
+    debug_assert!(
+        svc.as_ref().map(Rc::as_ptr) == service::of(stack.lua()).ok().as_ref().map(Rc::as_ptr),
+        "the running service is the caller's"
+    );
+    svc
+}
 
 /// Installs the whole API into the state of a service (already registered
 /// as the state's app data) and returns the `skynet` module table.

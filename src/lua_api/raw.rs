@@ -35,7 +35,7 @@ use std::ffi::{c_int, c_void};
 use std::marker::PhantomData;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use mlua::{Function, IntoLuaMulti, Lua, Result, Table, Value, ffi};
+use mlua::{AnyUserData, Function, IntoLua, IntoLuaMulti, Lua, Result, Table, Value, ffi};
 
 /// The C state type, for the signatures of `extern "C-unwind"` functions.
 pub use ffi::lua_State as State;
@@ -248,19 +248,35 @@ pub fn light_function(lua: &Lua, pointer: Pointer) -> Result<Function> {
     unsafe { lua.create_c_function(pointer) }
 }
 
-/// The metatable strings have in `lua`, if any.
-pub fn string_metatable(lua: &Lua) -> Result<Option<Table>> {
-    // SAFETY: on exec_raw's empty stack, push a string and then its
-    // metatable (lua_getmetatable pushes nothing if there is none); keep
-    // only the metatable, which exec_raw returns.
+/// The metatable `value` has, if any, whatever its type (the metatable
+/// of a string is that of every string; mlua hands out neither that one
+/// nor a userdata's as a plain table).
+pub fn metatable_of(lua: &Lua, value: impl IntoLua) -> Result<Option<Table>> {
+    // SAFETY: exec_raw's stack holds `value` alone; lua_getmetatable pushes
+    // its metatable or nothing; keep only the metatable, which exec_raw
+    // returns.
     unsafe {
-        lua.exec_raw((), |l| {
-            ffi::lua_pushstring(l, c"".as_ptr());
+        lua.exec_raw(value, |l| {
             if ffi::lua_getmetatable(l, -1) == 0 {
                 ffi::lua_settop(l, 0);
             } else {
                 ffi::lua_remove(l, -2);
             }
+        })
+    }
+}
+
+/// Sets user value `n` of userdata `ud` to the integer `value` (read
+/// back with [`Stack::push_user_value`]); `false` if `ud` has no such slot.
+pub fn set_user_value(lua: &Lua, ud: &AnyUserData, n: c_int, value: i64) -> Result<bool> {
+    // SAFETY: exec_raw's stack holds `ud` then `value`; lua_setiuservalue
+    // pops the value (whether or not the slot exists), leaving `ud`, which
+    // is cleared so that nothing is returned.
+    unsafe {
+        lua.exec_raw::<bool>((ud, value), |l| {
+            let set = ffi::lua_setiuservalue(l, 1, n) != 0;
+            ffi::lua_settop(l, 0);
+            ffi::lua_pushboolean(l, c_int::from(set));
         })
     }
 }
@@ -420,6 +436,17 @@ impl<'a> Stack<'a> {
     pub unsafe fn push_metatable(self, idx: c_int) -> bool {
         // SAFETY: the caller's contract.
         unsafe { ffi::lua_getmetatable(self.l, idx) != 0 }
+    }
+
+    /// Pushes user value `n` of the full userdata at `idx` and returns its
+    /// type ([`Type::None`], having pushed nil, if there is no such slot).
+    ///
+    /// # Safety
+    /// `idx` holds a full userdata and there is room for one value (module docs).
+    #[inline]
+    pub unsafe fn push_user_value(self, idx: c_int, n: c_int) -> Type {
+        // SAFETY: the caller's contract.
+        Type::from_raw(unsafe { ffi::lua_getiuservalue(self.l, idx, n) })
     }
 
     /// Pushes `t[name]` (no metamethods) and returns its type.
@@ -688,14 +715,30 @@ mod tests {
     #[test]
     fn strings_get_the_metatable_set() {
         let lua = Lua::new();
-        let stock = string_metatable(&lua).unwrap().expect("the string library sets one");
+        let stock = metatable_of(&lua, "").unwrap().expect("the string library sets one");
         let meta = lua.create_table().unwrap();
         meta.set("__index", lua.create_table().unwrap()).unwrap();
         meta.set("__add", stock.get::<Function>("__add").unwrap()).unwrap();
         set_string_metatable(&lua, &meta).unwrap();
-        assert_eq!(string_metatable(&lua).unwrap().unwrap(), meta);
+        assert_eq!(metatable_of(&lua, "x").unwrap().unwrap(), meta);
+        assert!(metatable_of(&lua, 1).unwrap().is_none(), "numbers have none");
         assert_eq!(lua.load("return '2' + 3").eval::<i64>().unwrap(), 5);
         assert!(lua.load("return ('x').upper").eval::<Value>().unwrap().is_nil());
+    }
+
+    #[test]
+    fn a_userdata_keeps_an_integer_user_value_the_stack_reads_back() {
+        let lua = Lua::new();
+        let ud = lua.create_any_userdata(()).unwrap();
+        assert!(set_user_value(&lua, &ud, 1, 42).unwrap());
+        assert!(!set_user_value(&lua, &ud, 2, 7).unwrap(), "mlua gives userdata one slot");
+        // Read through a C closure, as the socket front does.
+        unsafe extern "C-unwind" fn first_user_value(l: *mut State) -> c_int {
+            // SAFETY: called with a userdata in slot 1 (the test's call).
+            unsafe { c_function_body(l, |stack| Ok(if stack.push_user_value(1, 1) == Type::Number { 1 } else { 0 })) }
+        }
+        let f = c_closure(&lua, first_user_value, ()).unwrap();
+        assert_eq!(f.call::<i64>(&ud).unwrap(), 42);
     }
 
     #[test]

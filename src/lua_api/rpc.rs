@@ -7,12 +7,11 @@
 
 use crate::codec::wrap::{self, Scalar};
 use crate::lua_api::args::{Args, bad_argument, binding};
-use crate::lua_api::{lazy, raw};
+use crate::lua_api::{calling_service, lazy, raw};
 use crate::service::scheduler::success_payload;
 use crate::service::{self, CtxKind, WaitKind};
 use mlua::{IntoLuaMulti, Lua, MultiValue, Result, Table, Value};
 use std::ffi::c_int;
-use std::rc::Rc;
 use std::time::Duration;
 
 pub fn install(lua: &Lua, core: &Table) -> Result<()> {
@@ -163,16 +162,6 @@ unsafe fn plain_call_args<'s>(stack: raw::Stack<'_>, first: c_int) -> Option<(&'
         }
         Some((name, args))
     }
-}
-
-/// The service whose Lua code runs this C function.
-fn calling_service(stack: raw::Stack<'_>) -> Option<Rc<service::Service>> {
-    let svc = service::running().or_else(|| service::of(stack.lua()).ok());
-    debug_assert!(
-        svc.as_ref().map(Rc::as_ptr) == service::of(stack.lua()).ok().as_ref().map(Rc::as_ptr),
-        "the running service is the caller's"
-    );
-    svc
 }
 
 /// `core.rpc_call`'s C front (upvalue 1: the binding [`call`]): a sync

@@ -29,7 +29,7 @@ use crate::service::Service;
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
@@ -130,6 +130,19 @@ pub struct Shared {
     census: RefCell<Option<Arc<census::Entry>>>,
 }
 
+thread_local! {
+    /// This thread's sockets by id (see [`find`]).
+    static LIVE: RefCell<HashMap<u64, Weak<Shared>>> = RefCell::new(HashMap::new());
+}
+
+/// The socket `id` of this thread, while it lives. A binding that can
+/// keep only a number with its Lua object (the C front of `send`, see
+/// `lua_api/io/front.rs`) finds the socket by it; a socket lives on its
+/// owner's thread, so a thread-local table holds them all.
+pub fn find(id: u64) -> Option<Rc<Shared>> {
+    LIVE.with(|live| live.borrow().get(&id).and_then(Weak::upgrade))
+}
+
 /// The result of `op`, or `"closed"` as soon as the socket is closed.
 async fn unless_closed<T>(closed: &Rc<CloseSignal>, op: impl Future<Output = Result<T>>) -> Result<T> {
     tokio::select! {
@@ -141,7 +154,7 @@ async fn unless_closed<T>(closed: &Rc<CloseSignal>, op: impl Future<Output = Res
 
 impl Shared {
     pub fn new(kind: Kind, owner: ServiceId, tls: Option<Arc<ClientConfig>>) -> Rc<Shared> {
-        Rc::new(Shared {
+        let shared = Rc::new(Shared {
             id: next_id(),
             kind,
             owner,
@@ -162,7 +175,9 @@ impl Shared {
             tls,
             slot: RefCell::new(None),
             census: RefCell::new(None),
-        })
+        });
+        LIVE.with(|live| live.borrow_mut().insert(shared.id, Rc::downgrade(&shared)));
+        shared
     }
 
     pub fn phase(&self) -> Phase {
@@ -330,17 +345,25 @@ impl Shared {
             let closed = me.closed.wait();
             tokio::pin!(closed);
             let why = loop {
-                let permit = tokio::select! {
-                    biased;
-                    _ = &mut closed => break Error::Closed,
-                    p = me.credits.clone().acquire_owned() => p.ok(),
+                // A credit is nearly always there: the select (and the
+                // future of a wait) only when none is.
+                let permit = match me.credits.clone().try_acquire_owned() {
+                    Ok(p) => Some(p),
+                    Err(_) => tokio::select! {
+                        biased;
+                        _ = &mut closed => break Error::Closed,
+                        p = me.credits.clone().acquire_owned() => p.ok(),
+                    },
                 };
                 // The owner's queue over its high-water mark: stop reading
                 // (TCP then pushes back on the peer) until it drains.
-                tokio::select! {
-                    biased;
-                    _ = &mut closed => break Error::Closed,
-                    _ = runtime::get().registry.backlog.room(me.owner) => {}
+                let backlog = &runtime::get().registry.backlog;
+                if backlog.over_mark(me.owner) {
+                    tokio::select! {
+                        biased;
+                        _ = &mut closed => break Error::Closed,
+                        _ = backlog.room(me.owner) => {}
+                    }
                 }
                 let next = tokio::select! {
                     biased;
@@ -478,6 +501,8 @@ async fn writer_task(
 /// it) is gone all the same.
 impl Drop for Shared {
     fn drop(&mut self) {
+        // (try_with: a socket may drop with its thread's locals)
+        let _ = LIVE.try_with(|live| live.borrow_mut().remove(&self.id));
         if self.census.get_mut().take().is_some() {
             census::leave(self.id);
         }
@@ -586,6 +611,17 @@ mod tests {
         let a = next_id();
         let b = next_id();
         assert!(a > 0 && b > a);
+    }
+
+    #[test]
+    fn a_socket_is_found_by_its_id_while_it_lives() {
+        let s = Shared::new(Kind::Tcp, 1, None);
+        let id = s.id;
+        assert!(Rc::ptr_eq(&find(id).unwrap(), &s));
+        assert!(find(next_id()).is_none(), "an id no socket has");
+        drop(s);
+        assert!(find(id).is_none());
+        LIVE.with(|live| assert!(!live.borrow().contains_key(&id), "the entry goes with the socket"));
     }
 
     #[test]

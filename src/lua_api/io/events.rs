@@ -3,7 +3,6 @@
 //! object, so a socket with a pending callback is not collected), and the
 //! delivery functions `net::socket` calls in the owner's turn.
 
-use super::Handle;
 use crate::error::Error;
 use crate::net::socket::{Done, Outcome, Shared};
 use crate::runtime::{self, message::Session};
@@ -167,7 +166,11 @@ pub fn deliver_chunk(svc: &Rc<Service>, id: u64, chunk: std::result::Result<Vec<
     let lua = &svc.lua;
     let run = || -> Result<()> {
         let (func, args) = match chunk {
-            Ok(data) => (entry(lua, Kept::Receivers, id, false)?, (lua.create_string(data)?, Value::Nil).into_lua_multi(lua)?),
+            // Built whole: a tuple's conversion would grow its buffer once per chunk.
+            Ok(data) => (
+                entry(lua, Kept::Receivers, id, false)?,
+                MultiValue::from_vec(vec![Value::String(lua.create_string(data)?), Value::Nil]),
+            ),
             Err(why) => (entry(lua, Kept::Receivers, id, true)?, (Value::Nil, why.to_string()).into_lua_multi(lua)?),
         };
         if let Some(func) = func {
@@ -185,7 +188,7 @@ pub fn deliver_peer(svc: &Rc<Service>, server: u64, peer: Rc<Shared>) {
     let lua = &svc.lua;
     let run = || -> Result<()> {
         let func = entry(lua, Kept::Listeners, server, false)?;
-        let object = lua.create_userdata(Handle(peer))?;
+        let object = super::front::new_object(lua, peer)?;
         if let Some(func) = func {
             svc.start_event(func, (object, Value::Nil).into_lua_multi(lua)?);
         }

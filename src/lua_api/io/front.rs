@@ -1,0 +1,110 @@
+//! `socket:send`'s C front. An echo server makes one `send` per chunk, and
+//! through mlua's safe API that call cost more than the rest of the
+//! server's user-space work per chunk: about 3,500 instructions, for an
+//! mlua value per argument, the userdata borrow and the conversion of the
+//! answer. The front reads the plain case (a socket object and a string,
+//! nothing more) straight off the stack and hands it to the socket; any
+//! other case (a callback, a number to convert, a wrong argument) goes to
+//! the binding `send` (`io.rs`), which also makes the errors.
+//!
+//! The front cannot reach the socket inside mlua's userdata, so a socket
+//! object carries its socket's id in user value 1, stamped by
+//! [`new_object`]: the front checks the object's metatable, reads the id
+//! and finds the socket with `net::socket::find`.
+
+use super::{Handle, events};
+use crate::lua_api::{calling_service, raw};
+use crate::net::socket::{self, Shared};
+use crate::net::stream::Kind;
+use crate::service::WaitKind;
+use mlua::{AnyUserData, Function, Lua, Result};
+use std::ffi::c_int;
+use std::rc::Rc;
+
+/// The user value of a socket object that holds its socket's id.
+const ID_SLOT: c_int = 1;
+
+/// A socket object for `shared`.
+pub fn new_object(lua: &Lua, shared: Rc<Shared>) -> Result<AnyUserData> {
+    let id = shared.id as i64;
+    let object = lua.create_userdata(Handle(shared))?;
+    // Without the slot (it is always there: mlua gives userdata one) the
+    // front would send this object's calls to the binding.
+    raw::set_user_value(lua, &object, ID_SLOT, id)?;
+    Ok(object)
+}
+
+/// `core.send`: the front, in front of `binding`.
+pub fn send(lua: &Lua, binding: Function) -> Result<Function> {
+    // The metatable mlua gives socket objects, from an object made for it.
+    let probe = lua.create_userdata(Handle(Shared::new(Kind::Tcp, 0, None)))?;
+    let meta = raw::metatable_of(lua, &probe)?.ok_or_else(|| mlua::Error::runtime("socket objects have no metatable"))?;
+    raw::c_closure(lua, send_front, (binding, meta))
+}
+
+/// Upvalues: the binding, the socket objects' metatable.
+///
+/// # Safety
+/// Only Lua calls it, as a C closure made by [`send`].
+unsafe extern "C-unwind" fn send_front(l: *mut raw::State) -> c_int {
+    // SAFETY: as in rpc.rs's fronts: `c_function_body` drops every Rust
+    // value of the fast path before it returns, so this frame owns none
+    // when the binding raises an error.
+    unsafe {
+        match raw::c_function_body(l, send_from_stack) {
+            0 => raw::call_upvalue(l, mlua::ffi::LUA_MULTRET),
+            n => n,
+        }
+    }
+}
+
+/// The fast path of [`send_front`], with the binding's answers: `nil,
+/// true` (queued), the session to wait on (waiting for room in the write
+/// budget), or `nil, false, why`; `Ok(0)`, the stack untouched, for the
+/// binding to judge.
+fn send_from_stack(stack: raw::Stack<'_>) -> std::result::Result<c_int, String> {
+    // SAFETY: slots 1 and 2 are read only once the top says they exist;
+    // each push of a metatable or user value is popped before the next
+    // (20 free slots on entry); the string's bytes are copied before the
+    // truncate; the answer's pushes have room, the stack having been emptied.
+    unsafe {
+        if stack.top() != 2 || stack.type_of(1) != raw::Type::UserData || stack.type_of(2) != raw::Type::String {
+            return Ok(0);
+        }
+        if !stack.push_metatable(1) {
+            return Ok(0);
+        }
+        let ours = stack.raw_equal(-1, raw::upvalue(2));
+        stack.pop(1);
+        if !ours {
+            return Ok(0);
+        }
+        stack.push_user_value(1, ID_SLOT);
+        let id = stack.integer(-1);
+        stack.pop(1);
+        let Some(shared) = id.and_then(|id| socket::find(id as u64)) else { return Ok(0) };
+        let Some(svc) = calling_service(stack) else { return Ok(0) };
+        let data = stack.bytes(2).to_vec();
+        let room = svc.new_session();
+        let queued = shared.enqueue(&svc, data, None, Some(events::wake_status(room)));
+        stack.truncate(0);
+        match queued {
+            Ok(true) => {
+                stack.push_nil();
+                stack.push_boolean(true);
+                Ok(2)
+            }
+            Ok(false) => {
+                svc.park(room, WaitKind::Op, None);
+                stack.push_integer(room as i64);
+                Ok(1)
+            }
+            Err(e) => {
+                stack.push_nil();
+                stack.push_boolean(false);
+                stack.push_bytes(e.to_string().as_bytes());
+                Ok(3)
+            }
+        }
+    }
+}
