@@ -25,6 +25,14 @@ pub mod shared;
 use mlua::{Lua, Result, Table};
 
 /// The module entry point (`luaopen_skynet`).
+///
+/// `skip_memory_check`: mlua cannot know the allocator of the interpreter
+/// that loaded us, so by default it wraps every value it makes in the main
+/// script's state (a string, a table) in a protected call, in case the
+/// allocation fails, about 600 instructions each time. That allocator is
+/// the stock `realloc`, with no limit (`os.memlimit` is refused there), so
+/// a failure means the process is out of memory anyway: the main state is
+/// treated as mlua treats a service's state without a limit.
 #[cfg_attr(feature = "module", mlua::lua_module(name = "skynet", skip_memory_check))]
 pub fn skynet(lua: &Lua) -> Result<Table> {
     lua_api::main_state::open(lua)

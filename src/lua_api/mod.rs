@@ -45,6 +45,21 @@ pub fn calling_service(stack: raw::Stack<'_>) -> Option<Rc<crate::service::Servi
     svc
 }
 
+/// What a wait needs besides its session, as the prelude's `suspend` and
+/// the C fronts that wait (`raw::call_then_wait`) take it: the marker of
+/// the yields that carry a wait, and in the main state `block`, which
+/// waits where nothing can yield: only the main script's own thread
+/// blocks (nil in a service).
+pub fn wait_upvalues(lua: &Lua) -> Result<(Value, Value)> {
+    let marker = Value::LightUserData(mlua::LightUserData(WAIT_MARKER.as_ptr() as *mut std::ffi::c_void));
+    let block = if crate::service::of(lua)?.is_main {
+        Value::Function(lua.create_function(|lua, session: u32| crate::service::of(lua)?.block(session))?)
+    } else {
+        Value::Nil
+    };
+    Ok((marker, block))
+}
+
 /// Installs the whole API into the state of a service (already registered
 /// as the state's app data) and returns the `skynet` module table.
 pub fn install(lua: &Lua) -> Result<Table> {
@@ -59,12 +74,10 @@ pub fn install(lua: &Lua) -> Result<Table> {
     core.set("stock", stock_functions(lua)?)?;
     let main = crate::service::of(lua)?.is_main;
     core.set("is_main", main)?;
-    if main {
-        // Only the main script's own thread blocks (see the prelude's `suspend`).
-        core.set("block", lua.create_function(|lua, session: u32| crate::service::of(lua)?.block(session))?)?;
-    }
+    let (wait_marker, block) = wait_upvalues(lua)?;
+    core.set("block", block)?;
     core.set("load_jobs", lua.create_function(|lua, args: mlua::MultiValue| load_compiled(lua, &JOBS)?.call::<mlua::Function>(args))?)?;
-    core.set("wait_marker", Value::LightUserData(mlua::LightUserData(WAIT_MARKER.as_ptr() as *mut std::ffi::c_void)))?;
+    core.set("wait_marker", wait_marker)?;
     os::install(lua, &core)?;
     rpc::install(lua, &core)?;
     let prelude: Table = load_compiled(lua, &PRELUDE)?.call(&core)?;

@@ -147,6 +147,35 @@ pub unsafe fn call_upvalue(l: *mut State, nresults: c_int) -> c_int {
     }
 }
 
+/// The fallback of a front whose upvalue 1 answers as the Rust half of a
+/// blocking function does (`returns::at_once`): `nil` then the values, or
+/// the session to wait on alone. Calls it with the closure's own arguments
+/// and returns those values, or waits for the session as
+/// [`call_then_wait`] does (same upvalues 2 and 3): the prelude's
+/// `suspend`, in C, without a Lua wrapper's vararg frames.
+///
+/// # Safety
+/// Only the body of a C closure with `call_then_wait`'s upvalues calls it,
+/// as its last act.
+pub unsafe fn call_then_suspend(l: *mut State) -> c_int {
+    // SAFETY: the caller's contract; the stack holds the call's results,
+    // with room for one more value (20 free slots on entry).
+    unsafe {
+        let n = call_upvalue(l, ffi::LUA_MULTRET);
+        if n == 0 || ffi::lua_type(l, 1) == ffi::LUA_TNIL {
+            if n > 0 {
+                ffi::lua_remove(l, 1);
+            }
+            return (n - 1).max(0);
+        }
+        // [session] -> [nil, session]
+        ffi::lua_settop(l, 1);
+        ffi::lua_pushnil(l);
+        ffi::lua_insert(l, 1);
+        wait_if_told(l)
+    }
+}
+
 /// The end of [`call_then_wait`], for a front that did the work itself:
 /// with the stack holding exactly `[first, session or nil]`, returns
 /// `first` if there is no session, else waits for it as `call_then_wait`
@@ -777,6 +806,39 @@ mod tests {
         // ...and without one, the stock error of a yield outside a coroutine
         let e = front.call::<Value>((1, true)).unwrap_err().to_string();
         assert!(e.contains("yield"), "{e}");
+    }
+
+    #[test]
+    fn call_then_suspend_returns_the_values_after_nil_or_yields_for_a_lone_session() {
+        let lua = Lua::new();
+        // upvalue 1: `nil, x, x + 1`, or the session 9 alone when asked to wait
+        let inner = lua
+            .create_function(|lua, (x, wait): (i64, bool)| {
+                if wait { 9.into_lua_multi(lua) } else { (Value::Nil, x, x + 1).into_lua_multi(lua) }
+            })
+            .unwrap();
+        let marker = lua.create_table().unwrap();
+        unsafe extern "C-unwind" fn suspend_front(l: *mut State) -> c_int {
+            // SAFETY: Lua calls it as the closure made below.
+            unsafe { call_then_suspend(l) }
+        }
+        let front = c_closure(&lua, suspend_front, (inner, marker.clone(), Value::Nil)).unwrap();
+        lua.globals().set("front", &front).unwrap();
+        lua.globals().set("marker", &marker).unwrap();
+        let got: (i64, i64, i64) = lua.load("return select('#', front(3, false)), front(3, false)").eval().unwrap();
+        assert_eq!(got, (2, 3, 4));
+        let got: String = lua
+            .load(
+                r#"
+                local co = coroutine.create(function() return front(5, true) end)
+                local ok, m, session = coroutine.resume(co)
+                assert(ok and m == marker and session == 9, tostring(m))
+                return table.concat({ select(2, coroutine.resume(co, "a", "b")) }, " ")
+                "#,
+            )
+            .eval()
+            .unwrap();
+        assert_eq!(got, "a b");
     }
 
     #[test]

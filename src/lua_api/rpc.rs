@@ -21,8 +21,7 @@ pub fn install(lua: &Lua, core: &Table) -> Result<()> {
     // be able to yield: a C front does that (`deliver_front`), which costs
     // far less per message than a Lua wrapper would.
     let deliver = binding(lua, deliver, "deliver")?;
-    let block = if service::of(lua)?.is_main { core.get::<Value>("block")? } else { Value::Nil };
-    let front = raw::c_closure(lua, deliver_front, (deliver, core.get::<Value>("wait_marker")?, block))?;
+    let front = raw::c_closure(lua, deliver_front, (deliver, core.get::<Value>("wait_marker")?, core.get::<Value>("block")?))?;
     rpc.raw_set("deliver", front)?;
     // The rest is made on first read (see `os::install`).
     lazy::install(

@@ -1,11 +1,14 @@
 //! `socket:send`'s C front. An echo server makes one `send` per chunk, and
-//! through mlua's safe API that call cost more than the rest of the
-//! server's user-space work per chunk: about 3,500 instructions, for an
-//! mlua value per argument, the userdata borrow and the conversion of the
-//! answer. The front reads the plain case (a socket object and a string,
-//! nothing more) straight off the stack and hands it to the socket; any
-//! other case (a callback, a number to convert, a wrong argument) goes to
-//! the binding `send` (`io.rs`), which also makes the errors.
+//! through mlua's safe API and a Lua wrapper (a blocking method must be
+//! able to yield) that call cost more than the rest of the server's
+//! user-space work per chunk: about 4,000 instructions, for an mlua value
+//! per argument, the userdata borrow, the conversion of the answer and two
+//! vararg frames. The front is the method itself. It reads the plain case
+//! (a socket object and a string, nothing more) straight off the stack and
+//! hands it to the socket; any other case (a callback, a number to
+//! convert, a wrong argument) goes to the binding `send` (`io.rs`), which
+//! also makes the errors. Either way it waits in C, as the prelude's
+//! `suspend` would (`raw::call_then_suspend`).
 //!
 //! The front cannot reach the socket inside mlua's userdata, so a socket
 //! object carries its socket's id in user value 1, stamped by
@@ -34,33 +37,39 @@ pub fn new_object(lua: &Lua, shared: Rc<Shared>) -> Result<AnyUserData> {
     Ok(object)
 }
 
-/// `core.send`: the front, in front of `binding`.
+/// The socket method `send`: the front, in front of `binding`.
 pub fn send(lua: &Lua, binding: Function) -> Result<Function> {
     // The metatable mlua gives socket objects, from an object made for it.
     let probe = lua.create_userdata(Handle(Shared::new(Kind::Tcp, 0, None)))?;
     let meta = raw::metatable_of(lua, &probe)?.ok_or_else(|| mlua::Error::runtime("socket objects have no metatable"))?;
-    raw::c_closure(lua, send_front, (binding, meta))
+    let (wait_marker, block) = crate::lua_api::wait_upvalues(lua)?;
+    raw::c_closure(lua, send_front, (binding, wait_marker, block, meta))
 }
 
-/// Upvalues: the binding, the socket objects' metatable.
+/// What [`send_from_stack`] returns when the stack holds `[nil, session]`.
+const WAIT: c_int = -1;
+
+/// Upvalues: the binding, then those of `raw::call_then_wait` (the wait
+/// marker, `block` or nil), then the socket objects' metatable.
 ///
 /// # Safety
 /// Only Lua calls it, as a C closure made by [`send`].
 unsafe extern "C-unwind" fn send_front(l: *mut raw::State) -> c_int {
     // SAFETY: as in rpc.rs's fronts: `c_function_body` drops every Rust
     // value of the fast path before it returns, so this frame owns none
-    // when the binding raises an error.
+    // when the binding raises an error or the wait longjmps.
     unsafe {
         match raw::c_function_body(l, send_from_stack) {
-            0 => raw::call_upvalue(l, mlua::ffi::LUA_MULTRET),
+            0 => raw::call_then_suspend(l),
+            WAIT => raw::wait_if_told(l),
             n => n,
         }
     }
 }
 
-/// The fast path of [`send_front`], with the binding's answers: `nil,
-/// true` (queued), the session to wait on (waiting for room in the write
-/// budget), or `nil, false, why`; `Ok(0)`, the stack untouched, for the
+/// The fast path of [`send_front`], with `send`'s answers: `true`
+/// (queued), `false, why`, or [`WAIT`] with the session to wait on (for
+/// room in the write budget); `Ok(0)`, the stack untouched, for the
 /// binding to judge.
 fn send_from_stack(stack: raw::Stack<'_>) -> std::result::Result<c_int, String> {
     // SAFETY: slots 1 and 2 are read only once the top says they exist;
@@ -74,7 +83,7 @@ fn send_from_stack(stack: raw::Stack<'_>) -> std::result::Result<c_int, String> 
         if !stack.push_metatable(1) {
             return Ok(0);
         }
-        let ours = stack.raw_equal(-1, raw::upvalue(2));
+        let ours = stack.raw_equal(-1, raw::upvalue(4));
         stack.pop(1);
         if !ours {
             return Ok(0);
@@ -90,20 +99,19 @@ fn send_from_stack(stack: raw::Stack<'_>) -> std::result::Result<c_int, String> 
         stack.truncate(0);
         match queued {
             Ok(true) => {
-                stack.push_nil();
                 stack.push_boolean(true);
-                Ok(2)
+                Ok(1)
             }
             Ok(false) => {
                 svc.park(room, WaitKind::Op, None);
+                stack.push_nil();
                 stack.push_integer(room as i64);
-                Ok(1)
+                Ok(WAIT)
             }
             Err(e) => {
-                stack.push_nil();
                 stack.push_boolean(false);
                 stack.push_bytes(e.to_string().as_bytes());
-                Ok(3)
+                Ok(2)
             }
         }
     }
