@@ -336,6 +336,61 @@ describe("io.socket", function()
   end)
 end)
 
+describe("io.socket and other services", function()
+  it("a socket's send reaches its own connection even with another service's socket id in its user value", function()
+    -- The fast path of send finds a socket by the id in the object's user
+    -- value, among all the sockets of its thread: one rewritten with
+    -- debug.setuservalue must not reach another service's socket. Three
+    -- agents, so that at least two share a worker where there are two.
+    local srv = io.server("tcp")
+    local got = {}
+    assert(srv:listen("127.0.0.1", 0, function(peer)
+      local tag
+      peer:receive(function(d)
+        if not d then return end
+        if not tag then tag = d:sub(1, 1) end
+        got[tag] = (got[tag] or "") .. d
+      end)
+    end))
+    local port, jobs, ids = srv:endpoint().port, {}, {}
+    for i = 1, 3 do
+      local tag = "sock_owner_agent" .. i
+      local ok, job = os.pload("helpers.agent", tag)
+      assert.is_true(ok, job)
+      jobs[i] = job
+      local ok2, id = pcall(tag, [[
+        local port, mark = ...
+        sock = io.socket("tcp")
+        assert(sock:connect("127.0.0.1", port))
+        assert(sock:send(mark))
+        return sock:id()
+      ]], port, tostring(i))
+      assert.is_true(ok2, id)
+      ids[i] = id
+    end
+    for i = 1, 3 do
+      for j = 1, 3 do
+        if i ~= j then
+          assert.are.same({ true, true }, { pcall("sock_owner_agent" .. i, [[
+            debug.setuservalue(sock, ...)
+            return sock:send("<" .. (...) .. ">")
+          ]], ids[j]) })
+        end
+      end
+    end
+    local function want(i)
+      local out = tostring(i)
+      for j = 1, 3 do if j ~= i then out = out .. "<" .. ids[j] .. ">" end end
+      return out
+    end
+    assert.is_true(H.wait_until(function()
+      return got["1"] == want(1) and got["2"] == want(2) and got["3"] == want(3)
+    end, 5000), "a send went to another service's socket")
+    for _, job in ipairs(jobs) do job:close() end
+    srv:close()
+  end)
+end)
+
 describe("io.socket and the end of its service", function()
   it("stopping the service wakes a pending read with nil, 'cancel' (docs/API.md §9.2)", function()
     local peers = {}

@@ -13,7 +13,10 @@
 //! The front cannot reach the socket inside mlua's userdata, so a socket
 //! object carries its socket's id in user value 1, stamped by
 //! [`new_object`]: the front checks the object's metatable, reads the id
-//! and finds the socket with `net::socket::find`.
+//! and finds the socket with `net::socket::find`. The debug library can
+//! rewrite a user value; the front then reaches another socket of the same
+//! service at most (it checks the owner), as the debug library can break
+//! a service's own objects in many other ways.
 
 use super::{Handle, events};
 use crate::lua_api::{calling_service, raw};
@@ -93,6 +96,11 @@ fn send_from_stack(stack: raw::Stack<'_>) -> std::result::Result<c_int, String> 
         stack.pop(1);
         let Some(shared) = id.and_then(|id| socket::find(id as u64)) else { return Ok(0) };
         let Some(svc) = calling_service(stack) else { return Ok(0) };
+        // Other services' sockets on this thread are in the table too: a
+        // user value rewritten with `debug.setuservalue` must not reach them.
+        if shared.owner != svc.id {
+            return Ok(0);
+        }
         let data = stack.bytes(2).to_vec();
         let room = svc.new_session();
         let queued = shared.enqueue(&svc, data, None, Some(events::wake_status(room)));
