@@ -27,6 +27,32 @@ describe("process: load and shutdown", function()
     assert.truthy(out:find("alive\nstatus 0", 1), out)
   end)
 
+  it("turns transparent huge pages off for the process, unless MIMALLOC_ALLOW_THP says (docs/ARCHITECTURE.md §7a)", function()
+    -- the flag is inherited: this process may have it from an earlier spec,
+    -- so the probe starts from a process that clears it (PR_SET_THP_DISABLE = 41)
+    local probe = os.tmpname()
+    local f = assert(io.open(probe, "w"))
+    f:write([[
+      require "skynet"
+      for line in io.lines("/proc/self/status") do
+        local v = line:match("^THP_enabled:%s*(%d)")
+        if v then print("thp " .. v) end
+      end]])
+    f:close()
+    local function run(env)
+      return H.sh(env .. [=[ python3 -c 'import ctypes, os, sys; ctypes.CDLL(None).prctl(41, 0, 0, 0, 0); os.execvp("lua5.4", ["lua5.4", sys.argv[1]])' ]=] .. probe .. " 2>&1")
+    end
+    local unset = run("env -u MIMALLOC_ALLOW_THP")
+    if unset == "" then
+      os.remove(probe)
+      pending("this kernel does not show THP_enabled in /proc/self/status")
+      return
+    end
+    assert.are.equal("thp 0\n", unset)
+    assert.are.equal("thp 1\n", run("env MIMALLOC_ALLOW_THP=1"))
+    os.remove(probe)
+  end)
+
   it("a script that ends while services still run exits 0 (100 times)", function()
     local src = [[
       require "skynet"

@@ -178,8 +178,9 @@ pub fn stock_libraries(lua: &Lua) -> Result<()> {
             string = Some(t);
         }
     }
-    let meta = lua.create_table()?;
-    for (name, pointer) in STRING_METAMETHODS.get().map(Vec::as_slice).unwrap_or_default() {
+    let methods = STRING_METAMETHODS.get().map(Vec::as_slice).unwrap_or_default();
+    let meta = lua.create_table_with_capacity(0, methods.len() + 1)?;
+    for (name, pointer) in methods {
         meta.raw_set(name.as_str(), raw::light_function(lua, *pointer)?)?;
     }
     meta.raw_set("__index", string)?;
@@ -261,14 +262,20 @@ fn pairs(lua: &Lua, t: Table) -> Result<(Function, Table, Value)> {
     Ok((next, t, Value::Nil))
 }
 
-/// One function of this state, made on first use and kept in the registry.
-fn shared(lua: &Lua, key: &str, make: impl FnOnce() -> Result<Function>) -> Result<Function> {
-    if let Some(f) = lua.named_registry_value::<Option<Function>>(key)? {
-        return Ok(f);
+/// The `__index` and `__pairs` functions every lazy table of a state
+/// shares, made on first use. They are kept in the state's app data: a
+/// new service makes eight lazy tables, and a named registry lookup for
+/// each cost more than the rest of making the metatable.
+struct LazyFunctions {
+    index: Function,
+    pairs: Function,
+}
+
+fn shared(lua: &Lua) -> Result<mlua::AppDataRef<'_, LazyFunctions>> {
+    if lua.app_data_ref::<LazyFunctions>().is_none() {
+        lua.set_app_data(LazyFunctions { index: lua.create_function(index)?, pairs: lua.create_function(pairs)? });
     }
-    let f = make()?;
-    lua.set_named_registry_value(key, &f)?;
-    Ok(f)
+    lua.app_data_ref::<LazyFunctions>().ok_or_else(|| mlua::Error::runtime("lazy functions missing"))
 }
 
 /// Makes each `(name, creator)` of `fields` a field of `target` created on
@@ -286,14 +293,16 @@ fn lazy_metatable(lua: &Lua, target: &Table) -> Result<Table> {
     let meta = match target.metatable() {
         Some(meta) => meta,
         None => {
-            let meta = lua.create_table()?;
+            // __index, __pairs and the list's number: room for all three
+            let meta = lua.create_table_with_capacity(0, 3)?;
             target.set_metatable(Some(meta.clone()))?;
             meta
         }
     };
-    meta.raw_set("__index", shared(lua, "skynet.lazy.index", || lua.create_function(index))?)?;
+    let shared = shared(lua)?;
+    meta.raw_set("__index", &shared.index)?;
     if target.to_pointer() != lua.globals().to_pointer() {
-        meta.raw_set("__pairs", shared(lua, "skynet.lazy.pairs", || lua.create_function(pairs))?)?;
+        meta.raw_set("__pairs", &shared.pairs)?;
     }
     Ok(meta)
 }

@@ -67,7 +67,9 @@ pub fn install(lua: &Lua) -> Result<Table> {
         lazy::stock_libraries(lua)?; // a new service (the main state has them all)
     }
     install_data_helpers(lua)?;
-    let core = lua.create_table()?;
+    // Sized for what the installers below put in it: a growing table is
+    // rehashed at every power of two, a cost every new service would pay.
+    let core = lua.create_table_with_capacity(0, 16)?;
     let error_message = lua.create_function(globals::error_message)?;
     lua.set_named_registry_value("skynet.error_message", &error_message)?;
     core.set("error_message", error_message)?;
@@ -122,7 +124,7 @@ fn stock_functions(lua: &Lua) -> Result<Table> {
         return Ok(stock);
     }
     let globals = lua.globals();
-    let stock = lua.create_table()?;
+    let stock = lua.create_table_with_capacity(0, 2 + COROUTINE.len())?;
     stock.set("pcall", globals.get::<mlua::Value>("pcall")?)?;
     stock.set("xpcall", globals.get::<mlua::Value>("xpcall")?)?;
     match globals.raw_get::<Option<Table>>("coroutine")? {

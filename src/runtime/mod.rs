@@ -182,6 +182,7 @@ pub fn start() -> Option<&'static Runtime> {
     if !fresh {
         return None;
     }
+    crate::allocator::no_huge_pages();
     for index in 0..rt.workers {
         rt.threads.spawn(format!("skynet-worker-{index}"), move || worker::thread_main(index));
     }
