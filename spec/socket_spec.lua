@@ -25,6 +25,20 @@ local function python_echo()
   return tonumber(net.read_file(portfile))
 end
 
+-- A tcp server that keeps what it receives (got.chunks, got.total), and a
+-- socket connected to it.
+local function collecting_pair()
+  local srv, got = io.server("tcp"), { chunks = {}, total = 0 }
+  assert(srv:listen("127.0.0.1", 0, function(peer)
+    peer:receive(function(d)
+      if d then got.chunks[#got.chunks + 1] = d; got.total = got.total + #d end
+    end)
+  end))
+  local s = io.socket("tcp")
+  assert.is_true(s:connect("127.0.0.1", srv:endpoint().port))
+  return srv, s, got
+end
+
 describe("io.socket", function()
   after_each(net.stop_all)
 
@@ -176,13 +190,7 @@ describe("io.socket", function()
   it("send keeps order when the connection cannot take a write at once", function()
     -- the first send is more than the system's buffers take at once: the
     -- small sends after it must wait their turn behind its rest
-    local srv = io.server("tcp")
-    local chunks, total = {}, 0
-    assert(srv:listen("127.0.0.1", 0, function(peer)
-      peer:receive(function(d) if d then chunks[#chunks + 1] = d; total = total + #d end end)
-    end))
-    local s = io.socket("tcp")
-    assert.is_true(s:connect("127.0.0.1", srv:endpoint().port))
+    local srv, s, got = collecting_pair()
     local big = ("0123456789abcdef"):rep(1 << 20) -- 16 MiB: more than the system buffers hold
     local parts, sizes = { big }, {}
     local function sent(size, err)
@@ -195,8 +203,8 @@ describe("io.socket", function()
       assert.is_true(s:send(parts[i], sent))
     end
     local want = table.concat(parts)
-    assert.is_true(H.wait_until(function() return total >= #want end, 20000))
-    assert.is_true(table.concat(chunks) == want, "bytes out of order")
+    assert.is_true(H.wait_until(function() return got.total >= #want end, 20000))
+    assert.is_true(table.concat(got.chunks) == want, "bytes out of order")
     assert.is_true(H.wait_until(function() return #sizes == 101 end, 10000))
     for i = 1, 101 do assert.are.equal(#parts[i], sizes[i]) end
     s:close()
@@ -204,13 +212,7 @@ describe("io.socket", function()
   end)
 
   it("send without a callback (its fast path): order, waits for room, same answers", function()
-    local srv = io.server("tcp")
-    local chunks, total = {}, 0
-    assert(srv:listen("127.0.0.1", 0, function(peer)
-      peer:receive(function(d) if d then chunks[#chunks + 1] = d; total = total + #d end end)
-    end))
-    local s = io.socket("tcp")
-    assert.is_true(s:connect("127.0.0.1", srv:endpoint().port))
+    local srv, s, got = collecting_pair()
     -- 16 MiB takes the whole write budget: the sends after it wait for room
     local parts = { ("0123456789abcdef"):rep(1 << 20) }
     assert.are.same({ true }, { s:send(parts[1]) })
@@ -226,8 +228,8 @@ describe("io.socket", function()
     parts[53] = "<53>"
     assert.are.same({ true }, { s:send(parts[53]) })
     local want = table.concat(parts)
-    assert.is_true(H.wait_until(function() return total >= #want end, 20000))
-    assert.is_true(table.concat(chunks) == want, "bytes out of order")
+    assert.is_true(H.wait_until(function() return got.total >= #want end, 20000))
+    assert.is_true(table.concat(got.chunks) == want, "bytes out of order")
     H.raises(function() s.send(srv, "x") end, "bad argument #1 to 'send' (socket expected, got userdata)")
     H.raises(function() s.send({}, "x") end, "bad argument #1 to 'send' (socket expected, got table)")
     s:close()

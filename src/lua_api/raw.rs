@@ -770,6 +770,23 @@ mod tests {
         assert_eq!(f.call::<i64>(&ud).unwrap(), 42);
     }
 
+    /// Runs global `front(5, true)` in a coroutine, which must yield
+    /// `(marker, session)`; returns what it returns once resumed with
+    /// `"a", "b"`, joined by spaces.
+    fn resumed_after_wait(lua: &Lua, session: i64) -> String {
+        lua.load(
+            r#"
+            local session = ...
+            local co = coroutine.create(function() return front(5, true) end)
+            local ok, m, s = coroutine.resume(co)
+            assert(ok and m == marker and s == session, tostring(m))
+            return table.concat({ select(2, coroutine.resume(co, "a", "b")) }, " ")
+            "#,
+        )
+        .call(session)
+        .unwrap()
+    }
+
     #[test]
     fn call_then_wait_returns_at_once_yields_for_a_session_or_blocks_where_it_cannot_yield() {
         let lua = Lua::new();
@@ -785,19 +802,7 @@ mod tests {
         let (n, rest): (i64, Value) = lua.load("return select('#', front(3, false)), (select(2, front(3, false)))").eval().unwrap();
         assert_eq!((n, rest), (1, Value::Nil));
         // a wait, in a coroutine: yields (marker, session); returns what it is resumed with
-        let got: String = lua
-            .load(
-                r#"
-                local co = coroutine.create(function() return front(5, true) end)
-                local ok, m, session = coroutine.resume(co)
-                assert(ok and m == marker and session == 7, tostring(m))
-                local ok2, a, b = coroutine.resume(co, "woken", 2)
-                return tostring(ok2) .. " " .. a .. " " .. b
-                "#,
-            )
-            .eval()
-            .unwrap();
-        assert_eq!(got, "true woken 2");
+        assert_eq!(resumed_after_wait(&lua, 7), "a b");
         // where nothing can yield: upvalue 3 (a block function) gets the session
         let block = lua.create_function(|_, session: i64| Ok(("blocked", session))).unwrap();
         let main_front = c_closure(&lua, call_then_wait, (inner, marker, block)).unwrap();
@@ -827,18 +832,7 @@ mod tests {
         lua.globals().set("marker", &marker).unwrap();
         let got: (i64, i64, i64) = lua.load("return select('#', front(3, false)), front(3, false)").eval().unwrap();
         assert_eq!(got, (2, 3, 4));
-        let got: String = lua
-            .load(
-                r#"
-                local co = coroutine.create(function() return front(5, true) end)
-                local ok, m, session = coroutine.resume(co)
-                assert(ok and m == marker and session == 9, tostring(m))
-                return table.concat({ select(2, coroutine.resume(co, "a", "b")) }, " ")
-                "#,
-            )
-            .eval()
-            .unwrap();
-        assert_eq!(got, "a b");
+        assert_eq!(resumed_after_wait(&lua, 9), "a b");
     }
 
     #[test]
