@@ -31,8 +31,8 @@ use mlua::{Lua, Result, Table};
 /// script's state (a string, a table) in a protected call, in case the
 /// allocation fails, about 600 instructions each time. That allocator is
 /// the stock `realloc`, with no limit (`os.memlimit` is refused there), so
-/// a failure means the process is out of memory anyway: the main state is
-/// treated as mlua treats a service's state without a limit.
+/// a failure means the process is out of memory anyway, which in a
+/// service's state (mlua's allocator) aborts the process all the same.
 #[cfg_attr(feature = "module", mlua::lua_module(name = "skynet", skip_memory_check))]
 pub fn skynet(lua: &Lua) -> Result<Table> {
     lua_api::main_state::open(lua)
