@@ -3,12 +3,13 @@
 //!
 //! Socket and server objects are userdata holding a [`Handle`]; their
 //! methods come from `io.lua` (blocking ones must yield, which only Lua
-//! can do), installed as the metatable's `__index` from the registry. The
-//! functions here check arguments and hand the work to `net::socket`;
-//! `io/events.rs` turns what comes back into Lua values and events.
-//! Callbacks are kept in per-state registry tables together with their
-//! object, which keeps a socket with pending callbacks from being
-//! collected; blocking calls keep theirs on the parked coroutine's stack.
+//! can do, or a C front: `send`'s, in `io/front.rs`), installed as the
+//! metatable's `__index` from the registry. The functions here check
+//! arguments and hand the work to `net::socket`; `io/events.rs` turns what
+//! comes back into Lua values and events. Callbacks are kept in per-state
+//! tables together with their object, which keeps a socket with pending
+//! callbacks from being collected; blocking calls keep theirs on the
+//! parked coroutine's stack.
 
 mod events;
 mod front;

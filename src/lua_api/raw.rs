@@ -4,9 +4,13 @@
 //! it: `json.encode`/`json.decode` walk values on the Lua stack directly,
 //! because mlua's `Table`/`Value` handles cost a registry reference per
 //! nested table and string, several times the cost of the JSON work itself
-//! (see `json.rs`). And one set-up step needs a metatable mlua keeps to
-//! itself ([`error_object_metatable`]). This module gives them a small,
-//! typed surface over `*mut lua_State`:
+//! (see `json.rs`). The C fronts of `pcall`, `rpc.deliver` (`rpc.rs`) and
+//! `socket:send` (`io/front.rs`) read their common case off the stack for
+//! the same reason. And a few set-up steps need what mlua keeps to itself:
+//! the metatable of its error objects ([`error_object_metatable`]) or of a
+//! userdata type ([`metatable_of`]), a userdata's user value
+//! ([`set_user_value`]). This module gives them a small, typed surface
+//! over `*mut lua_State`:
 //!
 //! * [`c_closure`] makes a C closure of an `extern "C-unwind"` function,
 //!   and [`c_function_body`] runs such a function's body so that neither a
@@ -19,9 +23,9 @@
 //! * [`Guard`] records the stack top and puts it back: on drop (an error
 //!   path discards whatever was left), or checked with a debug assertion
 //!   when a section ends normally ([`Guard::leave`]);
-//! * [`call_then_wait`] is the one C function here that runs Lua code and
-//!   yields: the fallback of `rpc.deliver`'s front (`rpc.rs`), where a Lua
-//!   wrapper would cost a vararg frame on every one-way message.
+//! * [`call_then_wait`] and [`call_then_suspend`] run Lua code and yield:
+//!   the fallbacks of `rpc.deliver`'s and `send`'s fronts, where a Lua
+//!   wrapper would cost a vararg frame on every message.
 //!
 //! The contract of every `unsafe fn` on [`Stack`] is the C API's own: an
 //! index argument names a live slot (or an upvalue pseudo-index, see
