@@ -237,6 +237,38 @@ describe("io.socket", function()
     srv:close()
   end)
 
+  it("batched sends keep their order among callbacks, writes and sends over the batch's 64 KiB", function()
+    -- On plain TCP, sends without a callback wait in a per-socket batch
+    -- while nothing is queued; anything else must queue behind that batch.
+    local srv, s, got = collecting_pair()
+    local parts = {}
+    local function send(data, callback)
+      parts[#parts + 1] = data
+      assert.is_true(s:send(data, callback))
+    end
+    local called = 0
+    for round = 1, 3 do
+      for i = 1, 30 do send(("<%d.%d>"):format(round, i)) end
+      send("[callback]", function(size) called = called + size end)
+      for i = 31, 60 do send(("<%d.%d>"):format(round, i)) end
+      parts[#parts + 1] = "[write]"
+      assert.are.equal(7, s:write("[write]"))
+      for i = 61, 90 do send(("<%d.%d>"):format(round, i)) end
+      -- 40 KiB each: the second is over the batch's limit
+      for i = 1, 3 do send(("%d"):format(i):rep(40 * 1024)) end
+      os.wait(5) -- all written; then a fresh batch
+      send(("|%d|"):format(round))
+    end
+    local want = table.concat(parts)
+    assert.is_true(H.wait_until(function() return got.total >= #want end, 20000))
+    assert.are.equal(#want, got.total)
+    assert.is_true(table.concat(got.chunks) == want, "bytes out of order")
+    assert.is_true(H.wait_until(function() return called == 3 * #"[callback]" end, 10000))
+    s:close()
+    assert.are.same({ false, "closed" }, { s:send("x") })
+    srv:close()
+  end)
+
   it("receive: chunks, busy read, replaced handler, eof once", function()
     local srv = io.server("tcp")
     local peers = {}

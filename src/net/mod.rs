@@ -10,4 +10,5 @@ pub mod listener;
 pub mod socket;
 pub mod stream;
 pub mod tls;
+pub mod write_batch;
 pub mod ws;

@@ -13,7 +13,10 @@
 //! budget (a semaphore) bounds what is queued: `write` waits for its bytes
 //! to be written, `send` returns at once while the budget lasts and waits
 //! for room otherwise, so a slow peer slows its writers instead of growing
-//! memory. `receive` hands chunks to Lua with a bounded number in flight.
+//! memory. On plain TCP a `send` without a callback, while that queue is
+//! empty, joins the thread's batch instead (`write_batch`): the batch goes
+//! out in one pass after the thread's turns, without waking the writer.
+//! `receive` hands chunks to Lua with a bounded number in flight.
 //! The writer task is not aborted with the service (see `runtime::linger`):
 //! it ends when the socket closes, after the polite close.
 
@@ -22,6 +25,7 @@ use super::close_signal::CloseSignal;
 use super::listener::{self, Listener};
 use super::limit;
 use super::stream::{self, ClientSetup, Kind, Opened, Reader, Writer};
+use super::write_batch::{self, Direct, WriterAlive};
 use super::ws::Headers;
 use crate::error::{Error, Result};
 use crate::runtime::{self, message::ServiceId};
@@ -129,6 +133,8 @@ pub struct Shared {
     slot: RefCell<Option<limit::Slot>>,
     /// Its entry among the open sockets, while the connection is open.
     census: RefCell<Option<Arc<census::Entry>>>,
+    /// Plain TCP, once open: `send`s batched per thread (`write_batch`).
+    direct: RefCell<Option<Direct>>,
 }
 
 thread_local! {
@@ -178,6 +184,7 @@ impl Shared {
             tls,
             slot: RefCell::new(None),
             census: RefCell::new(None),
+            direct: RefCell::new(None),
         });
         LIVE.with(|live| live.borrow_mut().insert(shared.id, Rc::downgrade(&shared)));
         shared
@@ -210,7 +217,12 @@ impl Shared {
         *self.census.borrow_mut() = Some(entry.clone());
         let (tx, rx) = mpsc::unbounded_channel();
         *self.queue.borrow_mut() = Some(tx);
-        runtime::linger::spawn(writer_task(self.owner, opened.writer, rx, self.closed.clone(), entry));
+        let alive = opened.fd.map(|fd| {
+            let (direct, alive) = Direct::new(fd);
+            *self.direct.borrow_mut() = Some(direct);
+            alive
+        });
+        runtime::linger::spawn(writer_task(self.owner, opened.writer, rx, self.closed.clone(), entry, alive));
         self.phase.set(Phase::Open);
     }
 
@@ -229,6 +241,9 @@ impl Shared {
         }
         self.closed.close();
         self.queue.borrow_mut().take();
+        if let Some(direct) = &*self.direct.borrow() {
+            direct.take();
+        }
         self.reader.borrow_mut().take();
         self.slot.borrow_mut().take();
         if self.census.borrow_mut().take().is_some() {
@@ -392,7 +407,7 @@ impl Shared {
         Ok(())
     }
 
-    /// Queues `data` for the writer. `Ok(true)`: queued now; `Ok(false)`:
+    /// Queues `data` for writing. `Ok(true)`: queued now; `Ok(false)`:
     /// waiting for budget, `room` (if any) learns when it is queued.
     pub fn enqueue(
         self: &Rc<Self>,
@@ -404,6 +419,62 @@ impl Shared {
         if let Some(e) = self.not_open() {
             return Err(e);
         }
+        let mut data = data;
+        if let Some(direct) = &*self.direct.borrow() {
+            // The batch only while the writer queue is empty (order); a
+            // write that cannot join it puts the batch in the queue first.
+            if done.is_none() && self.waiting_writes.get() == 0 && self.budget.available_permits() == WRITE_BUDGET {
+                match direct.add(data) {
+                    Ok(first) => {
+                        if first {
+                            write_batch::schedule(self.clone());
+                        }
+                        return Ok(true);
+                    }
+                    Err(back) => data = back,
+                }
+            }
+            let batch = direct.take();
+            if !batch.is_empty() {
+                self.queue(svc, batch, None, None)?;
+            }
+        }
+        self.queue(svc, data, done, room)
+    }
+
+    /// Writes the batched bytes of `send` (`write_batch`'s flush); what the
+    /// socket does not take at once goes to the writer queue. Once closed,
+    /// they are dropped, as queued bytes are.
+    pub(super) fn flush_batch(self: &Rc<Self>) {
+        let Some(direct) = &*self.direct.borrow() else { return };
+        let batch = direct.take();
+        if batch.is_empty() || self.phase.get() != Phase::Open {
+            return;
+        }
+        let n = direct.write(&batch);
+        if let Some(entry) = &*self.census.borrow() {
+            entry.sent(n);
+        }
+        // The rest goes to the queue, which is empty (the batch waited
+        // for that), so the budget has room for it; an error is the
+        // writer's to meet and report.
+        let rest = &batch[n..];
+        if !rest.is_empty()
+            && let Some(tx) = self.queue.borrow().clone()
+            && let Ok(permit) = self.budget.clone().try_acquire_many_owned(rest.len() as u32)
+        {
+            let _ = tx.send(WriteReq { data: rest.to_vec(), done: None, _permit: permit });
+        }
+    }
+
+    /// [`Self::enqueue`] without the batch.
+    fn queue(
+        self: &Rc<Self>,
+        svc: &Rc<Service>,
+        data: Vec<u8>,
+        done: Option<Done>,
+        room: Option<Done>,
+    ) -> Result<bool> {
         let Some(tx) = self.queue.borrow().clone() else { return Err(Error::Closed) };
         let cost = data.len().min(WRITE_BUDGET) as u32;
         if self.waiting_writes.get() == 0
@@ -458,6 +529,8 @@ async fn writer_task(
     mut rx: mpsc::UnboundedReceiver<WriteReq>,
     closed: Rc<CloseSignal>,
     census: Arc<census::Entry>,
+    // Plain TCP: lets `write_batch` use the stream's descriptor while `writer` holds it.
+    _alive: Option<WriterAlive>,
 ) {
     let closed = closed.wait();
     tokio::pin!(closed);

@@ -11,6 +11,7 @@ use crate::error::{Error, Result};
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use std::net::SocketAddr;
+use std::os::fd::{AsRawFd, RawFd};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
@@ -114,6 +115,9 @@ pub struct Opened {
     pub headers: Headers,
     /// Its share of the connection cap (kept by whoever keeps the connection).
     pub slot: Option<super::limit::Slot>,
+    /// Plain TCP: the socket's descriptor, for the `send`s that
+    /// `write_batch` writes itself; open while `writer` lives.
+    pub fd: Option<RawFd>,
 }
 
 fn ws_error(e: tungstenite::Error) -> Error {
@@ -261,6 +265,7 @@ pub async fn connect(host: &str, port: u16, setup: ClientSetup) -> Result<Opened
     let _ = tcp.set_nodelay(true);
     let local = tcp.local_addr().ok();
     let remote = tcp.peer_addr().ok();
+    let fd = (setup.kind == Kind::Tcp).then(|| tcp.as_raw_fd());
     let handshakes = async {
         let io: BoxIo = match &setup.tls {
             Some(config) if setup.kind.secure() => {
@@ -285,7 +290,7 @@ pub async fn connect(host: &str, port: u16, setup: ClientSetup) -> Result<Opened
     let (reader, writer, headers) = tokio::time::timeout(HANDSHAKE_TIMEOUT, handshakes)
         .await
         .map_err(|_| Error::Io("handshake timeout".into()))??;
-    Ok(Opened { reader, writer, local, remote, uri: None, headers, slot: None })
+    Ok(Opened { reader, writer, local, remote, uri: None, headers, slot: None, fd })
 }
 
 /// Runs the server side handshakes of kind `kind` on an accepted stream.
@@ -293,6 +298,7 @@ pub async fn accept(kind: Kind, tcp: TcpStream, tls: Option<Arc<ServerConfig>>) 
     let _ = tcp.set_nodelay(true);
     let local = tcp.local_addr().ok();
     let remote = tcp.peer_addr().ok();
+    let fd = (kind == Kind::Tcp).then(|| tcp.as_raw_fd());
     let handshakes = async {
         let io: BoxIo = match tls {
             Some(config) if kind.secure() => {
@@ -311,7 +317,7 @@ pub async fn accept(kind: Kind, tcp: TcpStream, tls: Option<Arc<ServerConfig>>) 
     };
     let (reader, writer, uri, headers) =
         tokio::time::timeout(HANDSHAKE_TIMEOUT, handshakes).await.map_err(|_| Error::Io("handshake timeout".into()))??;
-    Ok(Opened { reader, writer, local, remote, uri, headers, slot: None })
+    Ok(Opened { reader, writer, local, remote, uri, headers, slot: None, fd })
 }
 
 #[cfg(test)]
