@@ -419,62 +419,7 @@ impl Shared {
         if let Some(e) = self.not_open() {
             return Err(e);
         }
-        let mut data = data;
-        if let Some(direct) = &*self.direct.borrow() {
-            // The batch only while the writer queue is empty (order); a
-            // write that cannot join it puts the batch in the queue first.
-            if done.is_none() && self.waiting_writes.get() == 0 && self.budget.available_permits() == WRITE_BUDGET {
-                match direct.add(data) {
-                    Ok(first) => {
-                        if first {
-                            write_batch::schedule(self.clone());
-                        }
-                        return Ok(true);
-                    }
-                    Err(back) => data = back,
-                }
-            }
-            let batch = direct.take();
-            if !batch.is_empty() {
-                self.queue(svc, batch, None, None)?;
-            }
-        }
-        self.queue(svc, data, done, room)
-    }
-
-    /// Writes the batched bytes of `send` (`write_batch`'s flush); what the
-    /// socket does not take at once goes to the writer queue. Once closed,
-    /// they are dropped, as queued bytes are.
-    pub(super) fn flush_batch(self: &Rc<Self>) {
-        let Some(direct) = &*self.direct.borrow() else { return };
-        let batch = direct.take();
-        if batch.is_empty() || self.phase.get() != Phase::Open {
-            return;
-        }
-        let n = direct.write(&batch);
-        if let Some(entry) = &*self.census.borrow() {
-            entry.sent(n);
-        }
-        // The rest goes to the queue, which is empty (the batch waited
-        // for that), so the budget has room for it; an error is the
-        // writer's to meet and report.
-        let rest = &batch[n..];
-        if !rest.is_empty()
-            && let Some(tx) = self.queue.borrow().clone()
-            && let Ok(permit) = self.budget.clone().try_acquire_many_owned(rest.len() as u32)
-        {
-            let _ = tx.send(WriteReq { data: rest.to_vec(), done: None, _permit: permit });
-        }
-    }
-
-    /// [`Self::enqueue`] without the batch.
-    fn queue(
-        self: &Rc<Self>,
-        svc: &Rc<Service>,
-        data: Vec<u8>,
-        done: Option<Done>,
-        room: Option<Done>,
-    ) -> Result<bool> {
+        let Some(data) = self.join_batch(data, done.is_none()) else { return Ok(true) };
         let Some(tx) = self.queue.borrow().clone() else { return Err(Error::Closed) };
         let cost = data.len().min(WRITE_BUDGET) as u32;
         if self.waiting_writes.get() == 0
@@ -508,6 +453,58 @@ impl Shared {
             finish(me.owner, room, outcome);
         });
         Ok(false)
+    }
+
+    /// A `send` without a callback (`plain`) joins the socket's batch
+    /// when it can (`None`: done). Otherwise `data` comes back, and the
+    /// batch, if any, has gone to the writer queue ahead of it (order).
+    fn join_batch(self: &Rc<Self>, data: Vec<u8>, plain: bool) -> Option<Vec<u8>> {
+        let direct = self.direct.borrow();
+        let Some(direct) = direct.as_ref() else { return Some(data) };
+        let mut data = data;
+        // Only while the writer queue is empty: nothing queued or waiting.
+        if plain && self.waiting_writes.get() == 0 && self.budget.available_permits() == WRITE_BUDGET {
+            match direct.add(data) {
+                Ok(first) => {
+                    if first {
+                        write_batch::schedule(self.clone());
+                    }
+                    return None;
+                }
+                Err(back) => data = back,
+            }
+        }
+        self.queue_batch_bytes(direct.take());
+        Some(data)
+    }
+
+    /// Writes the batched bytes of `send` (`write_batch`'s flush); what the
+    /// socket does not take at once goes to the writer queue. Once closed,
+    /// they are dropped, as queued bytes are.
+    pub(super) fn flush_batch(&self) {
+        let Some(direct) = &*self.direct.borrow() else { return };
+        let mut batch = direct.take();
+        if batch.is_empty() || self.phase.get() != Phase::Open {
+            return;
+        }
+        let n = direct.write(&batch);
+        if let Some(entry) = &*self.census.borrow() {
+            entry.sent(n);
+        }
+        batch.drain(..n);
+        self.queue_batch_bytes(batch);
+    }
+
+    /// Queues bytes of the batch (if any). The queue is empty while there
+    /// is a batch, so the budget has room for them; an error is the
+    /// writer's to meet and report.
+    fn queue_batch_bytes(&self, bytes: Vec<u8>) {
+        if !bytes.is_empty()
+            && let Some(tx) = self.queue.borrow().clone()
+            && let Ok(permit) = self.budget.clone().try_acquire_many_owned(bytes.len() as u32)
+        {
+            let _ = tx.send(WriteReq { data: bytes, done: None, _permit: permit });
+        }
     }
 }
 
