@@ -3,7 +3,7 @@
 # bench/loadgen, a Rust client light enough that the server is what a run
 # measures, against:
 #   ours     bench/tcp_echo.lua (the main script serves every connection)
-#   tokio    bench/tokio_echo, a minimal tokio echo server (the ceiling)
+#   tokio    bench/tokio_echo, a minimal tokio echo server (the reference)
 #   cloudwu  with --with-skynet: cloudwu/skynet's echo server
 #            (../shared/bench/skynet/tcp_echo_server.lua), built as bench/lib.sh does
 # each R times (--runs, default 3), then a table: median [min-max] round trips/s,

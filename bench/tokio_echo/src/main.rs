@@ -1,4 +1,4 @@
-//! Minimal tokio echo server (the ceiling in bench/tcp_echo.sh): one task per
+//! Minimal tokio echo server (the reference in bench/tcp_echo.sh): one task per
 //! connection on a single-threaded runtime, like one skynet worker.
 //! Usage: tokio_echo [port]   prints "READY tokio_echo <port>".
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
