@@ -337,6 +337,46 @@ describe("io.socket", function()
     srv:close()
   end)
 
+  it("batched sends to a peer that does not read wait for room; every byte arrives in order", function()
+    -- Small sends without a callback, 32 KiB a turn: each turn's batch is
+    -- written, until the kernel takes only part of one; its rest goes to
+    -- the queue, later sends behind it, and then they wait: 32 MiB cannot
+    -- fit in the kernel buffers and our budget.
+    local srv = io.server("tcp")
+    local peer
+    assert(srv:listen("127.0.0.1", 0, function(p) peer = p end))
+    local s = io.socket("tcp")
+    assert.is_true(s:connect("127.0.0.1", srv:endpoint().port))
+    assert.is_true(H.wait_until(function() return peer end, 10000))
+    local SIZE, COUNT = 8192, 4096
+    local function part(i) return ("%07d|"):format(i):rep(SIZE // 8) end
+    local sent = 0
+    os.post(function()
+      for i = 1, COUNT do
+        assert.is_true(s:send(part(i)))
+        sent = i
+        if i % 4 == 0 then os.wait(1) end
+      end
+    end)
+    os.wait(300)
+    assert.truthy(sent > 0 and sent < COUNT, sent)
+    -- the reader checks the stream part by part as it comes
+    local pending, next_part, wrong = "", 1, nil
+    peer:receive(function(d)
+      if not d then return end
+      pending = pending .. d
+      while #pending >= SIZE do
+        if pending:sub(1, SIZE) ~= part(next_part) then wrong = wrong or next_part end
+        pending, next_part = pending:sub(SIZE + 1), next_part + 1
+      end
+    end)
+    assert.is_true(H.wait_until(function() return next_part > COUNT end, 30000), next_part)
+    assert.is_nil(wrong, "part out of order")
+    assert.are.equal("", pending)
+    s:close()
+    srv:close()
+  end)
+
   it("an idle unreachable socket is closed by GC; one with receive is kept", function()
     local srv = io.server("tcp")
     local ends, peers = 0, {}
