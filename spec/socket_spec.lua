@@ -312,12 +312,7 @@ describe("io.socket", function()
   end)
 
   it("a slow reader makes send callbacks come late; memory stays bounded", function()
-    local srv = io.server("tcp")
-    local peer
-    assert(srv:listen("127.0.0.1", 0, function(p) peer = p end))
-    local s = io.socket("tcp")
-    assert.is_true(s:connect("127.0.0.1", srv:endpoint().port))
-    assert.is_true(H.wait_until(function() return peer end, 10000))
+    local srv, s, peer = net.connected_pair("tcp")
     local chunk = H.random_bytes(1 << 16):rep(16) -- 1 MiB
     local done, queued = 0, 0
     os.post(function()
@@ -342,12 +337,7 @@ describe("io.socket", function()
     -- written, until the kernel takes only part of one; its rest goes to
     -- the queue, later sends behind it, and then they wait: 32 MiB cannot
     -- fit in the kernel buffers and our budget.
-    local srv = io.server("tcp")
-    local peer
-    assert(srv:listen("127.0.0.1", 0, function(p) peer = p end))
-    local s = io.socket("tcp")
-    assert.is_true(s:connect("127.0.0.1", srv:endpoint().port))
-    assert.is_true(H.wait_until(function() return peer end, 10000))
+    local srv, s, peer = net.connected_pair("tcp")
     local SIZE, COUNT = 8192, 4096
     local function part(i) return ("%07d|"):format(i):rep(SIZE // 8) end
     local sent = 0

@@ -119,12 +119,7 @@ describe("websocket", function()
   end
 
   it("our ws client and server: messages keep their boundaries, close is seen as eof", function()
-    local srv = io.server("ws")
-    local peer
-    assert(srv:listen("127.0.0.1", 0, function(p) peer = p end))
-    local s = io.socket("ws")
-    assert.is_true(s:connect("127.0.0.1", srv:endpoint().port))
-    assert.is_true(H.wait_until(function() return peer end, 10000))
+    local srv, s, peer = net.connected_pair("ws")
     assert.are.equal("/", peer:geturi())
     s:write("a")
     s:write("")

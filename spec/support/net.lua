@@ -28,6 +28,17 @@ function M.echo_server()
   return srv, srv:endpoint().port
 end
 
+--- A server of `kind` on 127.0.0.1, a socket of that kind connected to it,
+-- and the accepted peer, which does nothing yet: srv, socket, peer.
+function M.connected_pair(kind)
+  local srv, peer = io.server(kind), nil
+  assert(srv:listen("127.0.0.1", 0, function(p) peer = p end))
+  local s = io.socket(kind)
+  assert(s:connect("127.0.0.1", srv:endpoint().port) == true)
+  assert(require("support.helpers").wait_until(function() return peer end, 10000), "no peer accepted")
+  return srv, s, peer
+end
+
 --- A TCP port of 127.0.0.1 that was free a moment ago (bound, then released at once).
 function M.free_port()
   local srv = io.server("tcp")
