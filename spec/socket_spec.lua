@@ -249,6 +249,7 @@ describe("io.socket", function()
     local called = 0
     for round = 1, 3 do
       for i = 1, 30 do send(("<%d.%d>"):format(round, i)) end
+      send("") -- nothing, in a batch or before one
       send("[callback]", function(size) called = called + size end)
       for i = 31, 60 do send(("<%d.%d>"):format(round, i)) end
       parts[#parts + 1] = "[write]"

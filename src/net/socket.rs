@@ -218,7 +218,9 @@ impl Shared {
         let (tx, rx) = mpsc::unbounded_channel();
         *self.queue.borrow_mut() = Some(tx);
         let alive = opened.fd.map(|fd| {
-            let (direct, alive) = Direct::new(fd);
+            // SAFETY: `fd` is the descriptor of the stream `opened.writer`
+            // wraps, and `alive` goes with that writer into its task.
+            let (direct, alive) = unsafe { Direct::new(fd) };
             *self.direct.borrow_mut() = Some(direct);
             alive
         });

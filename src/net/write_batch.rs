@@ -42,8 +42,9 @@ impl Drop for WriterAlive {
 }
 
 impl Direct {
+    /// # Safety
     /// `fd` must stay open as long as the returned [`WriterAlive`] lives.
-    pub fn new(fd: RawFd) -> (Direct, WriterAlive) {
+    pub unsafe fn new(fd: RawFd) -> (Direct, WriterAlive) {
         let alive = Rc::new(Cell::new(true));
         (Direct { fd, writer_alive: alive.clone(), pending: RefCell::new(Vec::new()) }, WriterAlive(alive))
     }
@@ -55,6 +56,9 @@ impl Direct {
         let mut pending = self.pending.borrow_mut();
         if !self.writer_alive.get() || pending.len() + data.len() > BATCH_LIMIT {
             return Err(data);
+        }
+        if data.is_empty() {
+            return Ok(false); // nothing to write, nothing to schedule
         }
         if pending.is_empty() {
             *pending = data;
@@ -75,9 +79,9 @@ impl Direct {
         if !self.writer_alive.get() {
             return 0;
         }
-        // SAFETY: the descriptor is open while the writer task lives
-        // (checked just above, on the only thread that uses it); `data`
-        // is valid for its length. MSG_NOSIGNAL: a closed peer is an
+        // SAFETY: the descriptor is open while the writer task lives (the
+        // contract of `new`; checked just above, on the only thread that
+        // uses it); `data` is valid for its length. MSG_NOSIGNAL: a closed peer is an
         // error, not a SIGPIPE for the host process.
         let n = unsafe { libc::send(self.fd, data.as_ptr().cast(), data.len(), libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL) };
         n.max(0) as usize
@@ -129,7 +133,9 @@ mod tests {
 
     #[test]
     fn the_buffer_takes_up_to_its_limit_and_only_while_the_writer_lives() {
-        let (direct, alive) = Direct::new(-1);
+        // SAFETY: -1 is never written to: `write` is called only once the writer has gone.
+        let (direct, alive) = unsafe { Direct::new(-1) };
+        assert_eq!(direct.add(Vec::new()), Ok(false), "nothing to schedule");
         assert_eq!(direct.add(b"ab".to_vec()), Ok(true));
         assert_eq!(direct.add(b"cd".to_vec()), Ok(false));
         assert_eq!(direct.add(vec![0; BATCH_LIMIT]), Err(vec![0; BATCH_LIMIT]), "over the limit");
@@ -145,7 +151,8 @@ mod tests {
     fn writes_what_the_socket_takes_and_nothing_on_errors() {
         let (ours, mut theirs) = UnixStream::pair().unwrap();
         ours.set_nonblocking(true).unwrap();
-        let (direct, _alive) = Direct::new(ours.as_raw_fd());
+        // SAFETY: `ours` outlives `direct` and `_alive`.
+        let (direct, _alive) = unsafe { Direct::new(ours.as_raw_fd()) };
         assert_eq!(direct.write(b"hello"), 5);
         let mut buf = [0; 5];
         theirs.read_exact(&mut buf).unwrap();
