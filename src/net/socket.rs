@@ -481,12 +481,12 @@ impl Shared {
     }
 
     /// Writes the batched bytes of `send` (`write_batch`'s flush); what the
-    /// socket does not take at once goes to the writer queue. Once closed,
-    /// they are dropped, as queued bytes are.
+    /// socket does not take at once goes to the writer queue. (A closed
+    /// socket has none: `close` drops them, as it drops queued bytes.)
     pub(super) fn flush_batch(&self) {
         let Some(direct) = &*self.direct.borrow() else { return };
         let mut batch = direct.take();
-        if batch.is_empty() || self.phase.get() != Phase::Open {
+        if batch.is_empty() {
             return;
         }
         let n = direct.write(&batch);
